@@ -1,0 +1,222 @@
+"""Title applications: filing (behind the dossier gate), visibility, detail and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.queries import summary_of
+from engine.service import WorkflowEngine
+from engine.views import Actor, iso
+from storage import Application, AuditEvent, Dossier, HumanTask, Org, User
+
+OPEN_STATUSES = (
+    "draft",
+    "unit_review",
+    "publicity",
+    "in_review",
+    "returned",
+    "awaiting_payment",
+    "awaiting_paper",
+)
+REVIEWER_ROLES = {"dept", "hrss", "office"}
+SERIES = {"工程"}
+
+
+def _chain_has(org_id: str | None) -> Any:
+    escaped = (org_id or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(Application.chain, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def _visible(query: Any, actor: Actor) -> Any:
+    if actor.role == "applicant":
+        return query.where(Application.applicant_id == actor.id)
+    if actor.role == "unit":
+        return query.where(Application.unit_org_id == actor.org_id)
+    if actor.role in REVIEWER_ROLES:
+        return query.where(_chain_has(actor.org_id))
+    if actor.role in ("admin", "platform"):
+        return query
+    return query.where(Application.id.is_(None))
+
+
+def can_see(actor: Actor, app: Application) -> bool:
+    """Whether an application is routed to (or owned by) the actor."""
+    if actor.role in ("admin", "platform"):
+        return True
+    if actor.role == "applicant":
+        return app.applicant_id == actor.id
+    if actor.role == "unit":
+        return app.unit_org_id == actor.org_id
+    return actor.role in REVIEWER_ROLES and actor.org_id in (app.chain or [])
+
+
+class Applications:
+    """Filing and reading title applications."""
+
+    def __init__(self, engine: WorkflowEngine) -> None:
+        self.engine = engine
+        self._uow = engine._uow
+        self.clock = engine.clock
+
+    def create(self, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        """File an application; its first task is the applicant's submit_application."""
+        if actor.role != "applicant":
+            raise ForbiddenError("只有申报人可以申报 (applicants only)")
+        fields = {
+            k: "必填 (required)"
+            for k in ("series", "level", "specialty")
+            if not isinstance(body.get(k), str) or not body[k].strip()
+        }
+        if fields:
+            raise InvalidDataError("申报信息不完整", fields=fields)
+        with self._uow() as uow:
+            session = uow.session
+            dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
+            if dossier is None or dossier.status != "approved":
+                raise ConflictError(
+                    "业绩档案未审核通过，不能申报 (dossier not approved)",
+                    code="dossier_not_approved",
+                )
+            open_app = session.scalars(
+                select(Application.id).where(
+                    Application.applicant_id == actor.id, Application.status.in_(OPEN_STATUSES)
+                )
+            ).first()
+            if open_app is not None:
+                raise ConflictError(
+                    f"已有进行中的申报（编号 {open_app}）(application open)",
+                    code="application_open",
+                )
+            user = session.get(User, actor.id)
+            now = self.clock()
+            app = Application(
+                applicant_id=actor.id,
+                unit_org_id=user.org_id,
+                series=body["series"].strip(),
+                level=body["level"].strip(),
+                specialty=body["specialty"].strip(),
+                status="draft",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(app)
+            session.flush()
+            inst_id = self.engine.start(
+                "title_application",
+                actor=actor,
+                session=session,
+                application_id=app.id,
+                business_key=f"application-{app.id}",
+                data={
+                    "application_id": app.id,
+                    "applicant_user_id": actor.id,
+                    "applicant_name": user.name,
+                    "unit_org_id": user.org_id,
+                    "series": app.series,
+                    "level": app.level,
+                    "specialty": app.specialty,
+                    "dossier": dossier.data or {},
+                },
+            )
+            app.instance_id = inst_id
+            uow.commit()
+            return {
+                "application_id": str(app.id),
+                "instance_id": str(inst_id),
+                "status": app.status,
+            }
+
+    def _get(self, session: Session, application_id: str, actor: Actor) -> Application:
+        app = session.get(Application, int(application_id)) if application_id.isdigit() else None
+        if app is None:
+            raise NotFoundError("申报不存在 (unknown application)")
+        if not can_see(actor, app):
+            raise ForbiddenError("无权查看该申报 (not yours)")
+        return app
+
+    def get(self, application_id: str, actor: Actor) -> dict[str, Any]:
+        """One application with its current tasks, chain and timeline."""
+        with self._uow() as uow:
+            session = uow.session
+            app = self._get(session, application_id, actor)
+            tasks = session.scalars(
+                select(HumanTask)
+                .where(HumanTask.application_id == app.id)
+                .order_by(HumanTask.created_at)
+            ).all()
+            out = self._row(session, app)
+            out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
+            out["timeline"] = self.timeline(session, app.id)
+            return out
+
+    def _row(self, session: Session, app: Application) -> dict[str, Any]:
+        applicant = session.get(User, app.applicant_id)
+        unit = session.get(Org, app.unit_org_id)
+        return {
+            "id": str(app.id),
+            "status": app.status,
+            "stage": app.stage,
+            "series": app.series,
+            "level": app.level,
+            "specialty": app.specialty,
+            "applicant": {
+                "id": str(app.applicant_id),
+                "name": applicant.name if applicant else None,
+            },
+            "unit": {"id": app.unit_org_id, "name": unit.name if unit else None},
+            "chain": list(app.chain or []),
+            "instance_id": str(app.instance_id),
+            "publicity_end": app.publicity_end.isoformat() if app.publicity_end else None,
+            "review_form": app.review_form,
+            "created_at": iso(app.created_at),
+            "updated_at": iso(app.updated_at),
+        }
+
+    @staticmethod
+    def timeline(session: Session, app_id: int) -> list[dict[str, Any]]:
+        """Every recorded decision on an application, oldest first."""
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.application_id == app_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).all()
+        out = []
+        for e in events:
+            detail = e.detail or {}
+            out.append(
+                {
+                    "at": iso(e.at),
+                    "actor": e.actor_name,
+                    "org": e.org_id,
+                    "action": e.action,
+                    "task": e.task_name,
+                    "opinion": e.opinion,
+                    "reason": e.reason
+                    or detail.get("return_reason")
+                    or detail.get("reject_reason"),
+                    "status_after": e.after_status,
+                }
+            )
+        return out
+
+    def list(
+        self, actor: Actor, *, status: str | None, org: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Applications visible to the caller, newest first."""
+        with self._uow() as uow:
+            session = uow.session
+            query = _visible(select(Application), actor)
+            if status:
+                query = query.where(Application.status == status)
+            if org:
+                query = query.where(or_(Application.unit_org_id == org, _chain_has(org)))
+            total = session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = session.scalars(
+                query.order_by(Application.id.desc()).limit(limit).offset(offset)
+            ).all()
+            return [self._row(session, a) for a in rows], int(total or 0)

@@ -1,0 +1,104 @@
+"""JSON Schema forms: one schema validates on the server, renders in the web, ships in the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import InvalidDataError
+
+FORMAT_CHECKER = FormatChecker()
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    date.fromisoformat(value)
+    return len(value) == 10
+
+
+def schema_problem(text: str) -> str | None:
+    """Why a form file is not a usable JSON Schema, or None."""
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        return f"not valid JSON: {exc}"
+    if not isinstance(schema, dict):
+        return "a form schema must be a JSON object"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return f"not a valid JSON Schema: {exc.message}"
+    return None
+
+
+def _field_of(error: Any) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path.append(missing)
+    elif error.validator == "additionalProperties" and "'" in error.message:
+        path.append(error.message.split("'")[1])
+    return ".".join(p for p in path if p) or "_form"
+
+
+def _message(error: Any, schema: Mapping) -> str:
+    if error.validator == "required":
+        return "必填 (required)"
+    if error.validator == "additionalProperties":
+        return "表单中没有这个字段 (unknown field)"
+    if error.validator in ("const", "enum"):
+        return "取值不在允许范围内 (value not allowed)"
+    if error.validator == "format":
+        return f"格式不正确，应为 {error.validator_value} (invalid {error.validator_value})"
+    if error.validator == "type":
+        return f"类型不正确，应为 {error.validator_value} (expected {error.validator_value})"
+    if error.validator == "minLength" and error.validator_value == 1:
+        return "不能为空 (must not be empty)"
+    return error.message
+
+
+def validate(schema: Mapping, data: Any) -> dict[str, str]:
+    """Validate data against a form schema; map each error to its field."""
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    fields: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        fields.setdefault(_field_of(error), _message(error, schema))
+    return fields
+
+
+def check(schema: Mapping, data: Any) -> None:
+    """Raise InvalidDataError with per-field messages when data fails the schema."""
+    if not isinstance(data, dict):
+        raise InvalidDataError("表单数据必须是 JSON 对象", fields={"_form": "expected an object"})
+    fields = validate(schema, data)
+    if fields:
+        raise InvalidDataError("表单数据有误，请按提示修改 (form data invalid)", fields=fields)
+
+
+def file_fields(schema: Mapping, data: Mapping) -> list[str]:
+    """File ids the data refers to through fields of format 'file-id' (top level and arrays)."""
+    ids: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        value = data.get(name)
+        if prop.get("format") == "file-id" and isinstance(value, str):
+            ids.append(value)
+        items = prop.get("items") or {}
+        if prop.get("type") == "array" and items.get("format") == "file-id" and value:
+            ids.extend(v for v in value if isinstance(v, str))
+    return ids
+
+
+def prefill(schema: Mapping, data: Mapping) -> dict[str, Any]:
+    """The current values of the form's own fields."""
+    props = schema.get("properties") or {}
+    return {k: data[k] for k in props if k in data}
+
+
+Validator = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], dict[str, str]]

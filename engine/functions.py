@@ -1,0 +1,126 @@
+"""Functions BPMN scripts may call: the only door from a diagram to the domain.
+
+Built fresh for each engine verb, bound to that verb's session, clock and instance, so
+whatever they write lands in the same transaction as the instance state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.clock import CHINA_TZ, Clock
+from engine.workdays import parse_date
+from storage import Dossier, Notification, Org, User
+
+REGISTERED = (
+    "review_chain_for",
+    "office_of",
+    "chain_charges",
+    "publicity_over",
+    "publicity_release_at",
+    "activate_unit",
+    "set_dossier_status",
+    "notify",
+)
+
+
+class ProcessFunctions:
+    """The registered functions, bound to one unit of work."""
+
+    def __init__(self, session: Session, clock: Clock, instance_id: int | None) -> None:
+        self.session = session
+        self.clock = clock
+        self.instance_id = instance_id
+
+    def table(self) -> dict[str, Callable[..., Any]]:
+        """Name -> callable, exactly the names in REGISTERED."""
+        return {name: getattr(self, name) for name in REGISTERED}
+
+    def _org(self, org_id: str) -> Org:
+        org = self.session.get(Org, org_id)
+        if org is None:
+            raise ValueError(f"unknown organisation {org_id!r}")
+        return org
+
+    def review_chain_for(self, unit_org_id: str) -> list[str]:
+        """Org ids from the unit's competent department up to the top of the tree."""
+        chain: list[str] = []
+        org = self._org(unit_org_id)
+        while org.parent_id is not None:
+            org = self._org(org.parent_id)
+            if org.id in chain:
+                raise ValueError(f"the organisation tree has a cycle at {org.id!r}")
+            chain.append(org.id)
+        if not chain:
+            raise ValueError(f"unit {unit_org_id!r} has no competent department")
+        return chain
+
+    def office_of(self, review_chain: list[str]) -> str:
+        """The committee office in the chain (the last level when there is none)."""
+        for org_id in review_chain:
+            if self._org(org_id).kind == "office":
+                return org_id
+        return review_chain[-1]
+
+    def chain_charges(self, review_chain: list[str]) -> bool:
+        """Whether any level of the chain has its fee switch on."""
+        return any(self._org(org_id).charge for org_id in review_chain)
+
+    def publicity_over(self, publicity_end: str) -> bool:
+        """Whether the publicity window (both ends counted) ended before today."""
+        today = self.clock().astimezone(CHINA_TZ).date()
+        return parse_date(publicity_end) < today
+
+    def publicity_release_at(self, publicity_end: str) -> str:
+        """The instant the window has closed: midnight (China time) after its last day."""
+        end: date = parse_date(publicity_end)
+        release = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=CHINA_TZ)
+        return release.isoformat()
+
+    def activate_unit(self, unit_org_id: str) -> None:
+        """Make a unit and its accounts active after its entrustment was approved."""
+        org = self._org(unit_org_id)
+        org.status = "active"
+
+    def set_dossier_status(self, dossier_id: int, status: str) -> None:
+        """Record the outcome of a dossier review."""
+        if status not in ("approved", "returned"):
+            raise ValueError(f"unknown dossier status {status!r}")
+        dossier = self.session.get(Dossier, int(dossier_id))
+        if dossier is None:
+            raise ValueError(f"unknown dossier {dossier_id!r}")
+        dossier.status = status
+        dossier.updated_at = self.clock()
+
+    def notify(self, to: int | str, kind: str, text: str) -> None:
+        """Queue an in-app message and an SMS (12333 channel) for a user or an org."""
+        now = self.clock()
+        if isinstance(to, str) and not to.isdigit():
+            org = self._org(to)
+            targets = [(None, org.id, org.phone)]
+        else:
+            user = self.session.get(User, int(to))
+            if user is None:
+                raise ValueError(f"unknown user {to!r}")
+            targets = [(user.id, None, user.phone)]
+        for user_id, org_id, phone in targets:
+            common = dict(created_at=now, user_id=user_id, org_id=org_id, kind=kind, text=str(text))
+            self.session.add(
+                Notification(
+                    channel="inapp", status="delivered", instance_id=self.instance_id, **common
+                )
+            )
+            if phone:
+                self.session.add(
+                    Notification(
+                        channel="sms",
+                        status="pending",
+                        phone=phone,
+                        instance_id=self.instance_id,
+                        **common,
+                    )
+                )

@@ -1,0 +1,210 @@
+"""The save invariant: state, task index, timers, projection, audit, outbox in ONE commit.
+
+The instance row is written first with a compare-and-swap on ``version``; when another
+request saved in between, nothing of this verb is written and the caller gets 409.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.task import Task
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.errors import ConcurrentUpdateError
+from engine.scripts import compile_checked
+from engine.workdays import parse_date
+from storage import Application, HumanTask, ProcessInstance, Timer
+
+
+@dataclass
+class LoadedVersion:
+    """A deployed process version as the engine uses it."""
+
+    id: int
+    process_id: str
+    version: int
+    loaded: runtime.LoadedSpec
+    forms: dict[str, Any]
+
+
+def instance_status(wf: runtime.ZWorkflow, current: str) -> tuple[str, str | None, str | None]:
+    """(status, problem, errored task name) derived from the workflow."""
+    if current in ("terminated", "suspended"):
+        return current, None, None
+    errored = runtime.error_tasks(wf)
+    if errored:
+        task = errored[0]
+        message = task.internal_data.get("error_message") or "task failed"
+        return "error", message, task.task_spec.bpmn_id
+    if wf.is_completed():
+        return "completed", None, None
+    if runtime.ready_user_tasks(wf):
+        return "running", None, None
+    return "waiting", None, None
+
+
+def task_row_values(task: Task, version: LoadedVersion, inst_id: int, app_id: int | None) -> dict:
+    """Index columns for one ready user task."""
+    meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
+    org_id = user_id = None
+    if meta.lane == "applicant":
+        user_id = task.data.get("applicant_user_id")
+    elif meta.org_variable:
+        value = task.data.get(meta.org_variable)
+        org_id = str(value) if value is not None else None
+    return dict(
+        id=str(task.id),
+        instance_id=inst_id,
+        process_id=version.process_id,
+        name=meta.name,
+        title=meta.title,
+        lane=meta.lane,
+        org_id=org_id,
+        user_id=int(user_id) if user_id is not None else None,
+        application_id=app_id,
+        form=meta.form,
+        ui_form=meta.ui_form,
+    )
+
+
+def _eval_status(expr: str, data: dict, engine: Any) -> str | None:
+    env = engine.environment
+    try:
+        value = env.evaluate(compile_checked(expr, "eval"), dict(data))
+    except (NameError, TypeError, ValueError, KeyError, AttributeError, IndexError):
+        # A status expression that does not fit this data leaves the status unchanged.
+        return None
+    return str(value) if value else None
+
+
+class Saver:
+    """Writes one verb's outcome; the caller commits."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+
+    def write_instance(
+        self,
+        inst: ProcessInstance,
+        state: str,
+        status: str,
+        problem: str | None,
+        error_task: str | None,
+        read_version: int,
+    ) -> None:
+        """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
+        stmt = (
+            update(ProcessInstance)
+            .where(ProcessInstance.id == inst.id, ProcessInstance.version == read_version)
+            .values(
+                state=state,
+                status=status,
+                problem=problem,
+                error_task=error_task,
+                version=read_version + 1,
+                updated_at=self.now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            result = self.session.execute(stmt)
+        except OperationalError as exc:
+            # SQLite answers a concurrent writer with "database is locked".
+            raise ConcurrentUpdateError(
+                "该事项已被他人处理，请刷新后重试 (instance changed)"
+            ) from exc
+        if result.rowcount != 1:
+            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试 (instance changed)")
+
+    def sync_tasks(self, inst_id: int, ready: list[dict]) -> None:
+        """Make the task index hold exactly the ready user tasks of the instance."""
+        existing = set(
+            self.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == inst_id))
+        )
+        wanted = {row["id"]: row for row in ready}
+        gone = existing - wanted.keys()
+        if gone:
+            self.session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+        for task_id in wanted.keys() - existing:
+            self.session.add(HumanTask(created_at=self.now, **wanted[task_id]))
+
+    def sync_timers(self, inst_id: int, waiting: list[runtime.WaitingTimer]) -> None:
+        """Pending timer rows mirror the timers the instance waits on."""
+        rows = self.session.scalars(
+            select(Timer).where(Timer.instance_id == inst_id, Timer.status == "pending")
+        ).all()
+        by_task = {t.task_id: t for t in waiting}
+        for row in rows:
+            if row.task_id not in by_task:
+                row.status = "fired" if row.fired_at else "cancelled"
+        known = {row.task_id for row in rows}
+        for timer in waiting:
+            if timer.task_id not in known:
+                self.session.add(
+                    Timer(
+                        instance_id=inst_id,
+                        task_id=timer.task_id,
+                        name=timer.name,
+                        due_at=timer.due_at,
+                        status="pending",
+                        created_at=self.now,
+                    )
+                )
+
+    def project_application(
+        self,
+        app_id: int,
+        wf: runtime.ZWorkflow,
+        version: LoadedVersion,
+        inst_status: str,
+        ready: list[Task],
+    ) -> tuple[str | None, str | None]:
+        """Update the application's status, stage, chain; return (before, after) status."""
+        app = self.session.get(Application, app_id)
+        if app is None:
+            return None, None
+        before = app.status
+        app.status, app.stage = self._app_status(wf, version, inst_status, ready, app.status)
+        data = ready[0].data if ready else wf.last_task.data if wf.last_task else {}
+        if data.get("review_chain"):
+            app.chain = list(data["review_chain"])
+        if isinstance(data.get("publicity_end"), str):
+            with contextlib.suppress(ValueError):
+                app.publicity_end = parse_date(data["publicity_end"])
+        app.updated_at = self.now
+        return before, app.status
+
+    @staticmethod
+    def _app_status(
+        wf: runtime.ZWorkflow,
+        version: LoadedVersion,
+        inst_status: str,
+        ready: list[Task],
+        current: str,
+    ) -> tuple[str, str | None]:
+        if inst_status == "terminated":
+            return "terminated", None
+        if wf.is_completed():
+            outcome = (wf.last_task.data if wf.last_task else {}).get("outcome") or wf.data.get(
+                "outcome"
+            )
+            return ("rejected" if outcome == "rejected" else "completed"), None
+        for task in ready:
+            meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
+            if meta.status_expr:
+                value = _eval_status(meta.status_expr, task.data, wf.script_engine)
+                if value:
+                    return value, meta.name
+        for timer in runtime.waiting_timers(wf):
+            status = version.loaded.wait_status.get(timer.name)
+            if status:
+                return status, timer.name
+        return current, None

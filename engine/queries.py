@@ -1,0 +1,109 @@
+"""Read side of the engine: worklists from the task index, one task with its form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine import forms, runtime
+from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
+from engine.policy import may_act, task_filter_for
+from engine.views import Actor, TaskDetail, TaskSummary, iso
+from storage import AuditEvent, HumanTask, ProcessInstance
+
+
+def summary_of(row: HumanTask) -> TaskSummary:
+    """The API shape of a task index row."""
+    return TaskSummary(
+        id=row.id,
+        name=row.name,
+        title=row.title,
+        process=row.process_id,
+        instance_id=str(row.instance_id),
+        application_id=str(row.application_id) if row.application_id is not None else None,
+        org_id=row.org_id,
+        created_at=iso(row.created_at),
+        lane=row.lane,
+    )
+
+
+class TaskQueries:
+    """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
+
+    def list_tasks(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        application: str | None = None,
+        process: str | None = None,
+        org: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[TaskSummary], int]:
+        """Ready tasks the actor may complete, newest last; served from the index only."""
+        flt = task_filter_for(actor)
+        conds = []
+        if "user_id" in flt:
+            conds += [HumanTask.lane == "applicant", HumanTask.user_id == flt["user_id"]]
+        else:
+            if actor.org_status != "active" and "platform" not in flt["lanes"]:
+                return [], 0
+            conds += [HumanTask.lane.in_(flt["lanes"]), HumanTask.org_id == flt["org_id"]]
+        if name:
+            conds.append(HumanTask.name == name)
+        if process:
+            conds.append(HumanTask.process_id == process)
+        if org:
+            conds.append(HumanTask.org_id == org)
+        if application:
+            if not str(application).isdigit():
+                return [], 0
+            conds.append(HumanTask.application_id == int(application))
+        with self._uow() as uow:
+            total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
+            rows = uow.session.scalars(
+                select(HumanTask)
+                .where(*conds)
+                .order_by(HumanTask.created_at, HumanTask.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return [summary_of(r) for r in rows], int(total or 0)
+
+    def get_task(self, task_id: str, actor: Actor) -> TaskDetail:
+        """One ready task with its form, UI schema and current values."""
+        with self._uow() as uow:
+            session = uow.session
+            row = session.get(HumanTask, task_id)
+            if row is None:
+                done = session.scalars(
+                    select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1)
+                ).first()
+                if done is not None:
+                    raise TaskNotReadyError("该任务已处理 (task is no longer ready)")
+                raise NotFoundError("任务不存在 (unknown task)")
+            if not may_act(actor, row):
+                raise ForbiddenError("无权查看该任务 (not your task)")
+            inst = session.get(ProcessInstance, row.instance_id)
+            version = self.version(session, inst.process_version_id)
+            meta = version.loaded.user_tasks[row.name]
+            schema = version.forms.get(meta.form or "", {})
+            ui = version.forms.get(meta.ui_form) if meta.ui_form else None
+            wf = runtime.load(self._serializer, inst.state, None)
+            task = runtime.find_task(wf, task_id)
+            data: dict[str, Any] = task.data if task is not None else {}
+            values = forms.prefill(schema, data) if meta.prefill else {}
+            context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
+            return TaskDetail(summary_of(row), schema, ui, values, _jsonable(context))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,233 @@
+"""Pure SpiffWorkflow plumbing: parse, build, (de)serialize, advance, inspect.
+
+Specs are parsed once per deployed version and shared read-only; instances are
+serialized without their spec. Timers never fire on Spiff's own wall clock: only the
+engine fires them (see ``fire_timer``), so tests and the scheduler share one clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+HARDENED_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+)
+
+
+class ZWorkflow(BpmnWorkflow):
+    """BpmnWorkflow whose timers fire only when the engine says so."""
+
+    timers_enabled = False
+
+    def refresh_timers(self) -> None:
+        if self.timers_enabled:
+            super().refresh_timers()
+
+
+@dataclass(frozen=True)
+class UserTaskMeta:
+    """What the engine needs to know about one user task spec."""
+
+    name: str
+    title: str
+    lane: str | None
+    form: str | None
+    ui_form: str | None
+    org_variable: str | None
+    status_expr: str | None
+    validator: str | None
+    prefill: bool
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoadedSpec:
+    """A parsed process version: spec objects plus user-task metadata."""
+
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    user_tasks: dict[str, UserTaskMeta]
+    wait_status: dict[str, str]
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    """Parse XML without DTDs, entities or network; refuse DOCTYPE declarations."""
+    root = etree.fromstring(data, HARDENED_XML)
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise ValueError("DOCTYPE/ENTITY declarations are not allowed")
+    return root
+
+
+def _meta(task_spec: Any) -> UserTaskMeta:
+    props = dict((task_spec.extensions or {}).get("properties") or {})
+    return UserTaskMeta(
+        name=task_spec.bpmn_id,
+        title=task_spec.bpmn_name or task_spec.bpmn_id,
+        lane=task_spec.lane,
+        form=props.get("formJsonSchemaFilename"),
+        ui_form=props.get("formUiSchemaFilename"),
+        org_variable=props.get("orgVariable"),
+        status_expr=props.get("status"),
+        validator=props.get("validator"),
+        prefill=props.get("prefill", "").lower() == "true",
+        properties=props,
+    )
+
+
+def all_task_specs(loaded_spec: Any, subs: dict[str, Any]) -> Iterator[Any]:
+    """Every task spec of the process and its subprocesses."""
+    for s in [loaded_spec, *[v for v in subs.values() if v is not None]]:
+        yield from s.task_specs.values()
+
+
+def load_spec(process_id: str, root: etree._Element, filename: str) -> LoadedSpec:
+    """Build spec objects from an already hardened-parsed BPMN tree (XSD-validated)."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_xml(etree.ElementTree(root), filename)
+    spec = parser.get_spec(process_id)
+    subs = parser.get_subprocess_specs(process_id)
+    user_tasks: dict[str, UserTaskMeta] = {}
+    wait_status: dict[str, str] = {}
+    for ts in all_task_specs(spec, subs):
+        if isinstance(ts, UserTaskMixin):
+            user_tasks[ts.bpmn_id] = _meta(ts)
+        elif isinstance(getattr(ts, "event_definition", None), TimerEventDefinition):
+            props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+            if "status" in props:
+                wait_status[ts.bpmn_id] = props["status"]
+    return LoadedSpec(process_id, spec, subs, user_tasks, wait_status)
+
+
+def make_serializer(lookup: Callable[[str], LoadedSpec]) -> BpmnWorkflowSerializer:
+    """A serializer that stores instances without their spec (looked up by key)."""
+
+    class InstanceOnlyConverter(BpmnWorkflowConverter):
+        def to_dict(self, wf: ZWorkflow) -> dict:
+            dct = WorkflowConverter.to_dict(self, wf)
+            dct["spec_key"] = wf.spec_key
+            dct["subprocesses"] = self.mapping_to_dict(wf.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(wf.bpmn_events)
+            return dct
+
+        def from_dict(self, dct: dict) -> ZWorkflow:
+            loaded = lookup(dct["spec_key"])
+            wf = self.target_class(loaded.spec, loaded.subprocess_specs, deserializing=True)
+            wf.spec_key = dct["spec_key"]
+            wf.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=wf)
+            wf.task_tree = wf.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(wf, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], wf)
+            wf.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            return wf
+
+    config = dict(SPIFF_CONFIG)
+    config.pop(BpmnWorkflow, None)
+    config[ZWorkflow] = InstanceOnlyConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def new_workflow(loaded: LoadedSpec, spec_key: str, data: dict, script_engine: Any) -> ZWorkflow:
+    """Create an instance with initial data on the root task (not yet advanced)."""
+    wf = ZWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=script_engine)
+    wf.spec_key = spec_key
+    wf.task_tree.data.update(data)
+    return wf
+
+
+def dump(serializer: BpmnWorkflowSerializer, wf: ZWorkflow) -> str:
+    """Serialize an instance (without its spec) to JSON text."""
+    return serializer.serialize_json(wf)
+
+
+def load(serializer: BpmnWorkflowSerializer, state: str, script_engine: Any) -> ZWorkflow:
+    """Restore an instance and re-attach the script engine (Spiff does not keep it)."""
+    wf = serializer.deserialize_json(state)
+    wf.script_engine = script_engine
+    return wf
+
+
+def advance(wf: ZWorkflow) -> None:
+    """Run gateways, scripts and subprocess starts until only waits or people remain."""
+    wf.do_engine_steps()
+
+
+def ready_user_tasks(wf: ZWorkflow) -> list[Task]:
+    """READY user tasks, including those inside subprocesses."""
+    return wf.get_tasks(state=TaskState.READY, manual=True)
+
+
+def error_tasks(wf: ZWorkflow) -> list[Task]:
+    """Tasks in ERROR state."""
+    return wf.get_tasks(state=TaskState.ERROR)
+
+
+def find_task(wf: ZWorkflow, task_id: str) -> Task | None:
+    """Find a task by its id string, anywhere in the instance."""
+    try:
+        return wf.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError):
+        return None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    name: str
+    due_at: datetime
+
+
+def waiting_timers(wf: ZWorkflow) -> list[WaitingTimer]:
+    """Timer catch events the instance is waiting on, with their due time."""
+    found = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        event_def = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(event_def, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if not isinstance(value, str):
+            continue
+        due = datetime.fromisoformat(value)
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        found.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC)))
+    return found
+
+
+def fire_timer(wf: ZWorkflow, task_id: str) -> bool:
+    """Fire one waiting timer now, whatever its due time; False if it is not waiting."""
+    task = find_task(wf, task_id)
+    if task is None or task.state != TaskState.WAITING:
+        return False
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    task._set_internal_data(event_value=past)
+    task.task_spec._update(task)
+    wf.do_engine_steps()
+    return True
+
+
+def state_size(state: str) -> int:
+    return len(state)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

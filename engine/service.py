@@ -1,0 +1,406 @@
+"""The engine verbs. Each verb: load -> act -> run forward -> save, in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from engine import forms, runtime
+from engine.clock import Clock, system_clock
+from engine.errors import (
+    ConflictError,
+    DeployError,
+    EngineError,
+    ForbiddenError,
+    InvalidDataError,
+    NotFoundError,
+    TaskNotReadyError,
+)
+from engine.functions import REGISTERED, ProcessFunctions
+from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
+from engine.policy import may_act
+from engine.queries import TaskQueries, summary_of
+from engine.scripts import script_engine
+from engine.specs import SpecValidator
+from engine.validators import default_validators
+from engine.views import Actor, CompleteResult, iso
+from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, StoredFile
+
+FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
+
+
+class UnitOfWork(Protocol):
+    session: Session
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+class WorkflowEngine(TaskQueries):
+    """Runs deployed BPMN processes over the database, one transaction per verb."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], AbstractContextManager[Any]],
+        *,
+        bpmn_dir: Path,
+        clock: Clock = system_clock,
+        validators: Mapping[str, FormValidator] | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self.bpmn_dir = bpmn_dir
+        self.clock = clock
+        self.validators: dict[str, FormValidator] = dict(
+            default_validators() if validators is None else validators
+        )
+        self._versions: dict[int, LoadedVersion] = {}
+        self._serializer = runtime.make_serializer(self._spec_for_key)
+        self.spec_validator = SpecValidator(REGISTERED, self.validators)
+
+    def database_ok(self) -> bool:
+        """Whether the database answers a trivial query."""
+        with self._uow() as uow:
+            try:
+                uow.session.execute(text("SELECT 1"))
+            except SQLAlchemyError:
+                return False
+            return True
+
+    # ----- versions -------------------------------------------------------------------
+    def _spec_for_key(self, key: str) -> runtime.LoadedSpec:
+        return self._versions[int(key)].loaded
+
+    def version(self, session: Session, version_id: int) -> LoadedVersion:
+        """A deployed version, parsed once per process and cached."""
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        row = session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFoundError(f"unknown process version {version_id}")
+        root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
+        loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
+        forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
+        cached = LoadedVersion(row.id, row.process_id, row.version, loaded, forms_parsed)
+        self._versions[version_id] = cached
+        return cached
+
+    def latest_version_id(self, session: Session, process_id: str) -> int:
+        row = session.scalars(
+            select(ProcessVersion.id)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"process {process_id!r} is not deployed")
+        return row
+
+    def fallback_forms(self) -> dict[str, str]:
+        """Form files of the bpmn directory, used when an upload does not carry them."""
+        forms_dir = self.bpmn_dir / "forms"
+        if not forms_dir.is_dir():
+            return {}
+        return {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))}
+
+    # ----- deploy ---------------------------------------------------------------------
+    def validate(self, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
+        """Problems of a set of process files (empty when they would deploy)."""
+        report = self.spec_validator.validate(files, self.fallback_forms())
+        return [p.as_dict() for p in report.problems]
+
+    def deploy(self, files: Mapping[str, bytes], *, actor: str) -> list[dict[str, Any]]:
+        """Store each valid process as a new version; identical content is a no-op."""
+        report = self.spec_validator.validate(files, self.fallback_forms())
+        if report.problems:
+            raise DeployError([p.as_dict() for p in report.problems])
+        out = []
+        with self._uow() as uow:
+            session = uow.session
+            for cand in report.candidates:
+                existing = session.scalars(
+                    select(ProcessVersion).where(
+                        ProcessVersion.process_id == cand.process_id,
+                        ProcessVersion.sha256 == cand.sha256,
+                    )
+                ).first()
+                if existing is not None:
+                    out.append(self._version_dict(existing, created=False))
+                    continue
+                latest = session.scalars(
+                    select(ProcessVersion.version)
+                    .where(ProcessVersion.process_id == cand.process_id)
+                    .order_by(ProcessVersion.version.desc())
+                    .limit(1)
+                ).first()
+                row = ProcessVersion(
+                    process_id=cand.process_id,
+                    version=(latest or 0) + 1,
+                    sha256=cand.sha256,
+                    bpmn_xml=cand.bpmn_xml,
+                    files=cand.forms,
+                    deployed_at=self.clock(),
+                    deployed_by=actor,
+                )
+                session.add(row)
+                session.flush()
+                session.add(
+                    AuditEvent(
+                        at=self.clock(),
+                        actor_name=actor,
+                        action="deploy",
+                        detail={
+                            "process_id": row.process_id,
+                            "version": row.version,
+                            "sha256": row.sha256,
+                        },
+                    )
+                )
+                out.append(self._version_dict(row, created=True))
+            uow.commit()
+        return out
+
+    def deploy_directory(self, *, actor: str = "system") -> list[dict[str, Any]]:
+        """Deploy every .bpmn under the bpmn directory (no-op when unchanged)."""
+        files = {p.name: p.read_bytes() for p in sorted(self.bpmn_dir.glob("*.bpmn"))}
+        return self.deploy(files, actor=actor) if files else []
+
+    @staticmethod
+    def _version_dict(row: ProcessVersion, *, created: bool) -> dict[str, Any]:
+        return {
+            "process_id": row.process_id,
+            "version": row.version,
+            "sha256": row.sha256,
+            "deployed_at": iso(row.deployed_at),
+            "created": created,
+        }
+
+    # ----- running --------------------------------------------------------------------
+    def _script_engine(self, session: Session, instance_id: int | None) -> Any:
+        return script_engine(ProcessFunctions(session, self.clock, instance_id).table())
+
+    def _advance(self, wf: runtime.ZWorkflow) -> None:
+        try:
+            runtime.advance(wf)
+        except WorkflowException as exc:
+            task = getattr(exc, "task", None)
+            if task is not None:
+                task._set_internal_data(
+                    error_message=str(exc),
+                    error_line=getattr(exc, "line_number", None),
+                    error_type=getattr(exc, "error_type", None),
+                )
+
+    def _save(
+        self,
+        session: Session,
+        inst: ProcessInstance,
+        wf: runtime.ZWorkflow,
+        version: LoadedVersion,
+        *,
+        read_version: int,
+        audit: list[AuditEvent],
+    ) -> tuple[str, str | None]:
+        saver = Saver(session, self.clock())
+        status, problem, error_task = instance_status(wf, inst.status)
+        state = runtime.dump(self._serializer, wf)
+        saver.write_instance(inst, state, status, problem, error_task, read_version)
+        ready = runtime.ready_user_tasks(wf) if status not in ("terminated",) else []
+        saver.sync_tasks(
+            inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
+        )
+        saver.sync_timers(inst.id, runtime.waiting_timers(wf) if status != "terminated" else [])
+        before = after = None
+        if inst.application_id is not None:
+            before, after = saver.project_application(
+                inst.application_id, wf, version, status, ready
+            )
+        for event in audit:
+            event.before_status = event.before_status or before
+            event.after_status = after or status
+            session.add(event)
+        return status, problem
+
+    def start(
+        self,
+        process_id: str,
+        *,
+        actor: Actor | None,
+        data: Mapping[str, Any],
+        application_id: int | None = None,
+        business_key: str | None = None,
+        version_id: int | None = None,
+        session: Session | None = None,
+    ) -> int:
+        """Start an instance; pass ``session`` to join a caller's unit of work."""
+        if session is not None:
+            return self._start(
+                session, process_id, actor, data, application_id, business_key, version_id
+            )
+        with self._uow() as uow:
+            inst_id = self._start(
+                uow.session, process_id, actor, data, application_id, business_key, version_id
+            )
+            uow.commit()
+        return inst_id
+
+    def _start(
+        self,
+        session: Session,
+        process_id: str,
+        actor: Actor | None,
+        data: Mapping[str, Any],
+        application_id: int | None,
+        business_key: str | None,
+        version_id: int | None,
+    ) -> int:
+        version = self.version(session, version_id or self.latest_version_id(session, process_id))
+        if version.process_id != process_id:
+            raise NotFoundError(f"version {version_id} is not a version of {process_id!r}")
+        now = self.clock()
+        inst = ProcessInstance(
+            process_version_id=version.id,
+            process_id=process_id,
+            status="running",
+            state="{}",
+            version=0,
+            business_key=business_key,
+            application_id=application_id,
+            started_by=actor.id if actor else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(inst)
+        session.flush()
+        engine = self._script_engine(session, inst.id)
+        wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
+        self._advance(wf)
+        audit = [self._event(actor, inst, "start", None, None)]
+        self._save(session, inst, wf, version, read_version=0, audit=audit)
+        return inst.id
+
+    def _event(
+        self,
+        actor: Actor | None,
+        inst: ProcessInstance,
+        action: str,
+        task: HumanTask | None,
+        data: Mapping[str, Any] | None,
+        reason: str | None = None,
+    ) -> AuditEvent:
+        data = data or {}
+        return AuditEvent(
+            at=self.clock(),
+            actor_id=actor.id if actor else None,
+            actor_name=actor.name if actor else "系统",
+            org_id=actor.org_id if actor else None,
+            instance_id=inst.id,
+            application_id=inst.application_id,
+            task_id=task.id if task else None,
+            task_name=task.name if task else None,
+            action=action,
+            opinion=data.get("opinion"),
+            reason=reason,
+            detail={k: v for k, v in data.items() if k.endswith("_reason") or k == "decision"}
+            or None,
+        )
+
+    # ----- completing tasks -----------------------------------------------------------
+    def _task_row(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            done = session.scalars(
+                select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1)
+            ).first()
+            if done is not None:
+                raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+            raise NotFoundError("任务不存在 (unknown task)")
+        if not may_act(actor, row):
+            raise ForbiddenError("无权处理该任务 (not your task)")
+        return row
+
+    def complete(self, task_id: str, data: Mapping[str, Any], *, actor: Actor) -> CompleteResult:
+        """Validate and complete one ready user task, run forward, save."""
+        with self._uow() as uow:
+            result = self._complete(uow.session, task_id, data, actor)
+            uow.commit()
+        return result
+
+    def _complete(
+        self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor
+    ) -> CompleteResult:
+        row = self._task_row(session, task_id, actor)
+        inst = session.get(ProcessInstance, row.instance_id)
+        if inst.status in ("suspended", "terminated", "completed", "error"):
+            raise ConflictError(
+                f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
+            )
+        read_version = inst.version
+        version = self.version(session, inst.process_version_id)
+        meta = version.loaded.user_tasks[row.name]
+        schema = version.forms.get(meta.form or "", {})
+        forms.check(schema, data)
+        self._check_files(session, schema, data, actor)
+        if meta.validator:
+            self.validators[meta.validator](session, data, schema, meta.properties)
+        wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
+        task = runtime.find_task(wf, task_id)
+        if task is None or task.state != TaskState.READY:
+            raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+        task.data.update(dict(data))
+        try:
+            task.run()
+        except WorkflowException as exc:
+            task._set_internal_data(error_message=str(exc))
+        else:
+            self._advance(wf)
+        audit = [self._event(actor, inst, str(data.get("decision") or "complete"), row, data)]
+        status, problem = self._save(
+            session, inst, wf, version, read_version=read_version, audit=audit
+        )
+        session.flush()
+        next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
+        return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
+
+    def _check_files(self, session: Session, schema: Mapping, data: Mapping, actor: Actor) -> None:
+        fields = {}
+        for file_id in forms.file_fields(schema, data):
+            row = session.get(StoredFile, file_id)
+            if row is None or (row.owner_id != actor.id and row.owner_org_id != actor.org_id):
+                fields[file_id] = "文件不存在或不属于您 (unknown file)"
+        if fields:
+            raise InvalidDataError("附件无效 (invalid file reference)", fields=fields)
+
+    def complete_many(
+        self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor
+    ) -> list[dict[str, Any]]:
+        """Complete several tasks with the same data; each succeeds or fails on its own."""
+        results = []
+        for task_id in task_ids:
+            try:
+                self.complete(str(task_id), data, actor=actor)
+            except EngineError as exc:
+                results.append(
+                    {
+                        "task_id": task_id,
+                        "ok": False,
+                        "error": {
+                            "code": exc.code,
+                            "message": exc.message,
+                            **({"fields": exc.fields} if exc.fields else {}),
+                        },
+                    }
+                )
+            else:
+                results.append({"task_id": task_id, "ok": True, "error": None})
+        return results

@@ -1,0 +1,236 @@
+"""Deploy-time validation of process definitions: every problem with file, line, element."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
+    MultiInstanceTask,
+    StandardLoopTask,
+)
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine import forms, runtime
+from engine.scripts import SAFE_BUILTIN_NAMES, ScriptPolicyError, called_names, compile_checked
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ROLE_LANES = {"applicant", "unit", "reviewer", "platform"}
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    element: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "element": self.element,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line or 0}: {self.element}: {self.message}"
+
+
+@dataclass
+class Candidate:
+    """A process that passed validation, ready to store as a version."""
+
+    process_id: str
+    filename: str
+    bpmn_xml: str
+    forms: dict[str, str]
+    sha256: str
+    loaded: runtime.LoadedSpec
+
+
+@dataclass
+class Report:
+    candidates: list[Candidate] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _line_of(root: etree._Element, element_id: str) -> int | None:
+    hits = root.xpath("//*[@id=$id]", id=element_id)
+    return hits[0].sourceline if hits else None
+
+
+def _expressions(ts: Any) -> Iterable[tuple[str, str, str]]:
+    """(what, source, mode) for every script or expression a task spec carries."""
+    for cond, target in getattr(ts, "cond_task_specs", []) or []:
+        if cond is not None:
+            yield f"condition to {target}", cond.args[0], "eval"
+    if isinstance(getattr(ts, "script", None), str):
+        yield "script", ts.script, "exec"
+    for attr, what in (("prescript", "preScript"), ("postscript", "postScript")):
+        if isinstance(getattr(ts, attr, None), str) and getattr(ts, attr):
+            yield what, getattr(ts, attr), "exec"
+    if isinstance(ts, MultiInstanceTask | StandardLoopTask) and isinstance(ts.condition, str):
+        yield "loop condition", ts.condition, "eval"
+    event_def = getattr(ts, "event_definition", None)
+    if isinstance(event_def, TimerEventDefinition) and isinstance(event_def.expression, str):
+        yield "timer expression", event_def.expression, "eval"
+
+
+class SpecValidator:
+    """Checks BPMN files and their forms against everything the engine relies on."""
+
+    def __init__(self, functions: Iterable[str], validators: Iterable[str]) -> None:
+        self.allowed_calls = set(functions) | set(SAFE_BUILTIN_NAMES)
+        self.validators = set(validators)
+
+    def validate(self, files: Mapping[str, bytes], fallback_forms: Mapping[str, str]) -> Report:
+        """Validate every .bpmn in files; forms come from files first, then fallback."""
+        report = Report()
+        form_texts = dict(fallback_forms)
+        for name, data in files.items():
+            if name.endswith(".json"):
+                form_texts[PurePosixPath(name).name] = data.decode("utf-8", "replace")
+        bpmn_files = [n for n in files if n.endswith(".bpmn")]
+        if not bpmn_files:
+            report.problems.append(Problem("-", None, "-", "no .bpmn file in the upload"))
+        for name in files:
+            if not name.endswith((".bpmn", ".json", ".dmn")):
+                report.problems.append(Problem(name, None, "-", "only .bpmn, .dmn and .json"))
+        for name in bpmn_files:
+            self._validate_file(name, files[name], form_texts, report)
+        return report
+
+    def _validate_file(
+        self, name: str, data: bytes, form_texts: Mapping[str, str], report: Report
+    ) -> None:
+        problems = report.problems
+        try:
+            root = runtime.parse_xml(data)
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(name, exc.lineno, "xml", str(exc.msg)))
+            return
+        except ValueError as exc:
+            problems.append(Problem(name, 1, "xml", str(exc)))
+            return
+        ids = [
+            p.get("id")
+            for p in root.iter(f"{{{BPMN_NS}}}process")
+            if p.get("isExecutable", "false") == "true"
+        ]
+        stem = PurePosixPath(name).stem
+        if len(ids) != 1:
+            problems.append(Problem(name, 1, "process", "need exactly one executable process"))
+            return
+        if ids[0] != stem:
+            line = _line_of(root, ids[0] or "")
+            problems.append(
+                Problem(name, line, ids[0] or "process", f"process id must be {stem!r}")
+            )
+            return
+        try:
+            loaded = runtime.load_spec(stem, root, PurePosixPath(name).name)
+        except ValidationException as exc:
+            line = exc.line_number or _line_of(root, getattr(exc, "id", "") or "")
+            element = getattr(exc, "id", None) or getattr(exc, "tag", None) or "-"
+            problems.append(Problem(name, line, str(element), str(exc).strip().rstrip(".")))
+            return
+        except (SpiffWorkflowException, KeyError, ValueError) as exc:
+            problems.append(Problem(name, None, "-", f"cannot build the process: {exc}"))
+            return
+        before = len(problems)
+        used_forms = self._check_tasks(name, root, loaded, form_texts, problems)
+        if len(problems) == before:
+            report.candidates.append(self._candidate(stem, name, data, used_forms, loaded))
+
+    def _check_tasks(
+        self,
+        name: str,
+        root: etree._Element,
+        loaded: runtime.LoadedSpec,
+        form_texts: Mapping[str, str],
+        problems: list[Problem],
+    ) -> dict[str, str]:
+        used: dict[str, str] = {}
+        for ts in runtime.all_task_specs(loaded.spec, loaded.subprocess_specs):
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            line = _line_of(root, bpmn_id)
+            for what, source, mode in _expressions(ts):
+                msg = self._expression_problem(source, mode)
+                if msg:
+                    problems.append(Problem(name, line, bpmn_id, f"{what}: {msg}"))
+            if isinstance(ts, UserTaskMixin):
+                meta = loaded.user_tasks[bpmn_id]
+                for msg in self._user_task_problems(meta, form_texts, used):
+                    problems.append(Problem(name, line, bpmn_id, msg))
+        return used
+
+    def _expression_problem(self, source: str, mode: str) -> str | None:
+        try:
+            compile_checked(source, mode)
+        except SyntaxError as exc:
+            return f"does not compile: {exc.msg} in {source!r}"
+        except ScriptPolicyError as exc:
+            return f"not allowed: {exc} in {source!r}"
+        unknown = called_names(source, mode) - self.allowed_calls
+        if unknown:
+            return f"calls unregistered function(s) {', '.join(sorted(unknown))}"
+        return None
+
+    def _user_task_problems(
+        self, meta: runtime.UserTaskMeta, form_texts: Mapping[str, str], used: dict[str, str]
+    ) -> list[str]:
+        out = []
+        if meta.lane not in ROLE_LANES:
+            out.append(f"user task needs a lane named one of {sorted(ROLE_LANES)}")
+        if meta.lane != "applicant" and not meta.org_variable:
+            out.append("user task needs the property orgVariable")
+        if meta.validator and meta.validator not in self.validators:
+            out.append(f"unknown validator {meta.validator!r}")
+        if meta.status_expr:
+            msg = self._expression_problem(meta.status_expr, "eval")
+            if msg:
+                out.append(f"status: {msg}")
+        if not meta.form:
+            out.append("user task needs the property formJsonSchemaFilename")
+        for form_name in filter(None, (meta.form, meta.ui_form)):
+            text = form_texts.get(form_name)
+            if text is None:
+                out.append(f"form file {form_name!r} not found")
+                continue
+            problem = forms.schema_problem(text)
+            if problem and form_name == meta.form:
+                out.append(f"form {form_name}: {problem}")
+            used[form_name] = text
+        return out
+
+    @staticmethod
+    def _candidate(
+        process_id: str, name: str, data: bytes, used: dict[str, str], loaded: runtime.LoadedSpec
+    ) -> Candidate:
+        digest = hashlib.sha256(data)
+        for form_name in sorted(used):
+            digest.update(b"\0" + form_name.encode() + b"\0" + used[form_name].encode())
+        return Candidate(
+            process_id=process_id,
+            filename=PurePosixPath(name).name,
+            bpmn_xml=data.decode("utf-8"),
+            forms=used,
+            sha256=digest.hexdigest(),
+            loaded=loaded,
+        )
+
+
+def forms_json(forms_map: Mapping[str, str]) -> dict[str, Any]:
+    """Parsed form schemas keyed by file name."""
+    return {k: json.loads(v) for k, v in forms_map.items()}

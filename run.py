@@ -1,0 +1,49 @@
+"""Zhiping command line: serve, scheduler, db, orgs, bpmn, demo, instances."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from web import create_app
+from web.cli import bpmn_group, db_group, orgs_group, prepare
+
+
+@click.group()
+def cli() -> None:
+    """Zhiping (职评): BPMN-driven review of professional-title applications."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Run web + API; upgrade the database and deploy bpmn/ when it changed."""
+    app = create_app({"SCHEDULER_ENABLED": not no_scheduler, "BASE_URL": f"http://{host}:{port}"})
+    prepare(app)
+    click.echo(f"Zhiping listening on http://{host}:{port}/ (database {_db_label(app)})")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run the scheduler alone (production: beside gunicorn workers)."""
+    from web.scheduler import run_forever
+
+    app = create_app({"SCHEDULER_ENABLED": True})
+    prepare(app)
+    run_forever(app)
+
+
+def _db_label(app: Flask) -> str:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return url.split("@")[-1] if "@" in url else url
+
+
+cli.add_command(db_group)
+cli.add_command(orgs_group)
+cli.add_command(bpmn_group)
+
+if __name__ == "__main__":
+    cli()

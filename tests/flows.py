@@ -1,0 +1,128 @@
+"""Whole-flow steps driven through the API, as the acceptance tests would."""
+
+from __future__ import annotations
+
+import io
+from itertools import count
+from typing import Any
+
+from pypdf import PdfWriter
+
+from engine.identity import credit_code_check_char, id_check_char
+from tests.helpers import PASSWORDS, Api
+
+_serial = count(1)
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def credit_code(n: int) -> str:
+    head = f"91330212MA2{n:06d}"
+    return head + credit_code_check_char(head)
+
+
+def id_number(n: int) -> str:
+    head = f"3302041990{(n % 12) + 1:02d}{(n % 27) + 1:02d}{n % 1000:03d}"
+    return head + id_check_char(head)
+
+
+def register_unit(api: Api, dept: str = "yz-water", *, activate: bool = True) -> dict[str, Any]:
+    """A unit registers, uploads its certificate and (optionally) the platform approves it."""
+    n = next(_serial)
+    username = f"unit{n}"
+    PASSWORDS[username] = f"unit-Pass-{n}"
+    r = api.post(
+        "/units/register",
+        json={
+            "name": f"宁波测试水利设计院{n}",
+            "credit_code": credit_code(n),
+            "dept_org_id": dept,
+            "contact": f"联系人{n}",
+            "phone": "0574-87654321",
+            "username": username,
+            "password": PASSWORDS[username],
+        },
+    )
+    assert r.status == 201, r
+    unit_id = r.json["unit_id"]
+    if activate:
+        r = api.post(
+            f"/units/{unit_id}/entrustment",
+            username,
+            data={"file": (io.BytesIO(pdf_bytes()), "委托证明.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert r.status == 202, r
+        task = api.only_task("platform_1", name="review_entrustment")
+        r = api.complete(task["id"], "platform_1", decision="approve", opinion="材料齐全，同意")
+        assert r.status == 200, r
+    return {"unit_id": unit_id, "username": username}
+
+
+DOSSIER = {
+    "gender": "男",
+    "birth_date": "1990-01-01",
+    "work_start_date": "2012-07-01",
+    "highest_education": "本科",
+    "education": [
+        {"school": "河海大学", "major": "水利水电工程", "degree": "本科", "graduated": "2012-06-30"}
+    ],
+    "current_title": {
+        "series": "工程",
+        "name": "助理工程师",
+        "obtained": "2016-12-01",
+        "appointed_post": "助理工程师",
+        "appointed_since": "2017-01-01",
+    },
+    "work_history": [
+        {
+            "start": "2012-07-01",
+            "end": "2026-11-01",
+            "unit": "宁波测试水利设计院",
+            "post": "设计员",
+            "work": "水库除险加固设计",
+        }
+    ],
+    "appraisals": [{"year": y, "grade": "合格"} for y in range(2021, 2026)],
+    "continuing_education": [
+        {"year": y, "public_hours": 30, "professional_hours": 64} for y in range(2021, 2026)
+    ],
+    "summary": "从事水利工程设计十余年。",
+}
+
+
+def register_applicant(
+    api: Api, unit: dict[str, Any], *, approve_dossier: bool = True, name: str = "李四"
+) -> dict[str, Any]:
+    n = next(_serial)
+    username = f"applicant{n}"
+    PASSWORDS[username] = f"appl-Pass-{n}"
+    r = api.post(
+        "/applicants/register",
+        json={
+            "name": name,
+            "id_number": id_number(n),
+            "phone": "13800138000",
+            "unit_id": unit["unit_id"],
+            "username": username,
+            "password": PASSWORDS[username],
+        },
+    )
+    assert r.status == 201, r
+    applicant_id = r.json["applicant_id"]
+    if approve_dossier:
+        r = api.put("/me/dossier", username, json=DOSSIER)
+        assert r.status == 200, r
+        r = api.post("/me/dossier/submit", username)
+        assert r.status == 200, r
+        task = api.only_task(unit["username"], name="review_dossier")
+        r = api.complete(task["id"], unit["username"], decision="approve", opinion="档案属实")
+        assert r.status == 200, r
+    return {"applicant_id": applicant_id, "username": username}

@@ -1,0 +1,839 @@
+"""The BPMN processes in bpmn/ run end to end on real SpiffWorkflow, with fake registered functions.
+
+Every path test runs twice: in memory, and with a serialize/deserialize round trip between every
+user step (the way the service stores instances). A static part checks what the engine relies on
+(user-task properties, forms, lanes, script names) and that every diagram has complete BPMNDI.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import itertools
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+FORMS_DIR = BPMN_DIR / "forms"
+PROCESSES = ("dossier_review", "unit_registration", "title_application")
+
+SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in [
+        "abs", "all", "any", "bool", "dict", "enumerate", "filter", "float", "int", "isinstance",
+        "len", "list", "map", "max", "min", "range", "round", "set", "sorted", "str", "sum",
+        "tuple", "zip", "True", "False", "None",
+    ]
+}  # fmt: skip
+REGISTERED = {
+    "review_chain_for",
+    "office_of",
+    "chain_charges",
+    "publicity_over",
+    "publicity_release_at",
+    "activate_unit",
+    "set_dossier_status",
+    "notify",
+}
+LANES = {"applicant", "unit", "reviewer", "platform"}
+STATUSES = {
+    "draft",
+    "unit_review",
+    "publicity",
+    "in_review",
+    "returned",
+    "awaiting_payment",
+    "awaiting_paper",
+}
+CHAIN = ["yz-water", "yz-hrss", "nb-water", "nb-office", "nb-hrss"]
+FUTURE = "2099-12-31T23:59:59+08:00"
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {
+    "bpmn": BPMN_NS,
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+FLOW_NODE_TAGS = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "userTask", "scriptTask", "serviceTask", "manualTask", "task", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+    "inclusiveGateway", "eventBasedGateway",
+}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- fixtures / helpers
+
+
+class Fakes:
+    """Fakes of the functions the engine registers for scripts, recording their calls."""
+
+    def __init__(self, chain=None, charges=True, over=True):
+        self.chain = list(CHAIN if chain is None else chain)
+        self.charges = charges
+        self.over = over
+        self.notices: list[tuple] = []
+        self.activated: list[str] = []
+        self.dossier_status: list[tuple] = []
+
+    def functions(self):
+        def review_chain_for(unit_org_id):
+            assert unit_org_id == "unit-1"
+            return list(self.chain)
+
+        def office_of(review_chain):
+            return next(o for o in review_chain if o.endswith("-office"))
+
+        def chain_charges(review_chain):
+            return self.charges
+
+        def publicity_over(publicity_end):
+            return self.over
+
+        def publicity_release_at(publicity_end):
+            return FUTURE
+
+        def activate_unit(unit_org_id):
+            self.activated.append(unit_org_id)
+
+        def set_dossier_status(dossier_id, status):
+            self.dossier_status.append((dossier_id, status))
+
+        def notify(to, kind, text):
+            assert isinstance(to, int | str) and re.fullmatch(r"[a-z_]+", kind) and text
+            self.notices.append((to, kind, text))
+
+        return {
+            "review_chain_for": review_chain_for,
+            "office_of": office_of,
+            "chain_charges": chain_charges,
+            "publicity_over": publicity_over,
+            "publicity_release_at": publicity_release_at,
+            "activate_unit": activate_unit,
+            "set_dossier_status": set_dossier_status,
+            "notify": notify,
+        }
+
+    def kinds(self):
+        return [kind for _, kind, _ in self.notices]
+
+
+class RestrictedEnvironment(TaskDataEnvironment):
+    """Scripts see only the safe builtins and the registered functions (like the engine's)."""
+
+    def __init__(self, functions):
+        super().__init__({"__builtins__": SAFE_BUILTINS, **functions})
+
+
+@pytest.fixture(scope="module")
+def specs():
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_files(sorted(str(p) for p in BPMN_DIR.glob("*.bpmn")))
+    return {pid: (parser.get_spec(pid), parser.get_subprocess_specs(pid)) for pid in PROCESSES}
+
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+class Run:
+    """One process instance; with round_trip it is serialized and reloaded after every step."""
+
+    def __init__(self, specs, process_id, data, fakes, round_trip):
+        spec, subs = specs[process_id]
+        self.fakes = fakes
+        self.engine = PythonScriptEngine(environment=RestrictedEnvironment(fakes.functions()))
+        self.round_trip = round_trip
+        self.wf = BpmnWorkflow(spec, subs, script_engine=self.engine)
+        self.wf.task_tree.data.update(data)
+        self.wf.do_engine_steps()
+        self.reload()
+        self.history: list[tuple[str, str | None]] = []  # (task name, org) of completed user tasks
+
+    def reload(self):
+        if self.round_trip:
+            self.wf = SERIALIZER.deserialize_json(SERIALIZER.serialize_json(self.wf))
+            self.wf.script_engine = self.engine
+
+    def ready(self):
+        return self.wf.get_tasks(state=TaskState.READY, manual=True)
+
+    def ready_names(self):
+        return [t.task_spec.name for t in self.ready()]
+
+    def task(self, name):
+        tasks = self.ready()
+        assert [t.task_spec.name for t in tasks] == [name]
+        return tasks[0]
+
+    def prop(self, task, key):
+        return task.task_spec.extensions.get("properties", {}).get(key)
+
+    def status(self, task):
+        return self.engine.evaluate(task, self.prop(task, "status"))
+
+    def org(self, task):
+        var = self.prop(task, "orgVariable")
+        return task.data[var] if var else None
+
+    def complete(self, name, **form):
+        task = self.task(name)
+        # the data a test submits must be what the task's form accepts
+        assert form_errors(self.prop(task, "formJsonSchemaFilename"), form) == []
+        self.history.append((name, self.org(task)))
+        task.data.update(form)
+        task.run()
+        self.wf.do_engine_steps()
+        self.reload()
+        return task
+
+    @property
+    def data(self):
+        return self.wf.data if self.wf.is_completed() else self.wf.last_task.data
+
+
+def approve(**extra):
+    return {"decision": "approve", "opinion": "同意", **extra}
+
+
+def ret(reason="请补充继续教育证明"):
+    return {"decision": "return", "opinion": "材料不全", "return_reason": reason}
+
+
+def reject(reason="资历不符合条件"):
+    return {"decision": "reject", "opinion": "不同意", "reject_reason": reason}
+
+
+APPLICANT = 42
+TITLE_DATA = {
+    "application_id": "app-1",
+    "applicant_user_id": APPLICANT,
+    "applicant_name": "王五",
+    "unit_org_id": "unit-1",
+    "series": "工程",
+    "level": "中级",
+    "specialty": "水利工程",
+}
+SUBMIT = {
+    "title_applied": "工程师",
+    "work_summary": "从事水利工程设计八年。",
+    "is_public_institution_staff": True,
+    "post_vacancy": True,
+    "attachments": [],
+    "pledge": True,
+}
+PUBLICITY = {
+    "publicity_start": "2025-03-03",
+    "publicity_end": "2025-03-07",
+    "publicity_place": "单位公告栏",
+    "publicity_objections": "",
+}
+CHECKS = {
+    "seniority_ok": True,
+    "appraisal_ok": True,
+    "continuing_education_ok": True,
+    "post_quota_ok": True,
+}
+
+
+def start_title(specs, round_trip, **fake_args):
+    fakes = Fakes(**fake_args)
+    return Run(specs, "title_application", dict(TITLE_DATA), fakes, round_trip)
+
+
+def submit_and_unit_approve(run):
+    run.complete("submit_application", **SUBMIT)
+    assert run.status(run.task("unit_review")) == "unit_review"
+    run.complete("unit_review", **approve(**PUBLICITY))
+
+
+def climb(run, levels, last_decision=None):
+    """Approve and recommend `levels` levels; then give `last_decision` at the next level."""
+    for i in range(levels):
+        task = run.task("level_review")
+        assert task.data["level_org"] == run.fakes.chain[i]
+        assert task.data["decision"] is None  # nothing left over from the previous step
+        assert run.status(task) == "in_review"
+        run.complete("level_review", **approve(**CHECKS))
+        assert run.org(run.task("recommend")) == run.fakes.chain[i]
+        run.complete("recommend", note="推荐上报")
+    if last_decision is not None:
+        run.complete("level_review", **last_decision)
+
+
+def close(run, payment):
+    if payment:
+        task = run.task("confirm_payment")
+        assert run.status(task) == "awaiting_payment"
+        assert run.prop(task, "orgVariable") is None
+        run.complete("confirm_payment", paid=True, receipt_no="NB2025-001", paid_on="2025-04-01")
+    task = run.task("receive_paper")
+    assert run.status(task) == "awaiting_paper"
+    assert run.org(task) == "nb-office"
+    run.complete("receive_paper", copies=3, received_on="2025-04-02", note="")
+    assert run.wf.is_completed()
+    assert run.data["outcome"] == "completed"
+
+
+ROUND_TRIP = pytest.mark.parametrize("round_trip", [False, True], ids=["memory", "round_trip"])
+
+
+# --------------------------------------------------------------------------- dossier_review
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("decision", ["approve", "return"])
+def test_dossier_review(specs, round_trip, decision):
+    fakes = Fakes()
+    data = {"applicant_user_id": 7, "applicant_name": "李四", "unit_org_id": "unit-1",
+            "dossier_id": "d-1"}  # fmt: skip
+    run = Run(specs, "dossier_review", data, fakes, round_trip)
+    task = run.task("review_dossier")
+    assert task.task_spec.lane == "unit"
+    assert run.org(task) == "unit-1"
+    run.complete("review_dossier", **(approve() if decision == "approve" else ret("补充学历证书")))
+    assert run.wf.is_completed()
+    expected = "approved" if decision == "approve" else "returned"
+    assert fakes.dossier_status == [("d-1", expected)]
+    assert [(to, kind) for to, kind, _ in fakes.notices] == [(7, f"dossier_{expected}")]
+    if decision == "return":
+        assert "补充学历证书" in fakes.notices[0][2]
+
+
+# --------------------------------------------------------------------------- unit_registration
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_unit_registration(specs, round_trip, decision):
+    fakes = Fakes()
+    data = {"unit_org_id": "unit-9", "unit_name": "宁波某水利设计院", "platform_org": "platform",
+            "entrustment_file_id": "f-1"}  # fmt: skip
+    run = Run(specs, "unit_registration", data, fakes, round_trip)
+    task = run.task("review_entrustment")
+    assert task.task_spec.lane == "platform"
+    assert run.org(task) == "platform"
+    run.complete("review_entrustment", **(approve() if decision == "approve" else reject("未盖章")))
+    assert run.wf.is_completed()
+    if decision == "approve":
+        assert fakes.activated == ["unit-9"]
+        assert fakes.kinds() == ["entrustment_approved"]
+        assert "12333" in fakes.notices[0][2]
+    else:
+        assert fakes.activated == []
+        assert fakes.kinds() == ["entrustment_rejected"]
+        assert "未盖章" in fakes.notices[0][2]
+    assert fakes.notices[0][0] == "unit-9"
+
+
+# --------------------------------------------------------------------------- title_application
+
+
+@ROUND_TRIP
+def test_title_happy_path_five_levels_with_payment(specs, round_trip):
+    run = start_title(specs, round_trip)
+    task = run.task("submit_application")
+    assert task.task_spec.lane == "applicant"
+    assert run.status(task) == "draft"
+    assert run.prop(task, "prefill") == "true"
+    submit_and_unit_approve(run)
+    climb(run, 5)
+    close(run, payment=True)
+    data = run.data
+    assert data["review_chain"] == CHAIN
+    assert data["office_org"] == "nb-office"
+    assert data["payment_due"] is True
+    assert data["return_count"] == 0
+    levels = [org for name, org in run.history if name == "level_review"]
+    assert levels == CHAIN
+    assert [n for n, _ in run.history] == [
+        "submit_application", "unit_review",
+        *["level_review", "recommend"] * 5,
+        "confirm_payment", "receive_paper",
+    ]  # fmt: skip
+    kinds = run.fakes.kinds()
+    assert kinds == ["unit_approved", *["level_approved"] * 5, "application_completed"]
+    assert all(to == APPLICANT for to, _, _ in run.fakes.notices)
+
+
+@ROUND_TRIP
+def test_no_payment_when_no_level_charges(specs, round_trip):
+    run = start_title(specs, round_trip, charges=False, chain=["yz-water", "nb-office", "nb-hrss"])
+    submit_and_unit_approve(run)
+    climb(run, 3)
+    assert "confirm_payment" not in run.ready_names()
+    close(run, payment=False)
+    assert run.data["payment_due"] is False
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("where", ["unit", 3, 5])
+def test_return_then_resubmit_restarts_climb(specs, round_trip, where):
+    run = start_title(specs, round_trip)
+    run.complete("submit_application", **SUBMIT)
+    if where == "unit":
+        run.complete("unit_review", **ret("请补充公示材料"))
+    else:
+        run.complete("unit_review", **approve(**PUBLICITY))
+        climb(run, where - 1, last_decision=ret("请补充公示材料"))
+    assert run.fakes.kinds()[-1] == "application_returned"
+    assert "请补充公示材料" in run.fakes.notices[-1][2]
+    task = run.task("submit_application")
+    assert run.status(task) == "returned"
+    assert task.data["return_count"] == 1
+    # resubmitted: the climb starts again at the unit and walks the whole chain in order
+    run.history.clear()
+    run.complete("submit_application", **SUBMIT)
+    assert run.ready_names() == ["unit_review"]
+    run.complete("unit_review", **approve(**PUBLICITY))
+    climb(run, 5)
+    close(run, payment=True)
+    assert [org for name, org in run.history if name == "level_review"] == CHAIN
+    assert run.data["return_count"] == 1
+
+
+@ROUND_TRIP
+def test_reject_at_level_two(specs, round_trip):
+    run = start_title(specs, round_trip)
+    submit_and_unit_approve(run)
+    climb(run, 1, last_decision=reject("继续教育学时不足"))
+    assert run.wf.is_completed()
+    assert run.data["outcome"] == "rejected"
+    assert run.ready_names() == []
+    assert run.history[-1] == ("level_review", "yz-hrss")
+    assert run.fakes.kinds()[-1] == "application_rejected"
+    assert "继续教育学时不足" in run.fakes.notices[-1][2]
+
+
+@ROUND_TRIP
+def test_reject_at_unit(specs, round_trip):
+    run = start_title(specs, round_trip)
+    run.complete("submit_application", **SUBMIT)
+    run.complete("unit_review", **reject())
+    assert run.wf.is_completed()
+    assert run.data["outcome"] == "rejected"
+    assert "level_review" not in [n for n, _ in run.history]
+
+
+def force_timer(run, how):
+    if how == "send_event":
+        (waiting,) = run.wf.waiting_events()
+        event = TimeDateEventDefinition(waiting.name, "publicity_release")
+        run.wf.send_event(BpmnEvent(event))
+        run.wf.do_engine_steps()
+    else:
+        (timer,) = run.wf.get_tasks(state=TaskState.WAITING, spec_name="publicity_wait")
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        timer.internal_data["event_value"] = past
+        run.wf.refresh_timers()
+        run.wf.do_engine_steps()
+        run.wf.do_engine_steps()
+    run.reload()
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("how", ["send_event", "event_value"])
+@pytest.mark.parametrize("decision", ["approve", "return", "reject"])
+def test_publicity_window_open_waits_on_timer(specs, round_trip, how, decision):
+    run = start_title(specs, round_trip, over=False)
+    submit_and_unit_approve(run)
+    assert run.ready_names() == []
+    (waiting,) = run.wf.waiting_events()
+    assert waiting.event_type == "TimeDateEventDefinition"
+    assert waiting.value == FUTURE
+    (timer,) = run.wf.get_tasks(state=TaskState.WAITING, spec_name="publicity_wait")
+    assert run.status(timer) == "publicity"
+    assert run.fakes.kinds() == ["publicity_started"]
+    # polling before the due time changes nothing
+    run.wf.refresh_timers()
+    run.wf.do_engine_steps()
+    assert run.ready_names() == []
+    force_timer(run, how)
+    task = run.task("publicity_result")
+    assert task.data["decision"] is None
+    assert run.status(task) == "publicity"
+    assert run.org(task) == "unit-1"
+    assert run.fakes.kinds()[-1] == "publicity_closed"
+    assert run.fakes.notices[-1][0] == "unit-1"
+    if decision == "approve":
+        run.complete("publicity_result", publicity_objections="无异议", **approve())
+        climb(run, 5)
+        close(run, payment=True)
+    elif decision == "return":
+        run.complete("publicity_result", publicity_objections="有异议", **ret())
+        assert run.status(run.task("submit_application")) == "returned"
+    else:
+        run.complete("publicity_result", publicity_objections="异议属实", **reject())
+        assert run.data["outcome"] == "rejected"
+        assert run.wf.is_completed()
+
+
+@ROUND_TRIP
+def test_level_without_decision_fails_instead_of_reusing_previous_one(specs, round_trip):
+    """Level 1 approved; if level 2's data somehow lacks a decision, the instance stops with an
+    error rather than routing on level 1's (or the unit's) 'approve'."""
+    run = start_title(specs, round_trip)
+    submit_and_unit_approve(run)
+    climb(run, 1)
+    task = run.task("level_review")
+    assert task.data["decision"] is None
+    task.data.update(opinion="忘了选择结论")
+    with pytest.raises(WorkflowException, match="No conditions satisfied"):
+        task.run()
+        run.wf.do_engine_steps()
+    assert [t.task_spec.name for t in run.wf.get_tasks(state=TaskState.ERROR)] == [
+        "gw_level_decision"
+    ]
+    assert run.fakes.kinds() == ["unit_approved", "level_approved"]
+
+
+def instance_size(wf):
+    dct = SERIALIZER.to_dict(wf)
+    del dct["spec"], dct["subprocess_specs"]  # the service stores the spec once per version
+    return len(json.dumps(dct))
+
+
+def test_repeated_returns_keep_growth_small(specs):
+    """Each return round adds a bounded, constant amount (the task tree is never pruned)."""
+    run = start_title(specs, False)
+    sizes = []
+    for _ in range(3):
+        run.complete("submit_application", **SUBMIT)
+        run.complete("unit_review", **approve(**PUBLICITY))
+        climb(run, 2, last_decision=ret())
+        sizes.append(instance_size(run.wf))
+    assert run.task("submit_application").data["return_count"] == 3
+    growth = [b - a for a, b in itertools.pairwise(sizes)]
+    assert max(growth) - min(growth) < 500  # linear in rounds, nothing accumulates
+    assert max(growth) < 16_000  # about 11.7 KB for a return at level 3
+
+
+def test_levels_do_not_copy_the_application_data(specs):
+    """The level loop lives in the main process (no subprocess per level), so a long work
+    summary is stored once and each level costs the same few KB whatever the data size."""
+    per_level = []
+    for length in (10, 3000):
+        run = start_title(specs, False)
+        run.complete("submit_application", **{**SUBMIT, "work_summary": "水" * length})
+        run.complete("unit_review", **approve(**PUBLICITY))
+        before = instance_size(run.wf)
+        climb(run, 5)
+        per_level.append((instance_size(run.wf) - before) / 5)
+    assert abs(per_level[1] - per_level[0]) < 200
+    assert per_level[0] < 4_000
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def load_form(name):
+    return json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
+
+
+def form_errors(name, data):
+    schema = load_form(name)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return sorted(
+        ".".join(map(str, e.absolute_path)) or e.validator for e in validator.iter_errors(data)
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "data", "ok"),
+    [
+        ("review_dossier.schema.json", approve(), True),
+        ("review_dossier.schema.json", {"decision": "return", "opinion": "x"}, False),
+        ("review_dossier.schema.json", ret(), True),
+        ("review_dossier.schema.json", reject(), False),
+        ("review_entrustment.schema.json", reject(), True),
+        ("review_entrustment.schema.json", {"decision": "reject", "opinion": "x"}, False),
+        ("review_entrustment.schema.json", ret(), False),
+        ("unit_review.schema.json", approve(**PUBLICITY), True),
+        ("unit_review.schema.json", approve(), False),
+        ("unit_review.schema.json", ret(), True),
+        ("unit_review.schema.json", {**approve(**PUBLICITY), "publicity_end": "2025-13-01"}, False),
+        ("unit_review.schema.json", {**approve(**PUBLICITY), "extra": 1}, False),
+        ("publicity_result.schema.json", {**approve(), "publicity_objections": ""}, True),
+        ("level_review.schema.json", approve(**CHECKS), True),
+        ("level_review.schema.json", {"decision": "approve", "opinion": ""}, False),
+        ("level_review.schema.json", {"decision": "return", "opinion": "x"}, False),
+        ("level_review.schema.json", {"decision": "reject", "opinion": "x", "reject_reason": "y"}, True),
+        ("recommend.schema.json", {}, True),
+        ("recommend.schema.json", {"decision": "approve"}, False),
+        ("submit_application.schema.json", SUBMIT, True),
+        ("submit_application.schema.json", {**SUBMIT, "pledge": False}, False),
+        ("submit_application.schema.json", {**SUBMIT, "attachments": [1]}, False),
+        ("confirm_payment.schema.json", {"paid": True, "paid_on": "2025-04-01"}, True),
+        ("confirm_payment.schema.json", {"paid": False}, False),
+        ("receive_paper.schema.json", {"copies": 3}, True),
+        ("receive_paper.schema.json", {"copies": 2}, False),
+        ("dossier.schema.json", {}, False),
+        (
+            "dossier.schema.json",
+            {
+                "highest_education": "本科",
+                "work_start_date": "2015-07-01",
+                "current_title": {"name": "助理工程师", "series": "工程", "obtained": "2019-12-01"},
+                "education": [{"school": "河海大学", "major": "水利水电工程", "degree": "本科",
+                               "graduated": "2015-06-30"}],
+                "appraisals": [{"year": 2024, "grade": "优秀"}],
+                "continuing_education": [{"year": 2024, "public_hours": 30,
+                                          "professional_hours": 60}],
+                "papers": [{"title": "论堤防渗流", "journal": "浙江水利科技", "rank": 1,
+                            "representative": True}],
+            },
+            True,
+        ),
+        (
+            "dossier.schema.json",
+            {"highest_education": "本科", "work_start_date": "2015-07-01",
+             "current_title": {"name": "助理工程师", "series": "工程", "obtained": "2019-12-01"},
+             "is_public_institution_staff": True},
+            False,  # 事业编制 needs the post quota
+        ),
+    ],
+)  # fmt: skip
+def test_form_rules(form, data, ok):
+    assert (form_errors(form, data) == []) is ok, form_errors(form, data)
+
+
+def walk_titles(schema, path="$"):
+    """Yield the paths of properties that have no Chinese title."""
+    for key, sub in schema.get("properties", {}).items():
+        if not re.search(r"[\u4e00-\u9fff]", sub.get("title", "")):
+            yield f"{path}.{key}"
+        yield from walk_titles(sub, f"{path}.{key}")
+        if isinstance(sub.get("items"), dict):
+            yield from walk_titles(sub["items"], f"{path}.{key}[]")
+
+
+@pytest.mark.parametrize("path", sorted(FORMS_DIR.glob("*.schema.json")), ids=lambda p: p.name)
+def test_form_files_are_valid_schemas(path):
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+    assert list(walk_titles(schema)) == []
+    ui_path = path.with_name(path.name.replace(".schema.json", ".ui.json"))
+    if ui_path.exists():
+        ui = json.loads(ui_path.read_text(encoding="utf-8"))
+        assert ui["ui:order"] == list(schema["properties"])
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def script_sources(spec, subs):
+    """Every script, condition, pre/postScript, status and timer expression: (where, src, mode)."""
+    out = []
+    for s in [spec, *subs.values()]:
+        for ts in s.task_specs.values():
+            for cond, target in getattr(ts, "cond_task_specs", []):
+                if cond is not None:
+                    out.append((f"{ts.name}->{target}", cond.args[0], "eval"))
+            for attr in ("script", "prescript", "postscript"):
+                if isinstance(getattr(ts, attr, None), str):
+                    out.append((f"{ts.name}.{attr}", getattr(ts, attr), "exec"))
+            props = getattr(ts, "extensions", {}).get("properties", {})
+            if "status" in props:
+                out.append((f"{ts.name}.status", props["status"], "eval"))
+            event = getattr(ts, "event_definition", None)
+            if isinstance(event, TimeDateEventDefinition):
+                out.append((f"{ts.name}.timeDate", event.expression, "eval"))
+    return out
+
+
+@pytest.mark.parametrize("process_id", PROCESSES)
+def test_scripts_use_only_safe_builtins_and_registered_functions(specs, process_id):
+    sources = script_sources(*specs[process_id])
+    assert sources
+    allowed = set(SAFE_BUILTINS) | REGISTERED
+    for where, src, mode in sources:
+        tree = ast.parse(src, mode=mode)
+        for node in ast.walk(tree):
+            assert not isinstance(node, ast.Import | ast.ImportFrom | ast.Global | ast.Lambda), (
+                where
+            )
+            if isinstance(node, ast.Name):
+                assert not node.id.startswith("_"), (where, node.id)
+            if isinstance(node, ast.Attribute):
+                assert not node.attr.startswith("_"), (where, node.attr)
+            if isinstance(node, ast.Call):
+                assert isinstance(node.func, ast.Name), (where, ast.unparse(node))
+                assert node.func.id in allowed, (where, node.func.id)
+
+
+def user_tasks(spec, subs):
+    for s in [spec, *subs.values()]:
+        for ts in s.task_specs.values():
+            if getattr(ts, "manual", False):
+                yield ts
+
+
+@pytest.mark.parametrize("process_id", PROCESSES)
+def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
+    tasks = list(user_tasks(*specs[process_id]))
+    assert tasks
+    for ts in tasks:
+        props = ts.extensions.get("properties", {})
+        form = props.get("formJsonSchemaFilename")
+        assert form and (FORMS_DIR / form).is_file(), ts.name
+        jsonschema.Draft202012Validator.check_schema(load_form(form))
+        if "formUiSchemaFilename" in props:
+            assert (FORMS_DIR / props["formUiSchemaFilename"]).is_file(), ts.name
+        assert ts.lane in LANES, ts.name
+        if ts.lane == "applicant":
+            assert "orgVariable" not in props, ts.name
+        else:
+            assert re.fullmatch(r"[a-z_]+", props.get("orgVariable", "")), ts.name
+        if process_id == "title_application":
+            assert "status" in props, ts.name
+        if "validator" in props:
+            assert props["validator"] == "publicity_window"
+            assert int(props["publicityWorkdays"]) == 5
+        assert props.get("prefill", "false") == (
+            "true" if ts.name == "submit_application" else "false"
+        )
+        assert re.search(r"[\u4e00-\u9fff]", ts.bpmn_name), ts.name
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", ts.name), ts.name
+
+
+def test_title_statuses_are_known_constants(specs):
+    """Status expressions only yield known statuses (evaluated with both return_count values)."""
+    engine = PythonScriptEngine(environment=RestrictedEnvironment(Fakes().functions()))
+    spec, subs = specs["title_application"]
+    for ts in [*user_tasks(spec, subs), spec.task_specs["publicity_wait"]]:
+        expr = ts.extensions["properties"]["status"]
+        for count in (0, 2):
+            value = engine.environment.evaluate(expr, {"return_count": count})
+            assert value in STATUSES, (ts.name, value)
+
+
+def test_api_task_names_exist(specs):
+    names = {pid: {ts.name for ts in user_tasks(*specs[pid])} for pid in PROCESSES}
+    assert names == {
+        "dossier_review": {"review_dossier"},
+        "unit_registration": {"review_entrustment"},
+        "title_application": {"submit_application", "unit_review", "publicity_result",
+                              "level_review", "recommend", "confirm_payment", "receive_paper"},
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- diagram (BPMNDI)
+
+
+def local(el):
+    return etree.QName(el).localname
+
+
+def bounds_of(shape):
+    b = shape.find("dc:Bounds", NS)
+    return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def inside(inner, outer, slack=0.0):
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return (
+        x >= ox - slack
+        and y >= oy - slack
+        and x + w <= ox + ow + slack
+        and y + h <= oy + oh + slack
+    )
+
+
+def overlaps(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+@pytest.mark.parametrize("process_id", PROCESSES)
+def test_diagram_is_complete(process_id):
+    path = BPMN_DIR / f"{process_id}.bpmn"
+    root = etree.parse(str(path)).getroot()
+    (process,) = root.findall("bpmn:process", NS)
+    assert process.get("id") == path.stem == process_id
+    assert process.get("isExecutable") == "true"
+    (participant,) = root.findall("bpmn:collaboration/bpmn:participant", NS)
+    assert participant.get("processRef") == process_id
+    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
+    edges = {e.get("bpmnElement"): e for e in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
+    (plane,) = root.iter(f"{{{NS['bpmndi']}}}BPMNPlane")
+    assert plane.get("bpmnElement") == root.find("bpmn:collaboration", NS).get("id")
+    assert participant.get("id") in shapes
+
+    nodes = [el for el in process.iter() if isinstance(el.tag, str)
+             and etree.QName(el).namespace == BPMN_NS and local(el) in FLOW_NODE_TAGS]  # fmt: skip
+    flows = list(process.iter(f"{{{BPMN_NS}}}sequenceFlow"))
+    ids = [el.get("id") for el in nodes + flows]
+    assert len(ids) == len(set(ids))
+    for el in nodes:
+        assert el.get("id") in shapes, f"no BPMNShape for {el.get('id')}"
+        assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", el.get("id"))
+        if local(el) != "exclusiveGateway":  # merge gateways stay unnamed, as drawn by hand
+            assert re.search(r"[\u4e00-\u9fff]", el.get("name", "")), el.get("id")
+    for flow in flows:
+        edge = edges.get(flow.get("id"))
+        assert edge is not None, f"no BPMNEdge for {flow.get('id')}"
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edge.findall("di:waypoint", NS)]
+        assert len(points) >= 2
+        for (x1, y1), (x2, y2) in itertools.pairwise(points):
+            assert x1 == x2 or y1 == y2, f"{flow.get('id')} is not orthogonal"
+        # the edge starts and ends on the shapes it connects
+        for end, ref in ((points[0], "sourceRef"), (points[-1], "targetRef")):
+            x, y, w, h = bounds_of(shapes[flow.get(ref)])
+            assert x - 1 <= end[0] <= x + w + 1 and y - 1 <= end[1] <= y + h + 1, flow.get("id")
+
+    # lanes: every top-level node sits inside the lane that lists it; lanes inside the pool
+    pool = bounds_of(shapes[participant.get("id")])
+    lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
+    assert lanes and {lane.get("name") for lane in lanes} <= LANES
+    top_level = {
+        el.get("id") for el in process if isinstance(el.tag, str) and local(el) in FLOW_NODE_TAGS
+    }
+    listed = set()
+    for lane in lanes:
+        lane_box = bounds_of(shapes[lane.get("id")])
+        assert inside(lane_box, pool)
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            listed.add(ref.text)
+            assert inside(bounds_of(shapes[ref.text]), lane_box), ref.text
+    assert listed == top_level
+    lane_boxes = [bounds_of(shapes[lane.get("id")]) for lane in lanes]
+    for i, a in enumerate(lane_boxes):
+        for b in lane_boxes[i + 1 :]:
+            assert not overlaps(a, b)
+
+    # no two shapes overlap, except a subprocess and what it contains
+    children = {el.get("id"): {c.get("id") for c in el.iter() if c is not el and c.get("id")}
+                for el in nodes if local(el) == "subProcess"}  # fmt: skip
+    boxes = [(el.get("id"), bounds_of(shapes[el.get("id")])) for el in nodes]
+    for i, (a_id, a) in enumerate(boxes):
+        for b_id, b in boxes[i + 1 :]:
+            if b_id in children.get(a_id, ()) or a_id in children.get(b_id, ()):
+                assert inside(b, a) or inside(a, b), (a_id, b_id)
+                continue
+            assert not overlaps(a, b), (a_id, b_id)
+
+
+def test_no_stray_bpmn_files():
+    assert sorted(p.stem for p in BPMN_DIR.glob("*.bpmn")) == sorted(PROCESSES)

@@ -1,0 +1,67 @@
+"""Flask app factory: the composition root (the one place that wires storage to engine)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from engine import (
+    Accounts,
+    Applications,
+    Documents,
+    FileStore,
+    Onboarding,
+    WorkflowEngine,
+    system_clock,
+)
+from engine.accounts import set_password_cost
+from storage import SqlUnitOfWork, configure_engine_events, db
+from web import config as cfg
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "storage" / "migrations"
+migrate = Migrate()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, database, engine, blueprints, error handlers."""
+    app = Flask(__name__, instance_path=cfg.instance_dir().as_posix())
+    app.config.update(cfg.defaults())
+    app.config.from_prefixed_env("ZHIPING")
+    app.config.update(overrides or {})
+    cfg.finish(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    with app.app_context():
+        configure_engine_events(db.engine)
+
+    set_password_cost(int(app.config["PASSWORD_SCRYPT_N"]))
+    clock = app.config.get("CLOCK") or system_clock
+    engine = WorkflowEngine(SqlUnitOfWork, bpmn_dir=Path(app.config["BPMN_DIR"]), clock=clock)
+    app.extensions["engine"] = engine
+    ttl = timedelta(hours=int(app.config["TOKEN_TTL_HOURS"]))
+    app.extensions["accounts"] = Accounts(SqlUnitOfWork, clock, ttl)
+    store = FileStore(
+        Path(app.config["FILES_DIR"]),
+        max_bytes=int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_pages=int(app.config["MAX_PDF_PAGES"]),
+    )
+    app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
+    app.extensions["onboarding"] = Onboarding(engine, store)
+    app.extensions["applications"] = Applications(engine)
+
+    from web import auth, errors, security
+    from web.blueprints import api, pages
+
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

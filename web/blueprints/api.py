@@ -1,0 +1,99 @@
+"""The JSON API root: authentication hook, tokens, me, health, OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from web.auth import accounts, bearer_actor
+from web.blueprints import api_accounts, api_applications, api_tasks
+from web.blueprints._common import actor, engine, json_body, require_text
+from web.errors import error_body
+from web.openapi import openapi_document
+from web.security import csrf, limiter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+CHILDREN = (api_tasks.bp, api_accounts.bp, api_applications.bp)
+for child in CHILDREN:
+    bp.register_blueprint(child)
+    csrf.exempt(child)
+csrf.exempt(bp)
+
+PUBLIC = {
+    "api.token",
+    "api.openapi",
+    "api.health",
+    "api.accounts.units_register",
+    "api.accounts.applicants_register",
+    "api.applications.verify",
+}
+
+
+# What a unit may do before its entrustment certificate is approved.
+PENDING_UNIT = {
+    "api.me",
+    "api.accounts.entrustment_template",
+    "api.accounts.entrustment",
+}
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    if request.endpoint in PUBLIC or request.endpoint is None:
+        return None
+    who = bearer_actor()
+    if who is None:
+        return error_body(401, "unauthorized", "缺少或无效的访问令牌 (missing or invalid token)")
+    if who.role == "unit" and who.org_status != "active" and request.endpoint not in PENDING_UNIT:
+        return error_body(
+            403,
+            "unit_not_active",
+            "单位尚未激活：请先下载、盖章并上传用人单位委托证明，待平台审核通过",
+        )
+    return None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.post("/auth/token")
+@limiter.limit(_login_limit, key_func=lambda: f"{request.remote_addr}")
+def token() -> Any:
+    body = json_body()
+    require_text(body, "username", "password")
+    issued = accounts().create_token(str(body["username"]), str(body["password"]))
+    if issued is None:
+        return error_body(401, "bad_credentials", "用户名或密码错误 (bad credentials)")
+    token_value, who = issued
+    return jsonify({"token": token_value, "user": _user(who)})
+
+
+def _user(who: Any) -> dict[str, Any]:
+    return {
+        "id": str(who.id),
+        "username": who.username,
+        "name": who.name,
+        "role": who.role,
+        "org_id": who.org_id,
+        "org_status": who.org_status,
+    }
+
+
+@bp.get("/me")
+def me() -> Any:
+    return jsonify(_user(actor()))
+
+
+@bp.get("/health")
+def health() -> Any:
+    db_state = "ok" if engine().database_ok() else "unavailable"
+    scheduler = current_app.extensions.get("scheduler_state", lambda: "not running")()
+    status = 200 if db_state == "ok" else 503
+    return jsonify({"ok": db_state == "ok", "db": db_state, "scheduler": scheduler}), status
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document())

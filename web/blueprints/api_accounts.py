@@ -1,0 +1,95 @@
+"""Self-registration, the entrustment certificate, dossiers, files and fee settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from engine import FileRejectedError
+from web.blueprints._common import actor, json_body
+
+bp = Blueprint("accounts", __name__)
+
+
+def onboarding() -> Any:
+    return current_app.extensions["onboarding"]
+
+
+def _upload() -> tuple[bytes, str]:
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest('需要 multipart 字段 "file" (missing file field)')
+    data = upload.read()
+    if not data:
+        raise FileRejectedError("文件为空 (empty file)", status=422, code="empty_file")
+    return data, upload.filename or "upload.pdf"
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename={filename}"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/units/register")
+def units_register() -> Any:
+    return jsonify(onboarding().register_unit(json_body())), 201
+
+
+@bp.get("/units/<unit_id>/entrustment-template.pdf")
+def entrustment_template(unit_id: str) -> Any:
+    return pdf_response(onboarding().entrustment_template(unit_id, actor()), "entrustment.pdf")
+
+
+@bp.post("/units/<unit_id>/entrustment")
+def entrustment(unit_id: str) -> Any:
+    data, filename = _upload()
+    return jsonify(onboarding().upload_entrustment(unit_id, data, filename, actor())), 202
+
+
+@bp.post("/applicants/register")
+def applicants_register() -> Any:
+    return jsonify(onboarding().register_applicant(json_body())), 201
+
+
+@bp.get("/me/dossier")
+def dossier() -> Any:
+    return jsonify(onboarding().get_dossier(actor()))
+
+
+@bp.put("/me/dossier")
+def dossier_put() -> Any:
+    body = json_body()
+    data = body.get("data", body) if set(body) == {"data"} else body
+    return jsonify(onboarding().put_dossier(data, actor()))
+
+
+@bp.post("/me/dossier/submit")
+def dossier_submit() -> Any:
+    return jsonify(onboarding().submit_dossier(actor()))
+
+
+@bp.post("/files")
+def files_upload() -> Any:
+    data, filename = _upload()
+    return jsonify(current_app.extensions["documents"].upload(data, filename, actor())), 201
+
+
+@bp.get("/files/<file_id>")
+def files_get(file_id: str) -> Any:
+    data, name = current_app.extensions["documents"].download(file_id, actor())
+    return pdf_response(data, "file.pdf" if not name.isascii() else name)
+
+
+@bp.get("/orgs/<org_id>/fee-setting")
+def fee_get(org_id: str) -> Any:
+    return jsonify(onboarding().get_fee(org_id, actor()))
+
+
+@bp.put("/orgs/<org_id>/fee-setting")
+def fee_put(org_id: str) -> Any:
+    body = json_body()
+    return jsonify(onboarding().set_fee(org_id, body.get("charge"), actor()))

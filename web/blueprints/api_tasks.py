@@ -1,0 +1,56 @@
+"""Tasks of any process: list, show with form, complete, batch-complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from web.blueprints._common import actor, engine, json_body, listing, paging
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+@bp.get("")
+def list_tasks() -> Any:
+    limit, offset = paging()
+    items, total = engine().list_tasks(
+        actor(),
+        name=request.args.get("name") or None,
+        application=request.args.get("application") or None,
+        process=request.args.get("process") or None,
+        limit=limit,
+        offset=offset,
+    )
+    return jsonify(listing([t.as_dict() for t in items], total))
+
+
+@bp.get("/<task_id>")
+def show(task_id: str) -> Any:
+    return jsonify(engine().get_task(task_id, actor()).as_dict())
+
+
+def _data_of(body: dict[str, Any]) -> dict[str, Any]:
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise BadRequest('"data" 必须是 JSON 对象 (data must be an object)')
+    return data
+
+
+@bp.post("/<task_id>/complete")
+def complete(task_id: str) -> Any:
+    result = engine().complete(task_id, _data_of(json_body()), actor=actor())
+    return jsonify(result.as_dict())
+
+
+@bp.post("/batch-complete")
+def batch_complete() -> Any:
+    body = json_body()
+    ids = body.get("task_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise BadRequest('"task_ids" 必须是非空的字符串数组')
+    if len(ids) > 500:
+        raise BadRequest("一次最多处理 500 个任务")
+    results = engine().complete_many(ids, _data_of(body), actor=actor())
+    return jsonify({"results": results})

@@ -1,0 +1,109 @@
+"""Command groups for run.py; each builds the app and calls engine verbs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from engine import DeployError, EngineError
+from web import MIGRATIONS_DIR, create_app
+
+
+def upgrade_db(app: Flask) -> None:
+    """Apply all Alembic migrations (creates the database on first run)."""
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def prepare(app: Flask) -> None:
+    """Upgrade the database and deploy bpmn/ when it changed (serve, scheduler)."""
+    upgrade_db(app)
+    with app.app_context():
+        for row in app.extensions["engine"].deploy_directory(actor="serve"):
+            if row["created"]:
+                click.echo(f"deployed {row['process_id']} v{row['version']}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to the configured database."""
+    upgrade_db(create_app())
+    click.echo("database is up to date")
+
+
+@click.group("orgs")
+def orgs_group() -> None:
+    """Organisation tree and allocated accounts."""
+
+
+@orgs_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def orgs_load(file: Path) -> None:
+    """Load FILE.json (orgs + users); loading twice changes nothing."""
+    app = create_app()
+    upgrade_db(app)
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.ClickException(f"{file}: not valid JSON: {exc}") from exc
+    with app.app_context():
+        try:
+            counts = app.extensions["accounts"].load_orgs(doc)
+        except EngineError as exc:
+            for where, msg in exc.fields.items():
+                click.echo(f"{file}: {where}: {msg}", err=True)
+            raise click.ClickException(exc.message) from exc
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _bpmn_files(app: Flask, files: tuple[Path, ...]) -> dict[str, bytes]:
+    if not files:
+        bpmn_dir = Path(app.config["BPMN_DIR"])
+        files = tuple(sorted(bpmn_dir.glob("*.bpmn"))) + tuple(sorted(bpmn_dir.glob("*.dmn")))
+    return {str(p): p.read_bytes() for p in files}
+
+
+@click.group("bpmn")
+def bpmn_group() -> None:
+    """Validate and deploy process definitions."""
+
+
+@bpmn_group.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def bpmn_validate(files: tuple[Path, ...]) -> None:
+    """Check FILES (default: everything under bpmn/); exit 1 listing problems."""
+    app = create_app()
+    problems = app.extensions["engine"].validate(_bpmn_files(app, files))
+    for p in problems:
+        click.echo(f"{p['file']}:{p['line'] or 0}: {p['element']}: {p['message']}")
+    if problems:
+        sys.exit(1)
+    click.echo("ok")
+
+
+@bpmn_group.command("deploy")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def bpmn_deploy(files: tuple[Path, ...]) -> None:
+    """Deploy FILES (default: bpmn/) as new versions; unchanged content is a no-op."""
+    app = create_app()
+    upgrade_db(app)
+    with app.app_context():
+        try:
+            rows = app.extensions["engine"].deploy(_bpmn_files(app, files), actor="cli")
+        except DeployError as exc:
+            for p in exc.problems:
+                click.echo(f"{p['file']}:{p['line'] or 0}: {p['element']}: {p['message']}")
+            sys.exit(1)
+    for row in rows:
+        state = "deployed" if row["created"] else "unchanged"
+        click.echo(f"{row['process_id']} v{row['version']} {state} ({row['sha256'][:12]})")

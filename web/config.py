@@ -1,0 +1,67 @@
+"""Settings: defaults for the embedded mode, then ZHIPING_* environment, then overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_dir() -> Path:
+    """The instance directory (database, files, secret key); created when missing."""
+    path = Path(os.environ.get("ZHIPING_INSTANCE_DIR", "instance")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(folder: Path) -> str:
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+def defaults() -> dict[str, Any]:
+    """Embedded-mode defaults: SQLite and files under the instance dir."""
+    folder = instance_dir()
+    return {
+        "INSTANCE_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{folder / 'zhiping.db'}",
+        "FILES_DIR": str(folder / "files"),
+        "BPMN_DIR": str(REPO_ROOT / "bpmn"),
+        "SECRET_KEY": None,
+        "SCHEDULER_ENABLED": False,
+        "TOKEN_TTL_HOURS": 12,
+        "PASSWORD_SCRYPT_N": 2**14,
+        "MAX_UPLOAD_MB": 20,
+        "MAX_PDF_PAGES": 200,
+        "SMS_GATEWAY_URL": "",
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMINDER_AFTER_WORKDAYS": 3,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "CLOCK": None,
+    }
+
+
+def finish(config: dict[str, Any]) -> None:
+    """Derive the settings Flask and its extensions read from ours."""
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_DIR"]))
+    url = str(config["DATABASE_URL"])
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 5, "check_same_thread": False}}
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+    config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    config["RATELIMIT_ENABLED"] = config.get("RATELIMIT_ENABLED", True)

@@ -1,0 +1,87 @@
+"""Map engine errors and HTTP errors to API.md's error body (API) or a page (web)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine import DeployError, EngineError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "file_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_data",
+    429: "rate_limited",
+}
+
+
+def error_body(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    """The API error shape: {"error": {"code", "message", "fields"?}}."""
+    err: dict = {"code": code, "message": message}
+    if fields is not None or status == 422:
+        err["fields"] = fields or {}
+    response = jsonify({"error": err})
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(EngineError)
+    def _engine_error(exc: EngineError) -> tuple[Response | str, int] | Response:
+        if _wants_json():
+            response = error_body(exc.status, exc.code, exc.message, exc.fields or None)
+            if isinstance(exc, DeployError):
+                response = jsonify(
+                    {
+                        "error": {
+                            "code": exc.code,
+                            "message": exc.message,
+                            "fields": {},
+                            "problems": exc.problems,
+                        },
+                        "ok": False,
+                        "problems": exc.problems,
+                    }
+                )
+                response.status_code = exc.status
+            return response
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Response | str, int] | Response:
+        if _wants_json():
+            return error_body(400, "csrf_failed", exc.description)
+        return render_template(
+            "error.html", status=400, message="表单已过期，请返回刷新后重试"
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response | str, int] | Response:
+        status = exc.code or 500
+        if _wants_json():
+            return error_body(status, HTTP_CODES.get(status, "http_error"), exc.description or "")
+        return render_template("error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response | str, int] | Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_body(500, "internal_error", "服务器内部错误 (internal error)")
+        return render_template("error.html", status=500, message="服务器内部错误"), 500

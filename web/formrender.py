@@ -1,0 +1,173 @@
+"""Render a JSON Schema as HTML form fields and turn posted fields back into JSON data.
+
+The same schema the server validates with; the browser only gets a convenience view of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+BLANK_ROWS = 2
+
+
+@dataclass
+class Field:
+    name: str
+    title: str
+    kind: str
+    required: bool = False
+    value: Any = None
+    error: str | None = None
+    description: str | None = None
+    options: list[tuple[Any, str]] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
+    rows: list[list[Field]] = field(default_factory=list)
+
+
+def _options(prop: Mapping[str, Any]) -> list[tuple[Any, str]]:
+    if "oneOf" in prop:
+        return [(o.get("const"), o.get("title") or str(o.get("const"))) for o in prop["oneOf"]]
+    if "enum" in prop:
+        return [(v, str(v)) for v in prop["enum"]]
+    items = prop.get("items") or {}
+    if prop.get("type") == "array" and ("enum" in items or "oneOf" in items):
+        return _options(items)
+    return []
+
+
+def _kind(prop: Mapping[str, Any], ui: Mapping[str, Any]) -> str:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    items = prop.get("items") or {}
+    if kind == "object":
+        return "object"
+    if kind == "array":
+        if items.get("type") == "object":
+            return "table"
+        if items.get("format") == "file-id":
+            return "files"
+        return "multiselect" if _options(prop) else "list"
+    if _options(prop):
+        return "radio" if len(_options(prop)) <= 4 else "select"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("integer", "number"):
+        return kind
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("format") == "file-id":
+        return "file"
+    if ui.get("ui:widget") == "textarea" or (prop.get("maxLength") or 0) > 200:
+        return "textarea"
+    return "text"
+
+
+def _ordered(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> list[str]:
+    props = list((schema.get("properties") or {}).keys())
+    order = [p for p in ui.get("ui:order", []) if p in props]
+    return order + [p for p in props if p not in order]
+
+
+def build_fields(
+    schema: Mapping[str, Any],
+    ui: Mapping[str, Any] | None,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    prefix: str = "",
+) -> list[Field]:
+    """Field descriptors for a schema's properties, with values and errors attached."""
+    ui = ui or {}
+    required = set(schema.get("required") or [])
+    out = []
+    for key in _ordered(schema, ui):
+        prop = schema["properties"][key]
+        sub_ui = ui.get(key) or {}
+        name = f"{prefix}{key}"
+        kind = _kind(prop, sub_ui)
+        f = Field(
+            name=name,
+            title=prop.get("title") or key,
+            kind=kind,
+            required=key in required,
+            value=values.get(key),
+            error=errors.get(name),
+            description=prop.get("description"),
+            options=_options(prop),
+        )
+        if kind == "object":
+            f.children = build_fields(prop, sub_ui, values.get(key) or {}, errors, f"{name}.")
+        elif kind == "table":
+            items = prop["items"]
+            existing = values.get(key) if isinstance(values.get(key), list) else []
+            for i in range(len(existing) + BLANK_ROWS):
+                row_values = (
+                    existing[i] if i < len(existing) and isinstance(existing[i], dict) else {}
+                )
+                f.rows.append(
+                    build_fields(
+                        items, sub_ui.get("items") or {}, row_values, errors, f"{name}[{i}]."
+                    )
+                )
+            f.children = build_fields(items, sub_ui.get("items") or {}, {}, {}, "")
+        out.append(f)
+    return out
+
+
+def _scalar(prop: Mapping[str, Any], raw: str) -> Any:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    if kind == "boolean":
+        return raw.lower() in ("on", "true", "1", "yes")
+    return raw
+
+
+def parse_form(schema: Mapping[str, Any], form: MultiDict, prefix: str = "") -> dict[str, Any]:
+    """Posted HTML fields -> JSON data shaped by the schema (blank fields left out)."""
+    data: dict[str, Any] = {}
+    for key, prop in (schema.get("properties") or {}).items():
+        name = f"{prefix}{key}"
+        kind = _kind(prop, {})
+        if kind == "object":
+            sub = parse_form(prop, form, f"{name}.")
+            if sub:
+                data[key] = sub
+        elif kind == "table":
+            rows = []
+            indexes = sorted(
+                {
+                    int(k[len(name) + 1 :].split("]")[0])
+                    for k in form
+                    if k.startswith(f"{name}[") and k[len(name) + 1 :].split("]")[0].isdigit()
+                }
+            )
+            for i in indexes:
+                row = parse_form(prop["items"], form, f"{name}[{i}].")
+                if any(v not in ("", None, False) for v in row.values()):
+                    rows.append(row)
+            data[key] = rows
+        elif kind in ("files", "multiselect", "list"):
+            items = prop.get("items") or {}
+            data[key] = [_scalar(items, v) for v in form.getlist(name) if v != ""]
+        elif kind == "checkbox":
+            data[key] = name in form and _scalar(prop, form.get(name, "")) is True
+        else:
+            raw = form.get(name, "")
+            if raw != "":
+                data[key] = _scalar(prop, raw)
+    return data
