@@ -9,7 +9,7 @@ from typing import Any
 from pypdf import PdfWriter
 
 from engine.identity import credit_code_check_char, id_check_char
-from tests.helpers import PASSWORDS, Api
+from tests.helpers import PASSWORDS, Api, Response
 
 _serial = count(1)
 
@@ -126,3 +126,77 @@ def register_applicant(
         r = api.complete(task["id"], unit["username"], decision="approve", opinion="档案属实")
         assert r.status == 200, r
     return {"applicant_id": applicant_id, "username": username}
+
+
+CHAIN = ["yz-water", "yz-hrss", "nb-water", "nb-office", "nb-hrss"]
+REVIEWERS = {
+    "yz-water": "yz_water_1",
+    "yz-hrss": "yz_hrss_1",
+    "nb-water": "nb_water_1",
+    "nb-office": "nb_office_1",
+    "nb-hrss": "nb_hrss_1",
+    "bl-water": "bl_water_1",
+}
+PAST_WINDOW = {
+    "publicity_start": "2026-11-16",
+    "publicity_end": "2026-11-20",
+    "publicity_place": "单位公告栏及内网",
+    "publicity_objections": "",
+}
+APPLICATION_FORM = {
+    "title_applied": "工程师",
+    "work_summary": "主持完成多项水库除险加固设计。",
+    "is_public_institution_staff": False,
+    "attachments": [],
+    "pledge": True,
+}
+
+
+def file_application(api: Api, person: dict[str, Any]) -> str:
+    r = api.post(
+        "/applications",
+        person["username"],
+        json={"series": "工程", "level": "中级", "specialty": "水利工程"},
+    )
+    assert r.status == 201, r
+    return r.json["application_id"]
+
+
+def submit(api: Api, person: dict[str, Any], app_id: str, **overrides: Any) -> None:
+    task = api.only_task(person["username"], application=app_id, name="submit_application")
+    r = api.complete(task["id"], person["username"], **{**APPLICATION_FORM, **overrides})
+    assert r.status == 200, r
+
+
+def unit_approves(api: Api, unit: dict[str, Any], app_id: str, **window: Any) -> Response:
+    task = api.only_task(unit["username"], application=app_id, name="unit_review")
+    return api.complete(
+        task["id"],
+        unit["username"],
+        decision="approve",
+        opinion="经审核，材料完整无误，公示5个工作日无异议，同意报送",
+        **{**PAST_WINDOW, **window},
+    )
+
+
+def level(api: Api, org: str, app_id: str, decision: str = "approve", **extra: Any) -> Response:
+    user = REVIEWERS[org]
+    task = api.only_task(user, application=app_id, name="level_review")
+    data = {"decision": decision, "opinion": f"{org} 审查意见：{decision}", **extra}
+    if decision == "return":
+        data.setdefault("return_reason", "继续教育学时证明不全")
+    if decision == "reject":
+        data.setdefault("reject_reason", "资历不符合申报条件")
+    r = api.complete(task["id"], user, **data)
+    assert r.status == 200, r
+    if decision == "approve":
+        rec = api.only_task(user, application=app_id, name="recommend")
+        r = api.complete(rec["id"], user, note="同意推荐")
+        assert r.status == 200, r
+    return r
+
+
+def status_of(api: Api, person: dict[str, Any], app_id: str) -> str:
+    r = api.get(f"/applications/{app_id}", person["username"])
+    assert r.status == 200, r
+    return r.json["status"]

@@ -37,7 +37,9 @@ TASK = {
 OBJ = {"type": "object"}
 
 # (method, path, summary, tag, public, request schema or None, response schema)
-OPERATIONS: list[tuple[str, str, str, str, bool, dict | None, dict]] = [
+Operation = tuple[str, str, str, str, bool, dict | None, dict]
+
+CORE: list[Operation] = [
     (
         "post",
         "/auth/token",
@@ -54,50 +56,18 @@ OPERATIONS: list[tuple[str, str, str, str, bool, dict | None, dict]] = [
     ("get", "/me", "The caller", "accounts", False, None, OBJ),
     ("get", "/health", "Database and scheduler state", "operations", True, None, OBJ),
     ("get", "/openapi.json", "This document", "operations", True, None, OBJ),
-    (
-        "get",
-        "/tasks",
-        "Ready tasks the caller may complete (filters: name, application, process)",
-        "tasks",
-        False,
-        None,
-        {
-            "type": "object",
-            "properties": {"items": {"type": "array", "items": TASK}, "total": {"type": "integer"}},
-        },
-    ),
-    (
-        "get",
-        "/tasks/{task_id}",
-        "A task with its JSON Schema form, UI schema and current data",
-        "tasks",
-        False,
-        None,
-        OBJ,
-    ),
-    (
-        "post",
-        "/tasks/{task_id}/complete",
-        "Complete a task with form data",
-        "tasks",
-        False,
-        {"type": "object", "properties": {"data": OBJ}},
-        OBJ,
-    ),
-    (
-        "post",
-        "/tasks/batch-complete",
-        "Complete several tasks with the same data, each on its own",
-        "tasks",
-        False,
-        {
-            "type": "object",
-            "required": ["task_ids"],
-            "properties": {"task_ids": {"type": "array", "items": {"type": "string"}}, "data": OBJ},
-        },
-        OBJ,
-    ),
 ]
+
+
+def operations() -> list[Operation]:
+    """Every documented operation: the core ones plus each API blueprint's DOCS."""
+    from web.blueprints import api
+
+    ops = list(CORE)
+    for module in api.DOC_MODULES:
+        ops.extend(module.DOCS)
+    return ops
+
 
 STATUS_TEXT = {
     "400": "Malformed request",
@@ -143,7 +113,7 @@ def _operation(
 def openapi_document() -> dict[str, Any]:
     """The whole API as an OpenAPI 3.1 document."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, *rest in OPERATIONS:
+    for method, path, *rest in operations():
         paths.setdefault(path, {})[method] = _operation(method, path, *rest)
     return {
         "openapi": "3.1.0",

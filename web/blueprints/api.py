@@ -14,10 +14,11 @@ from web.openapi import openapi_document
 from web.security import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-CHILDREN = (api_tasks.bp, api_accounts.bp, api_applications.bp)
-for child in CHILDREN:
-    bp.register_blueprint(child)
-    csrf.exempt(child)
+# Each API module defines ``bp`` and ``DOCS`` (its OpenAPI operations).
+DOC_MODULES = (api_tasks, api_accounts, api_applications)
+for module in DOC_MODULES:
+    bp.register_blueprint(module.bp)
+    csrf.exempt(module.bp)
 csrf.exempt(bp)
 
 PUBLIC = {

@@ -12,6 +12,108 @@ from web.blueprints._common import actor, json_body
 
 bp = Blueprint("accounts", __name__)
 
+OBJ = {"type": "object"}
+FILE = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+DOCS = [
+    (
+        "post",
+        "/units/register",
+        "A unit registers itself (GB 32100 credit code)",
+        "accounts",
+        True,
+        {
+            "type": "object",
+            "required": [
+                "name",
+                "credit_code",
+                "dept_org_id",
+                "contact",
+                "phone",
+                "username",
+                "password",
+            ],
+        },
+        OBJ,
+    ),
+    (
+        "get",
+        "/units/{unit_id}/entrustment-template.pdf",
+        "The entrustment certificate to stamp",
+        "accounts",
+        False,
+        None,
+        {"type": "string", "format": "binary"},
+    ),
+    (
+        "post",
+        "/units/{unit_id}/entrustment",
+        "Upload the stamped certificate (multipart file)",
+        "accounts",
+        False,
+        FILE,
+        OBJ,
+    ),
+    (
+        "post",
+        "/applicants/register",
+        "An applicant registers (GB 11643 ID number)",
+        "accounts",
+        True,
+        {
+            "type": "object",
+            "required": ["name", "id_number", "phone", "unit_id", "username", "password"],
+        },
+        OBJ,
+    ),
+    (
+        "get",
+        "/me/dossier",
+        "The caller's achievement dossier with its form",
+        "dossier",
+        False,
+        None,
+        OBJ,
+    ),
+    (
+        "put",
+        "/me/dossier",
+        "Replace the dossier's data (validated against its schema)",
+        "dossier",
+        False,
+        OBJ,
+        OBJ,
+    ),
+    (
+        "post",
+        "/me/dossier/submit",
+        "Send the dossier to the unit for review",
+        "dossier",
+        False,
+        None,
+        OBJ,
+    ),
+    ("post", "/files", "Upload a checked PDF (multipart file)", "files", False, FILE, OBJ),
+    (
+        "get",
+        "/files/{file_id}",
+        "Download a file the caller may see",
+        "files",
+        False,
+        None,
+        {"type": "string", "format": "binary"},
+    ),
+    ("get", "/orgs/{org_id}/fee-setting", "A department's fee switch", "orgs", False, None, OBJ),
+    (
+        "put",
+        "/orgs/{org_id}/fee-setting",
+        "Set a department's fee switch",
+        "orgs",
+        False,
+        {"type": "object", "required": ["charge"], "properties": {"charge": {"type": "boolean"}}},
+        OBJ,
+    ),
+]
+
 
 def onboarding() -> Any:
     return current_app.extensions["onboarding"]

@@ -10,6 +10,37 @@ from web.blueprints._common import actor, json_body, listing, paging
 
 bp = Blueprint("applications", __name__)
 
+OBJ = {"type": "object"}
+DOCS = [
+    (
+        "post",
+        "/applications",
+        "File an application (needs an approved dossier)",
+        "applications",
+        False,
+        {"type": "object", "required": ["series", "level", "specialty"]},
+        OBJ,
+    ),
+    (
+        "get",
+        "/applications",
+        "Applications visible to the caller (filters: status, org)",
+        "applications",
+        False,
+        None,
+        OBJ,
+    ),
+    (
+        "get",
+        "/applications/{application_id}",
+        "One application with tasks, chain and timeline",
+        "applications",
+        False,
+        None,
+        OBJ,
+    ),
+]
+
 
 def applications() -> Any:
     return current_app.extensions["applications"]

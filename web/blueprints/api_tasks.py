@@ -11,6 +11,69 @@ from web.blueprints._common import actor, engine, json_body, listing, paging
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
+TASK = {
+    "type": "object",
+    "properties": {
+        k: {"type": "string"}
+        for k in (
+            "id",
+            "name",
+            "title",
+            "process",
+            "instance_id",
+            "application_id",
+            "org_id",
+            "created_at",
+        )
+    },
+}
+OBJ = {"type": "object"}
+DOCS = [
+    (
+        "get",
+        "/tasks",
+        "Ready tasks the caller may complete (filters: name, application, process)",
+        "tasks",
+        False,
+        None,
+        {
+            "type": "object",
+            "properties": {"items": {"type": "array", "items": TASK}, "total": {"type": "integer"}},
+        },
+    ),
+    (
+        "get",
+        "/tasks/{task_id}",
+        "A task with its JSON Schema form, UI schema and current data",
+        "tasks",
+        False,
+        None,
+        OBJ,
+    ),
+    (
+        "post",
+        "/tasks/{task_id}/complete",
+        "Complete a task with form data",
+        "tasks",
+        False,
+        {"type": "object", "properties": {"data": OBJ}},
+        OBJ,
+    ),
+    (
+        "post",
+        "/tasks/batch-complete",
+        "Complete several tasks with the same data, each on its own",
+        "tasks",
+        False,
+        {
+            "type": "object",
+            "required": ["task_ids"],
+            "properties": {"task_ids": {"type": "array", "items": {"type": "string"}}, "data": OBJ},
+        },
+        OBJ,
+    ),
+]
+
 
 @bp.get("")
 def list_tasks() -> Any:

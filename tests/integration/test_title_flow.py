@@ -1,0 +1,204 @@
+"""The title application end to end through the API: unit, the 5-level chain, closing."""
+
+from __future__ import annotations
+
+from tests.flows import (
+    CHAIN,
+    REVIEWERS,
+    file_application,
+    level,
+    register_applicant,
+    register_unit,
+    status_of,
+    submit,
+    unit_approves,
+)
+
+
+def _ready_application(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    app_id = file_application(api, person)
+    submit(api, person, app_id)
+    return unit, person, app_id
+
+
+def test_happy_path_through_five_levels_to_completed(api):
+    unit, person, app_id = _ready_application(api)
+    assert status_of(api, person, app_id) == "unit_review"
+    assert unit_approves(api, unit, app_id).status == 200
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    assert detail["status"] == "in_review" and detail["chain"] == CHAIN
+    for org in CHAIN:
+        level(api, org, app_id)
+    assert status_of(api, person, app_id) == "awaiting_payment"
+    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
+    assert (
+        api.complete(
+            pay["id"], person["username"], paid=True, receipt_no="NB2026-001", paid_on="2026-11-26"
+        ).status
+        == 200
+    )
+    assert status_of(api, person, app_id) == "awaiting_paper"
+    paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
+    assert (
+        api.complete(paper["id"], "nb_office_1", copies=3, received_on="2026-11-30").status == 200
+    )
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    assert detail["status"] == "completed" and detail["current_tasks"] == []
+    actions = [(e["task"], e["action"]) for e in detail["timeline"]]
+    assert ("unit_review", "approve") in actions
+    assert sum(1 for t, a in actions if t == "level_review" and a == "approve") == 5
+    opinions = [e["opinion"] for e in detail["timeline"] if e["task"] == "level_review"]
+    assert opinions[0].startswith("yz-water")
+
+
+def test_return_at_unit_then_resubmit(api):
+    unit, person, app_id = _ready_application(api)
+    task = api.only_task(unit["username"], application=app_id, name="unit_review")
+    r = api.complete(
+        task["id"],
+        unit["username"],
+        decision="return",
+        opinion="材料不全",
+        return_reason="缺少学历证书扫描件",
+    )
+    assert r.status == 200
+    assert status_of(api, person, app_id) == "returned"
+    again = api.get(
+        f"/tasks/{api.only_task(person['username'], application=app_id)['id']}", person["username"]
+    ).json
+    assert again["name"] == "submit_application"
+    assert again["data"]["work_summary"].startswith("主持完成")
+    submit(api, person, app_id, work_summary="补充了学历证书。")
+    assert status_of(api, person, app_id) == "unit_review"
+
+
+def test_return_at_middle_level_restarts_climb_at_unit(api):
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    level(api, "yz-water", app_id)
+    level(api, "yz-hrss", app_id)
+    level(api, "nb-water", app_id, decision="return")
+    assert status_of(api, person, app_id) == "returned"
+    assert api.tasks("nb_office_1") == []
+    submit(api, person, app_id)
+    unit_approves(api, unit, app_id)
+    for org in CHAIN:
+        level(api, org, app_id)
+    assert status_of(api, person, app_id) == "awaiting_payment"
+
+
+def test_return_at_last_level_then_complete(api):
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    for org in CHAIN[:-1]:
+        level(api, org, app_id)
+    level(api, "nb-hrss", app_id, decision="return")
+    assert status_of(api, person, app_id) == "returned"
+    submit(api, person, app_id)
+    unit_approves(api, unit, app_id)
+    for org in CHAIN:
+        level(api, org, app_id)
+    assert status_of(api, person, app_id) == "awaiting_payment"
+
+
+def test_reject_ends_the_application(api):
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    level(api, "yz-water", app_id)
+    level(api, "yz-hrss", app_id, decision="reject")
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    assert detail["status"] == "rejected" and detail["current_tasks"] == []
+    assert any(e.get("reason") == "资历不符合申报条件" for e in detail["timeline"])
+    assert file_application(api, person)
+
+
+def test_no_application_without_approved_dossier(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit, approve_dossier=False)
+    r = api.post(
+        "/applications",
+        person["username"],
+        json={"series": "工程", "level": "中级", "specialty": "水利工程"},
+    )
+    assert r.status == 409 and r.json["error"]["code"] == "dossier_not_approved"
+
+
+def test_second_open_application_is_refused(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    file_application(api, person)
+    r = api.post(
+        "/applications",
+        person["username"],
+        json={"series": "工程", "level": "中级", "specialty": "水利工程"},
+    )
+    assert r.status == 409 and r.json["error"]["code"] == "application_open"
+
+
+def test_short_publicity_refused_with_earliest_end(api):
+    unit, person, app_id = _ready_application(api)
+    r = unit_approves(api, unit, app_id, publicity_start="2026-09-28", publicity_end="2026-10-08")
+    assert r.status == 422
+    assert "2026-10-09" in r.json["error"]["fields"]["publicity_end"]
+    assert status_of(api, person, app_id) == "unit_review"
+
+
+def test_no_payment_when_no_level_charges(api):
+    for org in CHAIN:
+        user = REVIEWERS[org]
+        assert api.put(f"/orgs/{org}/fee-setting", user, json={"charge": False}).status == 200
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    for org in CHAIN:
+        level(api, org, app_id)
+    assert status_of(api, person, app_id) == "awaiting_paper"
+
+
+def test_fee_setting_defaults_to_charge_and_is_own_org_only(api):
+    assert api.get("/orgs/yz-water/fee-setting", "yz_water_1").json["charge"] is True
+    assert api.put("/orgs/yz-water/fee-setting", "yz_hrss_1", json={"charge": False}).status == 403
+    assert api.put("/orgs/yz-water/fee-setting", "yz_water_1", json={"charge": "no"}).status == 422
+
+
+def test_batch_recommend_ten_with_one_already_done(api):
+    unit = register_unit(api)
+    apps = []
+    for _ in range(10):
+        person = register_applicant(api, unit)
+        app_id = file_application(api, person)
+        submit(api, person, app_id)
+        unit_approves(api, unit, app_id)
+        task = api.only_task("yz_water_1", application=app_id, name="level_review")
+        api.complete(task["id"], "yz_water_1", decision="approve", opinion="同意")
+        apps.append(app_id)
+    ids = [t["id"] for t in api.tasks("yz_water_1", name="recommend")]
+    assert len(ids) == 10
+    api.complete(ids[0], "yz_water_1", note="先推荐一个")
+    r = api.post("/tasks/batch-complete", "yz_water_1", json={"task_ids": ids, "data": {}})
+    results = r.json["results"]
+    assert sum(x["ok"] for x in results) == 9
+    assert [x["error"]["code"] for x in results if not x["ok"]] == ["task_not_ready"]
+    assert len(api.tasks("yz_hrss_1", name="level_review")) == 10
+
+
+def test_reviewer_of_another_department_is_denied_everywhere(api):
+    unit, _person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    task = api.only_task("yz_water_1", application=app_id, name="level_review")
+    assert api.get(f"/applications/{app_id}", "bl_water_1").status == 403
+    assert api.get(f"/tasks/{task['id']}", "bl_water_1").status == 403
+    assert api.complete(task["id"], "bl_water_1", decision="approve", opinion="x").status == 403
+    r = api.post(
+        "/tasks/batch-complete",
+        "bl_water_1",
+        json={"task_ids": [task["id"]], "data": {"decision": "approve", "opinion": "x"}},
+    )
+    assert r.json["results"][0]["error"]["code"] == "forbidden"
+    assert api.tasks("bl_water_1") == []
+    assert api.get("/applications", "bl_water_1").json["total"] == 0
+    assert api.get("/applications", "yz_water_1").json["total"] == 1
+    assert api.get("/applications/999999", "bl_water_1").status == 404
+    other = register_applicant(api, unit)
+    assert api.get(f"/applications/{app_id}", other["username"]).status == 403
