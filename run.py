@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from web import create_app
-from web.cli import bpmn_group, db_group, orgs_group, prepare
+from web.cli import bpmn_group, db_group, demo_command, orgs_group, prepare
 
 
 @click.group()
@@ -44,6 +44,7 @@ def _db_label(app: Flask) -> str:
 cli.add_command(db_group)
 cli.add_command(orgs_group)
 cli.add_command(bpmn_group)
+cli.add_command(demo_command)
 
 if __name__ == "__main__":
     cli()

@@ -106,6 +106,38 @@ class WorkflowEngine(TaskQueries):
             raise NotFoundError(f"process {process_id!r} is not deployed")
         return row
 
+    def list_versions(self) -> list[dict[str, Any]]:
+        """Every deployed process version, newest first per process."""
+        with self._uow() as uow:
+            rows = uow.session.scalars(
+                select(ProcessVersion).order_by(
+                    ProcessVersion.process_id, ProcessVersion.version.desc()
+                )
+            ).all()
+            return [self._version_dict(r, created=False) for r in rows]
+
+    def start_bare(
+        self, process_id: str, data: Mapping[str, Any], *, actor: Actor, version: int | None = None
+    ) -> int:
+        """Start an instance outside any application (trial runs, system processes)."""
+        if not actor.is_admin:
+            raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
+        with self._uow() as uow:
+            version_id = None
+            if version is not None:
+                version_id = uow.session.scalars(
+                    select(ProcessVersion.id).where(
+                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                    )
+                ).first()
+                if version_id is None:
+                    raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown version)")
+            inst_id = self._start(
+                uow.session, process_id, actor, dict(data), None, None, version_id
+            )
+            uow.commit()
+        return inst_id
+
     def fallback_forms(self) -> dict[str, str]:
         """Form files of the bpmn directory, used when an upload does not carry them."""
         forms_dir = self.bpmn_dir / "forms"

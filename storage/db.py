@@ -17,4 +17,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# No autoflush: pending changes reach the database only at the verb's explicit flush or
+# commit, so the instance's compare-and-swap UPDATE is the first write of a verb and a
+# concurrent verb waits on it (or loses) instead of on some earlier incidental write.
+db = SQLAlchemy(model_class=Base, session_options={"autoflush": False})

@@ -107,3 +107,35 @@ def bpmn_deploy(files: tuple[Path, ...]) -> None:
     for row in rows:
         state = "deployed" if row["created"] else "unchanged"
         click.echo(f"{row['process_id']} v{row['version']} {state} ({row['sha256'][:12]})")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load a demo org tree, accounts and applications at several stages; print logins."""
+    import io
+
+    from pypdf import PdfWriter
+
+    from engine.demo import DemoLoader
+
+    def blank_pdf() -> bytes:
+        writer, buf = PdfWriter(), io.BytesIO()
+        writer.add_blank_page(width=595, height=842)
+        writer.write(buf)
+        return buf.getvalue()
+
+    app = create_app()
+    prepare(app)
+    with app.app_context():
+        ext = app.extensions
+        loader = DemoLoader(
+            ext["engine"], ext["accounts"], ext["onboarding"], ext["applications"], blank_pdf
+        )
+        try:
+            created = loader.load()
+        except EngineError as exc:
+            raise click.ClickException(f"demo data could not be loaded: {exc.message}") from exc
+    click.echo("demo data loaded" if created else "demo data already present")
+    click.echo("logins (username / password):")
+    for username, password, who in loader.logins():
+        click.echo(f"  {username:<12} {password}   {who}")

@@ -5,13 +5,16 @@ The same schema the server validates with; the browser only gets a convenience v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 BLANK_ROWS = 2
+ROW_DELETE = "__delete"
+ROW_PLACEHOLDER = "__i__"
 
 
 @dataclass
@@ -26,6 +29,17 @@ class Field:
     options: list[tuple[Any, str]] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)
     rows: list[list[Field]] = field(default_factory=list)
+    template_row: list[Field] = field(default_factory=list)
+    height: int = 4
+
+
+def error_key(name: str) -> str:
+    """The validator's key for a rendered field name: 'papers[0].title' -> 'papers.0.title'."""
+    return re.sub(r"\[(\d+)\]", r".\1", name)
+
+
+def _error(errors: Mapping[str, str], name: str) -> str | None:
+    return errors.get(name) or errors.get(error_key(name))
 
 
 def _options(prop: Mapping[str, Any]) -> list[tuple[Any, str]]:
@@ -95,27 +109,48 @@ def build_fields(
             kind=kind,
             required=key in required,
             value=values.get(key),
-            error=errors.get(name),
-            description=prop.get("description"),
+            error=_error(errors, name),
+            description=prop.get("description") or sub_ui.get("ui:help"),
             options=_options(prop),
+            height=int((sub_ui.get("ui:options") or {}).get("rows") or 4),
         )
         if kind == "object":
             f.children = build_fields(prop, sub_ui, values.get(key) or {}, errors, f"{name}.")
         elif kind == "table":
-            items = prop["items"]
-            existing = values.get(key) if isinstance(values.get(key), list) else []
-            for i in range(len(existing) + BLANK_ROWS):
-                row_values = (
-                    existing[i] if i < len(existing) and isinstance(existing[i], dict) else {}
-                )
-                f.rows.append(
-                    build_fields(
-                        items, sub_ui.get("items") or {}, row_values, errors, f"{name}[{i}]."
-                    )
-                )
-            f.children = build_fields(items, sub_ui.get("items") or {}, {}, {}, "")
+            _table(f, prop["items"], sub_ui.get("items") or {}, values.get(key), errors)
         out.append(f)
     return out
+
+
+def _table(
+    f: Field,
+    items: Mapping[str, Any],
+    ui: Mapping[str, Any],
+    value: Any,
+    errors: Mapping[str, str],
+) -> None:
+    existing = value if isinstance(value, list) else []
+    for i in range(len(existing) + BLANK_ROWS):
+        row_values = existing[i] if i < len(existing) and isinstance(existing[i], dict) else {}
+        f.rows.append(build_fields(items, ui, row_values, errors, f"{f.name}[{i}]."))
+    f.children = build_fields(items, ui, {}, {}, "")
+    f.template_row = build_fields(items, ui, {}, {}, f"{f.name}[{ROW_PLACEHOLDER}].")
+
+
+def _placed(fields: Iterable[Field]) -> set[str]:
+    names: set[str] = set()
+    for f in fields:
+        names.update({f.name, error_key(f.name)})
+        names |= _placed(f.children) if f.kind == "object" else set()
+        for row in f.rows:
+            names |= _placed(row)
+    return names
+
+
+def unplaced_errors(fields: Iterable[Field], errors: Mapping[str, str]) -> dict[str, str]:
+    """Errors no rendered field shows (cross-field rules, unknown fields, file references)."""
+    placed = _placed(fields)
+    return {k: v for k, v in errors.items() if k not in placed}
 
 
 def _scalar(prop: Mapping[str, Any], raw: str) -> Any:
@@ -157,6 +192,8 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict, prefix: str = "") -> 
                 }
             )
             for i in indexes:
+                if form.get(f"{name}[{i}].{ROW_DELETE}"):
+                    continue
                 row = parse_form(prop["items"], form, f"{name}[{i}].")
                 if any(v not in ("", None, False) for v in row.values()):
                     rows.append(row)
@@ -166,6 +203,11 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict, prefix: str = "") -> 
             data[key] = [_scalar(items, v) for v in form.getlist(name) if v != ""]
         elif kind == "checkbox":
             data[key] = name in form and _scalar(prop, form.get(name, "")) is True
+        elif kind == "file":
+            # A fresh upload is appended after the kept hidden value, so the last one wins.
+            chosen = [v for v in form.getlist(name) if v != ""]
+            if chosen:
+                data[key] = chosen[-1]
         else:
             raw = form.get(name, "")
             if raw != "":

@@ -1,0 +1,247 @@
+"""Small read-only queries for the pages: pick lists, names, statuses, messages.
+
+Every method returns plain dicts. None of them checks who is asking: callers pass ids the
+actor is already entitled to (its own org or user, or ids taken from a task or an
+application an engine verb has just authorised).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from engine.views import TaskSummary, iso
+from storage import (
+    Application,
+    AuditEvent,
+    Dossier,
+    Notification,
+    Org,
+    ProcessInstance,
+    StoredFile,
+    User,
+)
+
+OPEN_INSTANCE = ("running", "waiting", "error", "suspended")
+
+
+class ReadModels:
+    """Queries behind the web pages that no engine verb answers."""
+
+    def __init__(
+        self, uow_factory: Callable[[], AbstractContextManager[Any]], *, bpmn_dir: Path
+    ) -> None:
+        self._uow = uow_factory
+        self.bpmn_dir = bpmn_dir
+
+    # ----- pick lists and names ---------------------------------------------------------
+    def dept_orgs(self) -> list[dict[str, Any]]:
+        """Competent departments a unit may name when it registers."""
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(Org).where(Org.kind == "dept").order_by(Org.id))
+            return [{"id": o.id, "name": o.name} for o in rows]
+
+    def active_units(self) -> list[dict[str, Any]]:
+        """Units whose entrustment is approved (applicants register under one)."""
+        with self._uow() as uow:
+            rows = uow.session.scalars(
+                select(Org).where(Org.kind == "unit", Org.status == "active").order_by(Org.name)
+            )
+            return [{"id": o.id, "name": o.name} for o in rows]
+
+    def org_names(self, org_ids: Iterable[str | None]) -> dict[str, str]:
+        """Org id -> name for the given ids (unknown ids are left out)."""
+        wanted = {i for i in org_ids if i}
+        if not wanted:
+            return {}
+        with self._uow() as uow:
+            rows = uow.session.execute(select(Org.id, Org.name).where(Org.id.in_(wanted)))
+            return {row.id: row.name for row in rows}
+
+    def files(self, file_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """File id -> name, pages and size, for links to attachments."""
+        wanted = {i for i in file_ids if isinstance(i, str) and i}
+        if not wanted:
+            return {}
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(StoredFile).where(StoredFile.id.in_(wanted)))
+            return {
+                f.id: {"id": f.id, "filename": f.filename, "pages": f.pages, "size": f.size}
+                for f in rows
+            }
+
+    def form(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A form's JSON Schema and UI schema from the designers' bpmn/forms folder."""
+        folder = self.bpmn_dir / "forms"
+        schema = json.loads((folder / f"{name}.schema.json").read_text(encoding="utf-8"))
+        ui_path = folder / f"{name}.ui.json"
+        ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.exists() else {}
+        return schema, ui
+
+    # ----- units ------------------------------------------------------------------------
+    def unit_profile(self, unit_id: str) -> dict[str, Any] | None:
+        """A unit's registration details with its entrustment state and last review."""
+        with self._uow() as uow:
+            session = uow.session
+            org = session.get(Org, unit_id)
+            if org is None or org.kind != "unit":
+                return None
+            dept = session.get(Org, org.parent_id) if org.parent_id else None
+            open_review = session.scalars(
+                select(ProcessInstance.id).where(
+                    ProcessInstance.process_id == "unit_registration",
+                    ProcessInstance.business_key == unit_id,
+                    ProcessInstance.status.in_(OPEN_INSTANCE),
+                )
+            ).first()
+            last = _last_decision(session, "unit_registration", unit_id, "review_entrustment")
+            return {
+                "id": org.id,
+                "name": org.name,
+                "credit_code": org.credit_code,
+                "contact": org.contact,
+                "phone": org.phone,
+                "dept_id": org.parent_id,
+                "dept_name": dept.name if dept else None,
+                "org_status": org.status,
+                "state": _entrustment_state(org.status, open_review is not None, last),
+                "last_review": last,
+            }
+
+    # ----- applicants -------------------------------------------------------------------
+    def dossier_feedback(self, user_id: int) -> dict[str, Any] | None:
+        """The unit's latest decision on this applicant's dossier, if any."""
+        with self._uow() as uow:
+            dossier_id = uow.session.scalars(
+                select(Dossier.id).where(Dossier.user_id == user_id)
+            ).first()
+            if dossier_id is None:
+                return None
+            return _last_decision(
+                uow.session, "dossier_review", f"dossier-{dossier_id}", "review_dossier"
+            )
+
+    def notifications(
+        self, user_id: int, org_id: str | None, *, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """In-app messages to the user or to the user's org, newest first."""
+        mine = Notification.user_id == user_id
+        if org_id:
+            mine = or_(mine, and_(Notification.user_id.is_(None), Notification.org_id == org_id))
+        with self._uow() as uow:
+            rows = uow.session.scalars(
+                select(Notification)
+                .where(Notification.channel == "inapp", mine)
+                .order_by(Notification.created_at.desc(), Notification.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    "id": n.id,
+                    "at": iso(n.created_at),
+                    "kind": n.kind,
+                    "text": n.text,
+                    "read": n.read_at is not None,
+                }
+                for n in rows
+            ]
+
+    # ----- worklists --------------------------------------------------------------------
+    def task_subjects(self, tasks: Iterable[TaskSummary]) -> dict[str, dict[str, Any]]:
+        """Task id -> who or what the task is about (applicant, unit, application)."""
+        tasks = list(tasks)
+        app_ids = {int(t.application_id) for t in tasks if t.application_id}
+        inst_ids = {int(t.instance_id) for t in tasks if not t.application_id}
+        with self._uow() as uow:
+            session = uow.session
+            apps = {
+                row.id: row
+                for row in session.execute(
+                    select(
+                        Application.id,
+                        Application.series,
+                        Application.level,
+                        Application.specialty,
+                        User.name,
+                    )
+                    .join(User, User.id == Application.applicant_id)
+                    .where(Application.id.in_(app_ids))
+                )
+            }
+            keys = dict(
+                session.execute(
+                    select(ProcessInstance.id, ProcessInstance.business_key).where(
+                        ProcessInstance.id.in_(inst_ids)
+                    )
+                ).all()
+            )
+            names = _business_key_names(session, keys.values())
+        out: dict[str, dict[str, Any]] = {}
+        for t in tasks:
+            if t.application_id and int(t.application_id) in apps:
+                row = apps[int(t.application_id)]
+                out[t.id] = {
+                    "applicant": row.name,
+                    "subject": f"{row.series} · {row.level} · {row.specialty}",
+                }
+            else:
+                out[t.id] = {"applicant": None, "subject": names.get(keys.get(int(t.instance_id)))}
+        return out
+
+
+def _business_key_names(session: Any, keys: Iterable[str | None]) -> dict[str, str]:
+    """business_key -> a readable name: dossier-<id> is its applicant, a unit id its name."""
+    keys = {k for k in keys if k}
+    dossiers = {int(k[8:]) for k in keys if k.startswith("dossier-") and k[8:].isdigit()}
+    names: dict[str, str] = {}
+    for dossier_id, name in session.execute(
+        select(Dossier.id, User.name)
+        .join(User, User.id == Dossier.user_id)
+        .where(Dossier.id.in_(dossiers))
+    ):
+        names[f"dossier-{dossier_id}"] = f"{name} 的业绩档案"
+    for org_id, name in session.execute(select(Org.id, Org.name).where(Org.id.in_(keys))):
+        names[org_id] = name
+    return names
+
+
+def _last_decision(
+    session: Any, process_id: str, business_key: str, task_name: str
+) -> dict[str, Any] | None:
+    event = session.scalars(
+        select(AuditEvent)
+        .join(ProcessInstance, ProcessInstance.id == AuditEvent.instance_id)
+        .where(
+            ProcessInstance.process_id == process_id,
+            ProcessInstance.business_key == business_key,
+            AuditEvent.task_name == task_name,
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return None
+    detail = event.detail or {}
+    return {
+        "at": iso(event.at),
+        "actor": event.actor_name,
+        "action": event.action,
+        "opinion": event.opinion,
+        "reason": event.reason or detail.get("reject_reason") or detail.get("return_reason"),
+    }
+
+
+def _entrustment_state(org_status: str, under_review: bool, last: dict[str, Any] | None) -> str:
+    """pending, under_review, rejected or active."""
+    if org_status == "active":
+        return "active"
+    if under_review:
+        return "under_review"
+    if last is not None and last["action"] == "reject":
+        return "rejected"
+    return "pending"

@@ -1,0 +1,81 @@
+"""Helpers shared by the page blueprints: services of the app, the signed-in actor, uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+
+from engine import Actor, Applications, Documents, FileRejectedError, Onboarding
+from engine.read_models import ReadModels
+from web.auth import page_actor
+
+UPLOAD_SUFFIX = "__upload"
+
+
+def onboarding() -> Onboarding:
+    return current_app.extensions["onboarding"]
+
+
+def applications() -> Applications:
+    return current_app.extensions["applications"]
+
+
+def documents() -> Documents:
+    return current_app.extensions["documents"]
+
+
+def read_models() -> ReadModels:
+    return current_app.extensions["read_models"]
+
+
+def me() -> Actor:
+    """The signed-in actor (views are wrapped in login_required)."""
+    who = page_actor()
+    if who is None:
+        abort(401)
+    return who
+
+
+def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in required, and 403 unless the actor has one of these roles."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if me().role not in roles:
+                abort(403, "该页面不适用于您的角色")
+            return view(*args, **kwargs)
+
+        return login_required(inner)
+
+    return wrap
+
+
+def merge_uploads(
+    form: MultiDict, files: MultiDict, actor: Actor
+) -> tuple[MultiDict, dict[str, str]]:
+    """Store each `<field>__upload` file; its id joins the posted values of `<field>`.
+
+    Returns the merged fields and per-field messages for refused files.
+    """
+    merged = MultiDict(form)
+    errors: dict[str, str] = {}
+    for key in files:
+        if not key.endswith(UPLOAD_SUFFIX):
+            continue
+        base = key.removesuffix(UPLOAD_SUFFIX)
+        for upload in files.getlist(key):
+            if not upload or not upload.filename:
+                continue
+            try:
+                info = documents().upload(upload.read(), upload.filename, actor)
+            except FileRejectedError as exc:
+                errors[base] = f"{upload.filename}：{exc.message}"
+                continue
+            merged.add(base, info["file_id"])
+    return merged, errors

@@ -1,0 +1,108 @@
+"""Process definitions for designers: list, validate, deploy, start a bare instance."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from engine import ForbiddenError, InvalidDataError
+from web.blueprints._common import actor, engine, json_body
+
+bp = Blueprint("specs", __name__, url_prefix="/specs")
+
+OBJ = {"type": "object"}
+FILES = {
+    "type": "object",
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+}
+DOCS = [
+    ("get", "/specs", "Deployed process versions", "designers", False, None, OBJ),
+    (
+        "post",
+        "/specs/validate",
+        "Validate .bpmn/.dmn/.json files (multipart `files`)",
+        "designers",
+        False,
+        FILES,
+        OBJ,
+    ),
+    (
+        "post",
+        "/specs/deploy",
+        "Deploy files as new versions; identical content is a no-op",
+        "designers",
+        False,
+        FILES,
+        OBJ,
+    ),
+    (
+        "post",
+        "/specs/{process_id}/instances",
+        "Start a bare instance (admin)",
+        "designers",
+        False,
+        {"type": "object", "properties": {"data": OBJ, "version": {"type": "integer"}}},
+        OBJ,
+    ),
+]
+MAX_FILES = 50
+
+
+def _designer() -> Any:
+    who = actor()
+    if who.role not in ("admin", "platform"):
+        raise ForbiddenError("只有平台管理员和流程设计人员可以管理流程 (designers only)")
+    return who
+
+
+def _uploaded() -> dict[str, bytes]:
+    uploads = request.files.getlist("files") or request.files.getlist("file")
+    if not uploads:
+        raise BadRequest('需要 multipart 字段 "files" (missing files)')
+    if len(uploads) > MAX_FILES:
+        raise BadRequest(f"一次最多上传 {MAX_FILES} 个文件")
+    out = {}
+    for upload in uploads:
+        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+        if not name.endswith((".bpmn", ".dmn", ".json")):
+            raise InvalidDataError(
+                "只接受 .bpmn、.dmn、.json 文件", fields={name or "files": "unsupported file type"}
+            )
+        out[name] = upload.read()
+    return out
+
+
+@bp.get("")
+def index() -> Any:
+    _designer()
+    rows = engine().list_versions()
+    return jsonify({"items": rows, "total": len(rows)})
+
+
+@bp.post("/validate")
+def validate() -> Any:
+    _designer()
+    problems = engine().validate(_uploaded())
+    return jsonify({"ok": not problems, "problems": problems})
+
+
+@bp.post("/deploy")
+def deploy() -> Any:
+    who = _designer()
+    rows = engine().deploy(_uploaded(), actor=who.username)
+    status = 201 if any(r["created"] for r in rows) else 200
+    return jsonify({"versions": rows}), status
+
+
+@bp.post("/<process_id>/instances")
+def start(process_id: str) -> Any:
+    body = json_body() if request.data else {}
+    data = body.get("data", {})
+    version = body.get("version")
+    if not isinstance(data, dict) or (version is not None and not isinstance(version, int)):
+        raise BadRequest('"data" 必须是对象，"version" 必须是整数')
+    inst_id = engine().start_bare(process_id, data, actor=actor(), version=version)
+    return jsonify({"instance_id": str(inst_id)}), 201

@@ -1,0 +1,65 @@
+"""Public self-registration pages for units and applicants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from engine import ConflictError, InvalidDataError
+from web.blueprints._page_common import onboarding, read_models
+from web.security import limiter
+
+bp = Blueprint("register", __name__, url_prefix="/register")
+
+UNIT_FIELDS = ("name", "credit_code", "dept_org_id", "contact", "phone", "username", "password")
+APPLICANT_FIELDS = ("name", "id_number", "phone", "unit_id", "username", "password")
+# Which field a registration conflict is about, so the message sits next to it.
+CONFLICT_FIELD = {
+    "username_taken": "username",
+    "unit_exists": "credit_code",
+    "applicant_exists": "id_number",
+}
+
+
+def _limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _posted(names: tuple[str, ...]) -> dict[str, str]:
+    return {n: request.form.get(n, "").strip() for n in names}
+
+
+def _register(kind: str, names: tuple[str, ...], verb: Any, choices: list) -> Any:
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        values = _posted(names)
+        try:
+            verb({**values, "password": request.form.get("password", "")})
+        except InvalidDataError as exc:
+            message, errors = exc.message, exc.fields
+        except ConflictError as exc:
+            message, errors = exc.message, {CONFLICT_FIELD.get(exc.code, "_form"): exc.message}
+        else:
+            flash("注册成功，请登录", "success")
+            return redirect(url_for("pages.login", username=values["username"]))
+    values.pop("password", None)
+    status = 422 if message else 200
+    return render_template(
+        f"register/{kind}.html", values=values, errors=errors, message=message, choices=choices
+    ), status
+
+
+@bp.route("/unit", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def unit() -> Any:
+    return _register("unit", UNIT_FIELDS, onboarding().register_unit, read_models().dept_orgs())
+
+
+@bp.route("/applicant", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def applicant() -> Any:
+    units = read_models().active_units()
+    return _register("applicant", APPLICANT_FIELDS, onboarding().register_applicant, units)

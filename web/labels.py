@@ -1,0 +1,133 @@
+"""Chinese words for codes shown on pages, and the navigation of each role.
+
+Formatting only: which page a role may use is still decided by the engine on every call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+
+from engine import CHINA_TZ, Actor
+
+ROLES = {
+    "applicant": "申报人员",
+    "unit": "用人单位",
+    "dept": "主管部门",
+    "hrss": "人力社保部门",
+    "office": "评委会办公室",
+    "platform": "平台审核",
+    "admin": "平台管理员",
+}
+APPLICATION_STATUS = {
+    "draft": "填写中",
+    "unit_review": "单位审查中",
+    "publicity": "公示中",
+    "in_review": "逐级审查中",
+    "returned": "已退回待修改",
+    "rejected": "审查不通过",
+    "awaiting_payment": "待缴费",
+    "awaiting_paper": "待报送纸质材料",
+    "completed": "已办结",
+    "terminated": "已终止",
+}
+DOSSIER_STATUS = {
+    "draft": "草稿（未提交）",
+    "submitted": "单位审核中",
+    "approved": "审核通过",
+    "returned": "已退回待修改",
+}
+ENTRUSTMENT_STATE = {
+    "pending": "待上传委托证明",
+    "under_review": "委托证明审核中",
+    "rejected": "委托证明未通过，请重新上传",
+    "active": "已激活",
+}
+ACTIONS = {
+    "start": "发起",
+    "complete": "提交",
+    "approve": "通过",
+    "return": "退回",
+    "reject": "不通过",
+    "fee_setting": "收费设定",
+}
+TASKS = {
+    "review_entrustment": "审核委托证明",
+    "review_dossier": "审核业绩档案",
+    "submit_application": "填写并提交申报表",
+    "unit_review": "单位资格审查与公示",
+    "publicity_result": "登记公示结果",
+    "level_review": "本级审查",
+    "recommend": "审核推荐",
+    "confirm_payment": "缴费确认",
+    "receive_paper": "登记纸质材料",
+}
+PROCESSES = {
+    "title_application": "职称申报与评审",
+    "dossier_review": "业绩档案审核",
+    "unit_registration": "用人单位注册",
+}
+SERIES = ["工程"]
+LEVELS = ["初级", "中级", "高级", "正高级"]
+REVIEWER_ROLES = {"dept", "hrss", "office"}
+
+
+def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
+    """(title, url) of the pages in the top bar for this actor."""
+    if actor is None:
+        return []
+    if actor.role == "unit" and actor.org_status != "active":
+        return [("委托证明", url_for("unit_pages.entrustment")), *_messages()]
+    items = [("待办事项", url_for("pages.worklist"))]
+    if actor.role == "applicant":
+        items += [
+            ("业绩档案", url_for("dossier_pages.edit")),
+            ("我的申报", url_for("application_pages.index")),
+        ]
+    elif actor.role == "unit":
+        items += [
+            ("本单位申报", url_for("application_pages.index")),
+            ("委托证明", url_for("unit_pages.entrustment")),
+        ]
+    elif actor.role in REVIEWER_ROLES:
+        items += [
+            ("待推荐", url_for("review_pages.recommend")),
+            ("申报查询", url_for("application_pages.index")),
+            ("收费设定", url_for("review_pages.fee")),
+        ]
+    else:
+        items.append(("申报查询", url_for("application_pages.index")))
+    return items + _messages()
+
+
+def _messages() -> list[tuple[str, str]]:
+    return [("消息", url_for("message_pages.index"))]
+
+
+def short_time(value: str | None) -> str:
+    """An ISO timestamp as Ningbo wall-clock time: '2026-11-26 10:00'."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA_TZ)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def template_context() -> dict[str, Any]:
+    """Label tables for every template."""
+    return {
+        "ROLES": ROLES,
+        "APPLICATION_STATUS": APPLICATION_STATUS,
+        "DOSSIER_STATUS": DOSSIER_STATUS,
+        "ENTRUSTMENT_STATE": ENTRUSTMENT_STATE,
+        "ACTIONS": ACTIONS,
+        "TASKS": TASKS,
+        "PROCESSES": PROCESSES,
+        "nav_for": nav_for,
+    }
