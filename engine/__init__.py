@@ -15,6 +15,7 @@ from engine.errors import (
     TaskNotReadyError,
     UnknownYearError,
 )
+from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.onboarding import Onboarding
 from engine.service import WorkflowEngine
@@ -31,6 +32,7 @@ __all__ = [
     "DeployError",
     "Documents",
     "EngineError",
+    "Exports",
     "FileRejectedError",
     "FileStore",
     "ForbiddenError",

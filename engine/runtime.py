@@ -7,7 +7,6 @@ engine fires them (see ``fire_timer``), so tests and the scheduler share one clo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -225,9 +224,10 @@ def fire_timer(wf: ZWorkflow, task_id: str) -> bool:
     return True
 
 
-def state_size(state: str) -> int:
-    return len(state)
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+def latest_data(wf: ZWorkflow) -> dict:
+    """The instance's most recent task data (the end state once completed)."""
+    if wf.is_completed() and wf.data:
+        return wf.data
+    if wf.last_task is not None:
+        return wf.last_task.data
+    return wf.task_tree.data

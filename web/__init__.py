@@ -14,6 +14,7 @@ from engine import (
     Accounts,
     Applications,
     Documents,
+    Exports,
     FileStore,
     Onboarding,
     WorkflowEngine,
@@ -55,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
     app.extensions["onboarding"] = Onboarding(engine, store)
     app.extensions["applications"] = Applications(engine)
+    app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 
     from web import auth, errors, security
     from web.blueprints import api, pages

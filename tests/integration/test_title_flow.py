@@ -202,3 +202,54 @@ def test_reviewer_of_another_department_is_denied_everywhere(api):
     assert api.get("/applications/999999", "bl_water_1").status == 404
     other = register_applicant(api, unit)
     assert api.get(f"/applications/{app_id}", other["username"]).status == 403
+
+
+def _pages_text(pdf: bytes) -> list[str]:
+    import io
+    import warnings
+
+    from pypdf import PdfReader
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_review_form_export_watermark_opinions_and_verification(api):
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    for org in CHAIN:
+        level(api, org, app_id)
+    r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
+    assert r.status == 409 and r.json["error"]["code"] == "review_form_not_ready"
+    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
+    api.complete(pay["id"], person["username"], paid=True)
+    r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
+    assert r.status == 200 and r.json.startswith(b"%PDF")
+    pages = _pages_text(r.json)
+    assert all("浙江省专业技术任职资格申报与评审管理平台" in text for text in pages)
+    joined = "".join(pages)
+    assert "李四" in joined
+    for org in CHAIN:
+        assert f"{org} 审查意见：approve" in joined
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    code = detail["review_form"]["verification_code"]
+    assert code in joined
+    again = api.get(f"/applications/{app_id}/review-form.pdf", "nb_office_1")
+    assert again.status == 200 and again.json == r.json
+    import hashlib
+
+    check = api.get(f"/verify/{code}")
+    assert check.status == 200 and check.json["valid"] is True
+    assert check.json["applicant"] == "李*"
+    assert check.json["sha256"] == hashlib.sha256(r.json).hexdigest()
+    assert api.get("/verify/NOSUCHCODE00").status == 404
+    assert api.get(f"/applications/{app_id}/review-form.pdf", "bl_water_1").status == 403
+
+
+def test_public_version_hides_id_number_and_phone(api):
+    unit, _person, app_id = _ready_application(api)
+    r = api.get(f"/applications/{app_id}/review-form-public.pdf", unit["username"])
+    assert r.status == 200
+    joined = "".join(_pages_text(r.json))
+    assert "公示版" in joined and "13800138000" not in joined and "李四" in joined

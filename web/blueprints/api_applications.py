@@ -7,10 +7,12 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from web.blueprints._common import actor, json_body, listing, paging
+from web.blueprints.api_accounts import pdf_response
 
 bp = Blueprint("applications", __name__)
 
 OBJ = {"type": "object"}
+PDF = {"type": "string", "format": "binary"}
 DOCS = [
     (
         "post",
@@ -67,3 +69,24 @@ def index() -> Any:
 @bp.get("/applications/<application_id>")
 def show(application_id: str) -> Any:
     return jsonify(applications().get(application_id, actor()))
+
+
+def exports() -> Any:
+    return current_app.extensions["exports"]
+
+
+@bp.get("/applications/<application_id>/review-form.pdf")
+def review_form(application_id: str) -> Any:
+    pdf = exports().review_form(application_id, actor())
+    return pdf_response(pdf, f"review-form-{application_id}.pdf")
+
+
+@bp.get("/applications/<application_id>/review-form-public.pdf")
+def review_form_public(application_id: str) -> Any:
+    pdf = exports().public_version(application_id, actor())
+    return pdf_response(pdf, f"review-form-public-{application_id}.pdf")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str) -> Any:
+    return jsonify(exports().verify(code))

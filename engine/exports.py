@@ -1,0 +1,261 @@
+"""The exported review form (评审表): assembled from the application, dossier and decisions,
+stored once on first export so its sha256 keeps matching the printout; public verification."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.applications import can_see
+from engine.clock import CHINA_TZ
+from engine.errors import ConflictError, ForbiddenError, NotFoundError
+from engine.files import FileStore
+from engine.identity import id_number_birth_date, id_number_gender
+from engine.review_form import review_form_pdf
+from engine.service import WorkflowEngine
+from engine.views import Actor, iso
+from storage import Application, AuditEvent, Org, ProcessInstance, StoredFile, User
+
+EXPORTABLE = ("awaiting_paper", "completed")
+PUBLIC_VERSION_STATUSES = (
+    "unit_review",
+    "publicity",
+    "in_review",
+    "awaiting_payment",
+    "awaiting_paper",
+    "completed",
+)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LEVEL_NAMES = {
+    "unit": "用人单位",
+    "dept": "主管部门",
+    "hrss": "人力社保部门",
+    "office": "评委会办公室",
+}
+DECISIONS = {"approve": "通过", "return": "退回", "reject": "不通过"}
+
+
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***."""
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+class Exports:
+    """Review-form export (applicant, unit, reviewers) and public verification."""
+
+    def __init__(self, engine: WorkflowEngine, store: FileStore, base_url: str) -> None:
+        self.engine = engine
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self._uow = engine._uow
+
+    def verify_url(self, code: str) -> str:
+        return f"{self.base_url}/api/v1/verify/{code}"
+
+    def review_form(self, application_id: str, actor: Actor) -> bytes:
+        """The watermarked form; 409 until the last level approved and payment is confirmed."""
+        with self._uow() as uow:
+            session = uow.session
+            app = self._visible(session, application_id, actor)
+            if app.status not in EXPORTABLE:
+                raise ConflictError(
+                    "终审通过并确认缴费后才能导出评审表 (not ready for export)",
+                    code="review_form_not_ready",
+                )
+            if app.review_form and app.review_form.get("file_id"):
+                row = session.get(StoredFile, app.review_form["file_id"])
+                if row is not None:
+                    return self.store.read(row)
+            code = self._new_code(session)
+            pdf = review_form_pdf(
+                self.form_data(session, app),
+                verification_code=code,
+                verify_url=self.verify_url(code),
+            )
+            owner = Actor(app.applicant_id, "", "", "applicant", app.unit_org_id)
+            row = self.store.save(session, pdf, f"评审表-{app.id}.pdf", owner, self.engine.clock())
+            app.verification_code = code
+            app.review_form = {
+                "verification_code": code,
+                "sha256": row.sha256,
+                "exported_at": iso(self.engine.clock()),
+                "file_id": row.id,
+            }
+            session.add(
+                AuditEvent(
+                    at=self.engine.clock(),
+                    actor_id=actor.id,
+                    actor_name=actor.name,
+                    org_id=actor.org_id,
+                    application_id=app.id,
+                    instance_id=app.instance_id,
+                    action="export_review_form",
+                    detail={"sha256": row.sha256},
+                )
+            )
+            uow.commit()
+            return pdf
+
+    def public_version(self, application_id: str, actor: Actor) -> bytes:
+        """The 公示版 without ID number and phone, for the unit's publicity notice."""
+        with self._uow() as uow:
+            app = self._visible(uow.session, application_id, actor)
+            if app.status not in PUBLIC_VERSION_STATUSES:
+                raise ConflictError(
+                    "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
+                )
+            return review_form_pdf(
+                self.form_data(uow.session, app),
+                verification_code="公示版",
+                verify_url=f"{self.base_url}/",
+                public_version=True,
+            )
+
+    def verify(self, code: str) -> dict[str, Any]:
+        """Whether a verification code belongs to a real exported form (name masked)."""
+        with self._uow() as uow:
+            app = (
+                uow.session.scalars(
+                    select(Application).where(Application.verification_code == code.strip().upper())
+                ).first()
+                if code
+                else None
+            )
+            if app is None or not app.review_form:
+                raise NotFoundError("验证码无效：未找到对应的评审表 (unknown code)")
+            applicant = uow.session.get(User, app.applicant_id)
+            return {
+                "valid": True,
+                "verification_code": app.verification_code,
+                "applicant": mask_name(applicant.name if applicant else ""),
+                "series": app.series,
+                "level": app.level,
+                "specialty": app.specialty,
+                "status": app.status,
+                "sha256": app.review_form["sha256"],
+                "exported_at": app.review_form["exported_at"],
+            }
+
+    def _visible(self, session: Session, application_id: str, actor: Actor) -> Application:
+        app = session.get(Application, int(application_id)) if application_id.isdigit() else None
+        if app is None:
+            raise NotFoundError("申报不存在 (unknown application)")
+        if not can_see(actor, app):
+            raise ForbiddenError("无权查看该申报 (not yours)")
+        return app
+
+    @staticmethod
+    def _new_code(session: Session) -> str:
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+            if (
+                session.scalars(
+                    select(Application.id).where(Application.verification_code == code)
+                ).first()
+                is None
+            ):
+                return code
+
+    def form_data(self, session: Session, app: Application) -> dict[str, Any]:
+        """Everything the review form shows, from the stored records."""
+        user = session.get(User, app.applicant_id)
+        unit = session.get(Org, app.unit_org_id)
+        data = self._instance_data(session, app)
+        dossier = data.get("dossier") or {}
+        orgs = {o.id: o for o in session.scalars(select(Org))}
+        return {
+            "applicant": {
+                "name": user.name,
+                "id_number": user.id_number,
+                "phone": user.phone,
+                "gender": dossier.get("gender") or _gender(user.id_number),
+                "birth_date": dossier.get("birth_date") or _birth(user.id_number),
+                "unit_name": unit.name if unit else "",
+                "department_post": dossier.get("department_post"),
+                "work_start_date": dossier.get("work_start_date"),
+                "political_status": dossier.get("political_status"),
+            },
+            "application": {
+                "series": app.series,
+                "level": app.level,
+                "specialty": app.specialty,
+                "committee": _committee(app, orgs),
+                "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
+            },
+            "education": dossier.get("education") or [],
+            "current_title": dossier.get("current_title") or {},
+            "work_history": [_period(w) for w in dossier.get("work_history") or []],
+            "appraisals": dossier.get("appraisals") or [],
+            "continuing_education": dossier.get("continuing_education") or [],
+            "achievements": dossier.get("achievements") or [],
+            "papers": dossier.get("papers") or [],
+            "summary": data.get("work_summary") or dossier.get("summary"),
+            "publicity": {
+                "start": data.get("publicity_start"),
+                "end": data.get("publicity_end"),
+                "place": data.get("publicity_place"),
+                "objections": data.get("publicity_objections") or "无",
+            },
+            "opinions": self._opinions(session, app, orgs),
+            "chain": [orgs[o].name if o in orgs else o for o in app.chain or []],
+        }
+
+    def _instance_data(self, session: Session, app: Application) -> dict[str, Any]:
+        inst = session.get(ProcessInstance, app.instance_id)
+        self.engine.version(session, inst.process_version_id)
+        wf = runtime.load(self.engine._serializer, inst.state, None)
+        return dict(runtime.latest_data(wf))
+
+    @staticmethod
+    def _opinions(session: Session, app: Application, orgs: dict[str, Org]) -> list[dict]:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.application_id == app.id,
+                AuditEvent.task_name.in_(("unit_review", "publicity_result", "level_review")),
+                AuditEvent.action == "approve",
+            )
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).all()
+        latest: dict[str, AuditEvent] = {}
+        for e in events:  # after a return the climb restarts: keep each org's last decision
+            latest[e.org_id or ""] = e
+        out = []
+        for e in sorted(latest.values(), key=lambda e: (e.at, e.id)):
+            org = orgs.get(e.org_id or "")
+            out.append(
+                {
+                    "level": LEVEL_NAMES.get(org.kind if org else "", "审核部门"),
+                    "org": org.name if org else e.org_id,
+                    "decision": DECISIONS["approve"],
+                    "opinion": e.opinion,
+                    "by": e.actor_name,
+                    "at": e.at.astimezone(CHINA_TZ).date().isoformat(),
+                }
+            )
+        return out
+
+
+def _committee(app: Application, orgs: dict[str, Org]) -> str:
+    office = next(
+        (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == "office"), None
+    )
+    return office.name if office else ""
+
+
+def _period(item: dict[str, Any]) -> dict[str, Any]:
+    out = dict(item)
+    out.setdefault("period", f"{item.get('start', '')} 至 {item.get('end', '')}")
+    return out
+
+
+def _gender(id_number: str | None) -> str | None:
+    return id_number_gender(id_number) if id_number else None
+
+
+def _birth(id_number: str | None) -> str | None:
+    return id_number_birth_date(id_number).isoformat() if id_number else None
