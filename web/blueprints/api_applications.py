@@ -41,6 +41,33 @@ DOCS = [
         None,
         OBJ,
     ),
+    (
+        "get",
+        "/applications/{application_id}/review-form.pdf",
+        "The watermarked review form (409 until final approval and payment)",
+        "applications",
+        False,
+        None,
+        PDF,
+    ),
+    (
+        "get",
+        "/applications/{application_id}/review-form-public.pdf",
+        "The publicity version (no ID number or phone) for the unit's notice",
+        "applications",
+        False,
+        None,
+        PDF,
+    ),
+    (
+        "get",
+        "/verify/{code}",
+        "Public: does a verification code belong to a real exported form",
+        "applications",
+        True,
+        None,
+        OBJ,
+    ),
 ]
 
 
