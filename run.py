@@ -6,7 +6,8 @@ import click
 from flask import Flask
 
 from web import create_app
-from web.cli import bpmn_group, db_group, demo_command, orgs_group, prepare
+from web.cli import bpmn_group, db_group, demo_command, instances_group, orgs_group, prepare
+from web.cli_calendar import calendar_group
 
 
 @click.group()
@@ -45,6 +46,8 @@ cli.add_command(db_group)
 cli.add_command(orgs_group)
 cli.add_command(bpmn_group)
 cli.add_command(demo_command)
+cli.add_command(instances_group)
+cli.add_command(calendar_group)
 
 if __name__ == "__main__":
     cli()

@@ -18,17 +18,22 @@ from engine.errors import (
 from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.onboarding import Onboarding
+from engine.reminders import DeliveryError, SmsMessage
 from engine.service import WorkflowEngine
+from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
+from engine.workdays import CalendarPolicy, parse_date
 
 __all__ = [
     "CHINA_TZ",
     "Accounts",
     "Actor",
     "Applications",
+    "CalendarPolicy",
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",
+    "DeliveryError",
     "DeployError",
     "Documents",
     "EngineError",
@@ -40,10 +45,13 @@ __all__ = [
     "ManualClock",
     "NotFoundError",
     "Onboarding",
+    "SmsMessage",
     "TaskDetail",
     "TaskNotReadyError",
     "TaskSummary",
     "UnknownYearError",
     "WorkflowEngine",
+    "default_validators",
+    "parse_date",
     "system_clock",
 ]

@@ -99,12 +99,14 @@ class Saver:
         problem: str | None,
         error_task: str | None,
         read_version: int,
+        version_id: int,
     ) -> None:
         """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
         stmt = (
             update(ProcessInstance)
             .where(ProcessInstance.id == inst.id, ProcessInstance.version == read_version)
             .values(
+                process_version_id=version_id,
                 state=state,
                 status=status,
                 problem=problem,
@@ -204,7 +206,9 @@ class Saver:
                 if value:
                     return value, meta.name
         for timer in runtime.waiting_timers(wf):
-            status = version.loaded.wait_status.get(timer.name)
-            if status:
-                return status, timer.name
+            expr = version.loaded.wait_status.get(timer.name)
+            task = runtime.find_task(wf, timer.task_id)
+            value = _eval_status(expr, task.data, wf.script_engine) if expr and task else None
+            if value:
+                return value, timer.name
         return current, None

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine import forms, runtime
+from engine import eligibility, forms, runtime
+from engine.clock import CHINA_TZ
 from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
 from engine.policy import may_act, task_filter_for
 from engine.views import Actor, TaskDetail, TaskSummary, iso
@@ -30,6 +31,14 @@ def summary_of(row: HumanTask) -> TaskSummary:
 
 class TaskQueries:
     """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
+
+    _rules: dict[str, Any] | None = None
+
+    def eligibility_rules(self) -> dict[str, Any]:
+        """Designer-owned thresholds from bpmn/rules/eligibility.json (read once)."""
+        if self._rules is None:
+            self._rules = eligibility.load_rules(self.bpmn_dir)
+        return self._rules
 
     def list_tasks(
         self,
@@ -96,6 +105,11 @@ class TaskQueries:
             data: dict[str, Any] = task.data if task is not None else {}
             values = forms.prefill(schema, data) if meta.prefill else {}
             context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
+            if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
+                today = self.clock().astimezone(CHINA_TZ).date()
+                context["hints"] = eligibility.hints(
+                    self.eligibility_rules(), data["dossier"], data, today
+                )
             return TaskDetail(summary_of(row), schema, ui, values, _jsonable(context))
 
 

@@ -158,40 +158,36 @@ class ReadModels:
         app_ids = {int(t.application_id) for t in tasks if t.application_id}
         inst_ids = {int(t.instance_id) for t in tasks if not t.application_id}
         with self._uow() as uow:
-            session = uow.session
-            apps = {
-                row.id: row
-                for row in session.execute(
-                    select(
-                        Application.id,
-                        Application.series,
-                        Application.level,
-                        Application.specialty,
-                        User.name,
-                    )
-                    .join(User, User.id == Application.applicant_id)
-                    .where(Application.id.in_(app_ids))
-                )
-            }
+            apps = _application_subjects(uow.session, app_ids)
             keys = dict(
-                session.execute(
+                uow.session.execute(
                     select(ProcessInstance.id, ProcessInstance.business_key).where(
                         ProcessInstance.id.in_(inst_ids)
                     )
                 ).all()
             )
-            names = _business_key_names(session, keys.values())
+            names = _business_key_names(uow.session, keys.values())
         out: dict[str, dict[str, Any]] = {}
         for t in tasks:
             if t.application_id and int(t.application_id) in apps:
-                row = apps[int(t.application_id)]
-                out[t.id] = {
-                    "applicant": row.name,
-                    "subject": f"{row.series} · {row.level} · {row.specialty}",
-                }
+                out[t.id] = apps[int(t.application_id)]
             else:
                 out[t.id] = {"applicant": None, "subject": names.get(keys.get(int(t.instance_id)))}
         return out
+
+
+def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str, Any]]:
+    rows = session.execute(
+        select(
+            Application.id, Application.series, Application.level, Application.specialty, User.name
+        )
+        .join(User, User.id == Application.applicant_id)
+        .where(Application.id.in_(app_ids))
+    )
+    return {
+        row.id: {"applicant": row.name, "subject": f"{row.series} · {row.level} · {row.specialty}"}
+        for row in rows
+    }
 
 
 def _business_key_names(session: Any, keys: Iterable[str | None]) -> dict[str, str]:

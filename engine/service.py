@@ -15,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import forms, runtime
+from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
+from engine.diagram import DiagramViews
 from engine.errors import (
     ConflictError,
     DeployError,
@@ -26,11 +28,14 @@ from engine.errors import (
     TaskNotReadyError,
 )
 from engine.functions import REGISTERED, ProcessFunctions
+from engine.operations import OperationVerbs
 from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
 from engine.policy import may_act
 from engine.queries import TaskQueries, summary_of
+from engine.reminders import ReminderVerbs
 from engine.scripts import script_engine
 from engine.specs import SpecValidator
+from engine.timers import TimerVerbs
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, iso
 from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, StoredFile
@@ -46,7 +51,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-class WorkflowEngine(TaskQueries):
+class WorkflowEngine(
+    DiagramViews, OperationVerbs, TimerVerbs, ReminderVerbs, CalendarVerbs, TaskQueries
+):
     """Runs deployed BPMN processes over the database, one transaction per verb."""
 
     def __init__(
@@ -242,11 +249,17 @@ class WorkflowEngine(TaskQueries):
         *,
         read_version: int,
         audit: list[AuditEvent],
+        base_status: str | None = None,
     ) -> tuple[str, str | None]:
+        """Write state, index, timers, projection and audit; the caller commits.
+
+        ``base_status`` overrides the stored status an operator action starts from
+        (suspend, resume, terminate); the ORM row itself is never modified.
+        """
         saver = Saver(session, self.clock())
-        status, problem, error_task = instance_status(wf, inst.status)
+        status, problem, error_task = instance_status(wf, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
-        saver.write_instance(inst, state, status, problem, error_task, read_version)
+        saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)
         ready = runtime.ready_user_tasks(wf) if status not in ("terminated",) else []
         saver.sync_tasks(
             inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]

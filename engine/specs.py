@@ -169,6 +169,9 @@ class SpecValidator:
                 msg = self._expression_problem(source, mode)
                 if msg:
                     problems.append(Problem(name, line, bpmn_id, f"{what}: {msg}"))
+            wait_status = loaded.wait_status.get(bpmn_id)
+            if wait_status and (msg := self._expression_problem(wait_status, "eval")):
+                problems.append(Problem(name, line, bpmn_id, f"status: {msg}"))
             if isinstance(ts, UserTaskMixin):
                 meta = loaded.user_tasks[bpmn_id]
                 for msg in self._user_task_problems(meta, form_texts, used):

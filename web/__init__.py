@@ -18,9 +18,11 @@ from engine import (
     FileStore,
     Onboarding,
     WorkflowEngine,
+    default_validators,
     system_clock,
 )
 from engine.accounts import set_password_cost
+from engine.read_models import ReadModels
 from storage import SqlUnitOfWork, configure_engine_events, db
 from web import config as cfg
 
@@ -44,7 +46,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     set_password_cost(int(app.config["PASSWORD_SCRYPT_N"]))
     clock = app.config.get("CLOCK") or system_clock
-    engine = WorkflowEngine(SqlUnitOfWork, bpmn_dir=Path(app.config["BPMN_DIR"]), clock=clock)
+    engine = WorkflowEngine(
+        SqlUnitOfWork,
+        bpmn_dir=Path(app.config["BPMN_DIR"]),
+        clock=clock,
+        validators=default_validators(cfg.calendar_policy(app.config)),
+    )
     app.extensions["engine"] = engine
     ttl = timedelta(hours=int(app.config["TOKEN_TTL_HOURS"]))
     app.extensions["accounts"] = Accounts(SqlUnitOfWork, clock, ttl)
@@ -56,14 +63,35 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
     app.extensions["onboarding"] = Onboarding(engine, store)
     app.extensions["applications"] = Applications(engine)
+    app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 
-    from web import auth, errors, security
-    from web.blueprints import api, pages
+    from web import auth, errors, scheduler, security
+    from web.blueprints import (
+        api,
+        pages,
+        pages_applications,
+        pages_calendar,
+        pages_dossier,
+        pages_files,
+        pages_messages,
+        pages_register,
+        pages_review,
+        pages_unit,
+    )
 
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(pages_register.bp)
+    app.register_blueprint(pages_unit.bp)
+    app.register_blueprint(pages_dossier.bp)
+    app.register_blueprint(pages_applications.bp)
+    app.register_blueprint(pages_review.bp)
+    app.register_blueprint(pages_messages.bp)
+    app.register_blueprint(pages_files.bp)
+    app.register_blueprint(pages_calendar.bp)
+    scheduler.init_app(app)
     return app

@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
-from engine import DeployError, EngineError
+from engine import Actor, DeployError, EngineError
 from web import MIGRATIONS_DIR, create_app
 
 
@@ -139,3 +139,77 @@ def demo_command() -> None:
     click.echo("logins (username / password):")
     for username, password, who in loader.logins():
         click.echo(f"  {username:<12} {password}   {who}")
+
+
+CLI_OPERATOR = Actor(0, "cli", "运维（命令行）", "admin", "platform")
+
+
+@click.group("instances")
+def instances_group() -> None:
+    """Operators: list stuck instances and repair them."""
+
+
+@instances_group.command("list")
+@click.option("--stuck", is_flag=True, help="Only instances with a problem (reason shown).")
+@click.option(
+    "--status", default=None, help="running, waiting, suspended, error, completed, terminated"
+)
+@click.option("--process", default=None, help="Process id, e.g. title_application.")
+def instances_list(stuck: bool, status: str | None, process: str | None) -> None:
+    """List instances (newest first) with their problems."""
+    app = create_app()
+    with app.app_context():
+        items, total = app.extensions["engine"].list_instances(
+            CLI_OPERATOR, status=status, stuck=stuck, process=process, limit=500
+        )
+    for row in items:
+        click.echo(
+            f"{row['id']:>6}  {row['process']} v{row['version']}  {row['status']:<10} "
+            f"{row['problem'] or ''}"
+        )
+    click.echo(f"{total} instance(s)")
+
+
+def _instance_action(action: str) -> click.Command:
+    @click.command(action)
+    @click.argument("instance_id")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    def command(instance_id: str, reason: str) -> None:
+        app = create_app()
+        with app.app_context():
+            try:
+                result = getattr(app.extensions["engine"], action)(
+                    instance_id, CLI_OPERATOR, reason
+                )
+            except EngineError as exc:
+                raise click.ClickException(exc.message) from exc
+        click.echo(f"instance {result['id']}: {action} done, status {result['status']}")
+
+    command.help = f"{action.capitalize()} one instance."
+    return command
+
+
+for _action in ("retry", "suspend", "resume", "terminate"):
+    instances_group.add_command(_instance_action(_action))
+
+
+@instances_group.command("migrate")
+@click.argument("instance_id")
+@click.option("--version", "target", type=int, required=True, help="Target version.")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--dry-run", is_flag=True, help="Only report whether it would move.")
+def instances_migrate(instance_id: str, target: int, reason: str, dry_run: bool) -> None:
+    """Move one instance to another version of its process."""
+    app = create_app()
+    with app.app_context():
+        try:
+            report = app.extensions["engine"].migrate(
+                instance_id, CLI_OPERATOR, reason, target, dry_run=dry_run
+            )
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
+    state = "would move" if dry_run and report["ok"] else "moved" if report["ok"] else "refused"
+    click.echo(
+        f"instance {report['id']}: v{report['from_version']} -> v{target} {state} "
+        + "；".join(report["problems"])
+    )

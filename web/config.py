@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from engine import CalendarPolicy
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,9 +48,33 @@ def defaults() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
         "REMINDER_AFTER_WORKDAYS": 3,
+        "REMINDER_HOUR": 9,
+        "SCHEDULER_SWEEP_SECONDS": 1,
+        "SCHEDULER_LOOKAHEAD_SECONDS": 60,
+        "SCHEDULER_BATCH": 500,
+        "NOTIFIER_INTERVAL_SECONDS": 10,
+        "SMS_MAX_ATTEMPTS": 5,
+        "SMS_TIMEOUT_SECONDS": 10,
+        "CALENDAR_COUNT_START_DAY": True,
+        "CALENDAR_MAKEUP_DAYS_COUNT": True,
         "BASE_URL": "http://127.0.0.1:5000",
         "CLOCK": None,
     }
+
+
+def flag(value: Any) -> bool:
+    """A boolean setting from True/False, 1/0 or a "true"/"yes"/"on" string."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def calendar_policy(config: dict[str, Any]) -> CalendarPolicy:
+    """How publicity windows are counted (CALENDAR_COUNT_START_DAY, ..._MAKEUP_DAYS_COUNT)."""
+    return CalendarPolicy(
+        count_start_day=flag(config["CALENDAR_COUNT_START_DAY"]),
+        makeup_days_count=flag(config["CALENDAR_MAKEUP_DAYS_COUNT"]),
+    )
 
 
 def finish(config: dict[str, Any]) -> None:

@@ -132,9 +132,17 @@ def _table(
     existing = value if isinstance(value, list) else []
     for i in range(len(existing) + BLANK_ROWS):
         row_values = existing[i] if i < len(existing) and isinstance(existing[i], dict) else {}
-        f.rows.append(build_fields(items, ui, row_values, errors, f"{f.name}[{i}]."))
+        f.rows.append(_cells(build_fields(items, ui, row_values, errors, f"{f.name}[{i}].")))
     f.children = build_fields(items, ui, {}, {}, "")
-    f.template_row = build_fields(items, ui, {}, {}, f"{f.name}[{ROW_PLACEHOLDER}].")
+    f.template_row = _cells(build_fields(items, ui, {}, {}, f"{f.name}[{ROW_PLACEHOLDER}]."))
+
+
+def _cells(row: list[Field]) -> list[Field]:
+    # Radio buttons stack up in a narrow table cell; a select reads better there.
+    for cell in row:
+        if cell.kind == "radio":
+            cell.kind = "select"
+    return row
 
 
 def _placed(fields: Iterable[Field]) -> set[str]:
@@ -164,6 +172,10 @@ def _scalar(prop: Mapping[str, Any], raw: str) -> Any:
             return raw
     if kind == "number":
         try:
+            return int(raw)
+        except ValueError:
+            pass
+        try:
             return float(raw)
         except ValueError:
             return raw
@@ -183,21 +195,7 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict, prefix: str = "") -> 
             if sub:
                 data[key] = sub
         elif kind == "table":
-            rows = []
-            indexes = sorted(
-                {
-                    int(k[len(name) + 1 :].split("]")[0])
-                    for k in form
-                    if k.startswith(f"{name}[") and k[len(name) + 1 :].split("]")[0].isdigit()
-                }
-            )
-            for i in indexes:
-                if form.get(f"{name}[{i}].{ROW_DELETE}"):
-                    continue
-                row = parse_form(prop["items"], form, f"{name}[{i}].")
-                if any(v not in ("", None, False) for v in row.values()):
-                    rows.append(row)
-            data[key] = rows
+            data[key] = _parse_table(prop["items"], form, name)
         elif kind in ("files", "multiselect", "list"):
             items = prop.get("items") or {}
             data[key] = [_scalar(items, v) for v in form.getlist(name) if v != ""]
@@ -213,3 +211,35 @@ def parse_form(schema: Mapping[str, Any], form: MultiDict, prefix: str = "") -> 
             if raw != "":
                 data[key] = _scalar(prop, raw)
     return data
+
+
+def _parse_table(items: Mapping[str, Any], form: MultiDict, name: str) -> list[dict[str, Any]]:
+    """Rows posted as name[i].field; blank rows and rows ticked for deletion are dropped."""
+    indexes = sorted(
+        {
+            int(k[len(name) + 1 :].split("]")[0])
+            for k in form
+            if k.startswith(f"{name}[") and k[len(name) + 1 :].split("]")[0].isdigit()
+        }
+    )
+    rows = []
+    for i in indexes:
+        if form.get(f"{name}[{i}].{ROW_DELETE}"):
+            continue
+        row = parse_form(items, form, f"{name}[{i}].")
+        if any(v not in ("", None, False) for v in row.values()):
+            rows.append(row)
+    return rows
+
+
+def file_ids(schema: Mapping[str, Any], value: Any) -> list[str]:
+    """Every file id the value holds in fields of format 'file-id', at any depth."""
+    if schema.get("format") == "file-id":
+        return [value] if isinstance(value, str) and value else []
+    if isinstance(value, list):
+        items = schema.get("items") or {}
+        return [i for v in value for i in file_ids(items, v)]
+    if isinstance(value, Mapping):
+        props = schema.get("properties") or {}
+        return [i for k, p in props.items() for i in file_ids(p, value.get(k))]
+    return []

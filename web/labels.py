@@ -5,7 +5,7 @@ Formatting only: which page a role may use is still decided by the engine on eve
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import url_for
@@ -52,6 +52,15 @@ ACTIONS = {
     "return": "退回",
     "reject": "不通过",
     "fee_setting": "收费设定",
+    "export_review_form": "导出评审表",
+    "timer_fired": "公示期满",
+    "timer_failed": "定时处理出错",
+    "retry": "运维重试",
+    "reset": "运维重置",
+    "suspend": "挂起",
+    "resume": "恢复",
+    "terminate": "终止",
+    "migrate": "迁移流程版本",
 }
 TASKS = {
     "review_entrustment": "审核委托证明",
@@ -114,9 +123,9 @@ def short_time(value: str | None) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(CHINA_TZ)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # naive database values are UTC (engine.views.iso)
+    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def template_context() -> dict[str, Any]:

@@ -28,7 +28,12 @@ def user_task(
 
 
 def process(
-    pid: str = "sample", *, script: str = "x = 1", before_task: bool = True, task: str | None = None
+    pid: str = "sample",
+    *,
+    script: str = "x = 1",
+    before_task: bool = True,
+    task: str | None = None,
+    with_task: bool = True,
 ) -> bytes:
     """start -> script -> user task (lane unit) -> end, or script after the task."""
     task = task if task is not None else user_task()
@@ -38,6 +43,9 @@ def process(
         if before_task
         else ["start", "approve", "compute", "end"]
     )
+    if not with_task:
+        order = [n for n in order if n != "approve"]
+        task = ""
     flows = "".join(
         f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>'
         for i, (a, b) in enumerate(itertools.pairwise(order))

@@ -56,6 +56,14 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return wrap
 
 
+def org_names_of(application: dict[str, Any]) -> dict[str, str]:
+    """Names of every org an application detail mentions (chain, tasks, timeline, unit)."""
+    ids = [*application.get("chain", []), application["unit"]["id"]]
+    ids += [t.get("org_id") for t in application.get("current_tasks", [])]
+    ids += [e.get("org") for e in application.get("timeline", [])]
+    return read_models().org_names(ids)
+
+
 def merge_uploads(
     form: MultiDict, files: MultiDict, actor: Actor
 ) -> tuple[MultiDict, dict[str, str]]:

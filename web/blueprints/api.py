@@ -7,7 +7,14 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from web.auth import accounts, bearer_actor
-from web.blueprints import api_accounts, api_applications, api_specs, api_tasks
+from web.blueprints import (
+    api_accounts,
+    api_applications,
+    api_ops,
+    api_ops_timers,
+    api_specs,
+    api_tasks,
+)
 from web.blueprints._common import actor, engine, json_body, require_text
 from web.errors import error_body
 from web.openapi import openapi_document
@@ -15,7 +22,7 @@ from web.security import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Each API module defines ``bp`` and ``DOCS`` (its OpenAPI operations).
-DOC_MODULES = (api_tasks, api_accounts, api_applications, api_specs)
+DOC_MODULES = (api_tasks, api_accounts, api_applications, api_specs, api_ops, api_ops_timers)
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)
     csrf.exempt(module.bp)

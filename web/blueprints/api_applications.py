@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from web.blueprints._common import actor, json_body, listing, paging
 from web.blueprints.api_accounts import pdf_response
@@ -68,6 +68,15 @@ DOCS = [
         None,
         OBJ,
     ),
+    (
+        "get",
+        "/applications/{application_id}/diagram.svg",
+        "The application's process diagram with its progress marked",
+        "applications",
+        False,
+        None,
+        {"type": "string"},
+    ),
 ]
 
 
@@ -117,3 +126,10 @@ def review_form_public(application_id: str) -> Any:
 @bp.get("/verify/<code>")
 def verify(code: str) -> Any:
     return jsonify(exports().verify(code))
+
+
+@bp.get("/applications/<application_id>/diagram.svg")
+def diagram(application_id: str) -> Any:
+    detail = applications().get(application_id, actor())
+    svg = current_app.extensions["engine"].instance_diagram(int(detail["instance_id"]))
+    return Response(svg, mimetype="image/svg+xml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from engine import ForbiddenError, InvalidDataError
@@ -46,6 +46,15 @@ DOCS = [
         False,
         {"type": "object", "properties": {"data": OBJ, "version": {"type": "integer"}}},
         OBJ,
+    ),
+    (
+        "get",
+        "/specs/{process_id}/{version}/diagram.svg",
+        "The diagram of a version (SVG)",
+        "designers",
+        False,
+        None,
+        {"type": "string"},
     ),
 ]
 MAX_FILES = 50
@@ -106,3 +115,10 @@ def start(process_id: str) -> Any:
         raise BadRequest('"data" 必须是对象，"version" 必须是整数')
     inst_id = engine().start_bare(process_id, data, actor=actor(), version=version)
     return jsonify({"instance_id": str(inst_id)}), 201
+
+
+@bp.get("/<process_id>/<int:version>/diagram.svg")
+def diagram(process_id: str, version: int) -> Any:
+    actor()
+    svg = engine().version_diagram(process_id, version)
+    return Response(svg, mimetype="image/svg+xml")

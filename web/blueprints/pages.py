@@ -8,13 +8,18 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
-from engine import InvalidDataError
+from engine import ConflictError, InvalidDataError, TaskDetail
+from web import labels
 from web.auth import SessionUser, accounts, page_actor
 from web.blueprints._common import engine
-from web.formrender import build_fields, parse_form
+from web.blueprints._page_common import merge_uploads, read_models
+from web.formrender import build_fields, parse_form, unplaced_errors
 from web.security import limiter
+from web.task_context import task_context
 
 bp = Blueprint("pages", __name__)
+bp.app_context_processor(labels.template_context)
+bp.app_template_filter("short_time")(labels.short_time)
 
 
 def _login_limit() -> str:
@@ -23,8 +28,11 @@ def _login_limit() -> str:
 
 @bp.get("/")
 def index() -> Any:
-    if page_actor() is None:
+    who = page_actor()
+    if who is None:
         return redirect(url_for("pages.login"))
+    if who.role == "unit" and who.org_status != "active":
+        return redirect(url_for("unit_pages.entrustment"))
     return redirect(url_for("pages.worklist"))
 
 
@@ -36,7 +44,7 @@ def _safe_next(target: str | None) -> str:
         and not target.startswith("//")
     ):
         return target
-    return url_for("pages.worklist")
+    return url_for("pages.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,31 +73,59 @@ def worklist() -> Any:
     items, total = engine().list_tasks(
         page_actor(), name=request.args.get("name") or None, limit=500
     )
-    return render_template("pages/worklist.html", tasks=items, total=total)
+    subjects = read_models().task_subjects(items)
+    return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
+
+
+def _task_page(
+    detail: TaskDetail,
+    data: dict[str, Any],
+    errors: dict[str, str],
+    error: str | None = None,
+    status: int = 422,
+) -> Any:
+    fields = build_fields(detail.form, detail.ui_schema, data, errors)
+    return render_template(
+        "pages/task.html",
+        task=detail,
+        fields=fields,
+        error=error,
+        other_errors=unplaced_errors(fields, errors),
+        ctx=task_context(detail, page_actor()),
+    ), (status if error else 200)
 
 
 @bp.get("/tasks/<task_id>")
 @login_required
 def task(task_id: str) -> Any:
     detail = engine().get_task(task_id, page_actor())
-    fields = build_fields(detail.form, detail.ui_schema, detail.data, {})
-    return render_template("pages/task.html", task=detail, fields=fields)
+    return _task_page(detail, detail.data, {})
 
 
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit_task(task_id: str) -> Any:
     detail = engine().get_task(task_id, page_actor())
-    data = parse_form(detail.form, request.form)
+    posted, upload_errors = merge_uploads(request.form, request.files, page_actor())
+    data = parse_form(detail.form, posted)
+    if upload_errors:
+        return _task_page(detail, data, upload_errors, "附件上传失败，请重新选择文件")
     try:
         result = engine().complete(task_id, data, actor=page_actor())
     except InvalidDataError as exc:
-        fields = build_fields(detail.form, detail.ui_schema, data, exc.fields)
-        return render_template(
-            "pages/task.html", task=detail, fields=fields, error=exc.message, form_errors=exc.fields
-        ), 422
+        return _task_page(detail, data, exc.fields, exc.message)
+    except ConflictError as exc:
+        return _task_page(detail, data, {}, exc.message, exc.status)
     if result.status == "error":
         flash(f"已提交，但后续步骤出错，运维人员会处理：{result.problem}", "warning")
     else:
         flash(f"「{detail.summary.title}」已提交", "success")
-    return redirect(url_for("pages.worklist"))
+    return redirect(_after_task(detail))
+
+
+def _after_task(detail: TaskDetail) -> str:
+    """Applicants go on to their application; reviewers back to their worklist."""
+    app_id = detail.summary.application_id
+    if detail.summary.lane == "applicant" and app_id:
+        return url_for("application_pages.show", app_id=app_id)
+    return url_for("pages.worklist")

@@ -33,20 +33,20 @@ def _posted(names: tuple[str, ...]) -> dict[str, str]:
 def _register(kind: str, names: tuple[str, ...], verb: Any, choices: list) -> Any:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    message = None
+    message, status = None, 200
     if request.method == "POST":
         values = _posted(names)
         try:
             verb({**values, "password": request.form.get("password", "")})
         except InvalidDataError as exc:
-            message, errors = exc.message, exc.fields
+            message, errors, status = exc.message, exc.fields, 422
         except ConflictError as exc:
-            message, errors = exc.message, {CONFLICT_FIELD.get(exc.code, "_form"): exc.message}
+            field = CONFLICT_FIELD.get(exc.code, "_form")
+            message, errors, status = exc.message, {field: exc.message}, 409
         else:
             flash("注册成功，请登录", "success")
             return redirect(url_for("pages.login", username=values["username"]))
     values.pop("password", None)
-    status = 422 if message else 200
     return render_template(
         f"register/{kind}.html", values=values, errors=errors, message=message, choices=choices
     ), status

@@ -1,0 +1,84 @@
+"""run.py commands on a fresh instance directory (SQLite), as an operator would type them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from run import cli
+from tests.samples import process
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHIPING_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("ZHIPING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("ZHIPING_PASSWORD_SCRYPT_N", "256")
+    return CliRunner()
+
+
+def _orgs(tmp_path, name="鄞州区农业农村局(水利)", parent="yz-hrss"):
+    doc = {
+        "orgs": [
+            {"id": "nb-hrss", "name": "宁波市人社局", "kind": "hrss", "parent": None},
+            {"id": "yz-water", "name": name, "kind": "dept", "parent": parent},
+            {"id": "yz-hrss", "name": "鄞州区人社局", "kind": "hrss", "parent": "nb-hrss"},
+            {"id": "platform", "name": "平台", "kind": "platform", "parent": None},
+        ],
+        "users": [{"username": "yz1", "password": "pw-123456", "role": "dept", "org": "yz-water"}],
+    }
+    path = tmp_path / "orgs.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_orgs_load_is_idempotent_and_updates_changes(runner, tmp_path):
+    first = runner.invoke(cli, ["orgs", "load", str(_orgs(tmp_path))])
+    assert first.exit_code == 0, first.output
+    assert "orgs_created 4" in first.output and "users_created 1" in first.output
+    again = runner.invoke(cli, ["orgs", "load", str(_orgs(tmp_path))])
+    assert "orgs_created 0, orgs_updated 0, users_created 0, users_updated 0" in again.output
+    changed = runner.invoke(
+        cli, ["orgs", "load", str(_orgs(tmp_path, name="鄞州区水利局", parent="nb-hrss"))]
+    )
+    assert "orgs_updated 1" in changed.output
+
+
+def test_orgs_load_reports_bad_file(runner, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(
+        json.dumps({"orgs": [{"id": "a", "name": "A", "kind": "ministry", "parent": "missing"}]}),
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["orgs", "load", str(path)])
+    assert result.exit_code != 0
+    assert "kind must be one of" in result.output and "unknown parent" in result.output
+
+
+def test_bpmn_validate_lists_problems_with_lines_and_exits_1(runner, tmp_path):
+    good = runner.invoke(cli, ["bpmn", "validate"])
+    assert good.exit_code == 0 and "ok" in good.output
+    bad = tmp_path / "sample.bpmn"
+    bad.write_bytes(process(script="import os"))
+    result = runner.invoke(cli, ["bpmn", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:" in result.output and ": compute: script: not allowed" in result.output
+
+
+def test_bpmn_deploy_then_noop(runner):
+    first = runner.invoke(cli, ["bpmn", "deploy"])
+    assert first.exit_code == 0 and "title_application v1 deployed" in first.output
+    again = runner.invoke(cli, ["bpmn", "deploy"])
+    assert "title_application v1 unchanged" in again.output
+
+
+def test_demo_loads_once_and_prints_logins(runner):
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.output and "applicant1" in first.output
+    again = runner.invoke(cli, ["demo"])
+    assert "demo data already present" in again.output
+    listed = runner.invoke(cli, ["instances", "list", "--process", "title_application"])
+    assert "title_application v1" in listed.output

@@ -1,0 +1,188 @@
+"""The real APScheduler in-process: punctual firing, catch-up at start, clean start and stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from engine import UnknownYearError
+from storage import AuditEvent, Timer, db
+from tests.integration.test_scheduler_sweep import deploy_probe, start_probes
+from web import create_app, scheduler
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Apps on the test database with the scheduler enabled; stopped and cleaned up after."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        config = {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "FILES_DIR": str(tmp_path / "files"),
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_SCRYPT_N": 2**8,
+            "SCHEDULER_ENABLED": True,
+            **overrides,
+        }
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    scheduler.stop()
+    for app in made:
+        with app.app_context():
+            db.session.execute(text(f"DELETE FROM {scheduler.JOB_TABLE}"))
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def _timer(app: Flask, instance_id: int) -> Timer:
+    with app.app_context():
+        row = db.session.scalars(select(Timer).where(Timer.instance_id == instance_id)).one()
+        db.session.expunge(row)
+        return row
+
+
+def _lag(row: Timer) -> float:
+    due = row.due_at.replace(tzinfo=row.due_at.tzinfo or UTC)
+    fired = row.fired_at.replace(tzinfo=row.fired_at.tzinfo or UTC)
+    return (fired - due).total_seconds()
+
+
+def _fired(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "timer_fired")
+        )
+
+
+def test_sweep_fires_a_timer_due_in_one_second_then_stops_cleanly(app, make_app):
+    deploy_probe(app)
+    live = make_app(SCHEDULER_LOOKAHEAD_SECONDS=0)  # sweep only, every second
+    assert live.test_client().get("/api/v1/health").get_json()["scheduler"] == "running"
+    (inst,) = start_probes(live, 1, datetime.now(UTC) + timedelta(seconds=1))
+    assert _timer(live, inst).status == "pending"
+    assert _wait_until(lambda: _timer(live, inst).status == "fired", 4)
+    assert 0 <= _lag(_timer(live, inst)) < 1.5
+    threads_before = {t.name for t in threading.enumerate()}
+    assert "APScheduler" in threads_before
+    scheduler.stop()
+    assert _wait_until(lambda: "APScheduler" not in {t.name for t in threading.enumerate()}, 3)
+    assert _fired(app) == 1
+
+
+def test_date_job_fires_on_time_without_waiting_for_a_sweep(app, make_app):
+    deploy_probe(app)
+    (inst,) = start_probes(app, 1, datetime.now(UTC) + timedelta(seconds=1.5))
+    # The sweep runs at start and then only every 30 s: only the planned date job can fire it.
+    live = make_app(SCHEDULER_SWEEP_SECONDS=30, SCHEDULER_LOOKAHEAD_SECONDS=60)
+    assert _wait_until(lambda: _timer(live, inst).status == "fired", 4)
+    assert 0 <= _lag(_timer(live, inst)) < 0.5
+    assert _fired(app) == 1
+
+
+def test_timers_due_while_stopped_fire_once_at_the_next_start(app, make_app, clock):
+    deploy_probe(app)
+    ids = start_probes(app, 3, clock.now + timedelta(hours=1))
+    clock.advance(days=3)  # the service was down over a long weekend
+    live = make_app(CLOCK=clock)
+    assert _wait_until(lambda: _fired(app) == 3, 5)
+    time.sleep(1.2)  # at least one more sweep: nothing fires twice
+    assert _fired(app) == 3
+    assert {_timer(app, i).status for i in ids} == {"fired"}
+    assert live.extensions["scheduler_state"]() == "running"
+
+
+def test_a_web_process_reads_the_heartbeat_of_another_scheduler(app, make_app):
+    assert app.extensions["scheduler_state"]() == "not running"  # no scheduler ever ran
+    live = make_app()
+    assert _wait_until(lambda: app.extensions["scheduler_state"]() == "running", 3)
+    scheduler.stop()
+    with live.app_context():
+        db.session.execute(
+            text(f"UPDATE {scheduler.JOB_TABLE} SET next_run_time = :t WHERE id = :id"),
+            {"t": time.time() - 60, "id": scheduler.SWEEP_ID},
+        )
+        db.session.commit()
+    assert app.extensions["scheduler_state"]() == "not running"
+    assert app.test_client().get("/api/v1/health").get_json()["scheduler"] == "not running"
+
+
+def test_one_scheduler_per_process_and_none_in_the_reloader_parent(make_app, monkeypatch):
+    first = make_app()
+    running = scheduler.start(first)
+    second = make_app()
+    assert scheduler.start(second) is running
+    scheduler.stop()
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    make_app(DEBUG=True)
+    assert scheduler._current is None
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
+    make_app(DEBUG=True)
+    assert scheduler._current is not None
+
+
+def test_run_forever_stops_on_a_signal_and_restores_the_handler(make_app):
+    live = make_app(SCHEDULER_ENABLED=False)
+    before = signal.getsignal(signal.SIGINT)
+    killer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    killer.start()
+    started = time.monotonic()
+    scheduler.run_forever(live)
+    killer.join()
+    assert time.monotonic() - started < 5
+    assert scheduler._current is None
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def _raise(exc: BaseException) -> Callable[..., Any]:
+    def call(_app: Flask, _engine: Any) -> Any:
+        raise exc
+
+    return call
+
+
+def test_job_bodies_log_errors_and_keep_the_scheduler_alive(make_app, caplog):
+    live = make_app(SCHEDULER_SWEEP_SECONDS=30)
+    with caplog.at_level("INFO", logger="web.scheduler"):
+        scheduler.reminders_job()
+        scheduler.sms_job()
+        assert scheduler._run("calendar", _raise(UnknownYearError(2027))) is None
+        assert (
+            scheduler._run("db", _raise(OperationalError("SELECT 1", {}, Exception("gone"))))
+            is None
+        )
+        assert scheduler._run("bug", _raise(ZeroDivisionError("boom"))) is None
+    assert "reminders written: 0" in caplog.text
+    assert "calendar: 2027 年的节假日安排尚未录入" in caplog.text
+    assert "db: database error" in caplog.text
+    assert "bug failed" in caplog.text and "ZeroDivisionError" in caplog.text
+    assert live.extensions["scheduler_state"]() == "running"
+    scheduler.stop()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="web.scheduler"):
+        scheduler.sweep_job()
+    assert "no scheduler app in this process" in caplog.text

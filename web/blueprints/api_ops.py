@@ -1,0 +1,195 @@
+"""Operators: stuck instances and their repair (retry, reset, suspend, resume, terminate,
+migrate), one at a time or in bulk with a dry run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from web.blueprints._common import actor, engine, json_body, listing, paging
+
+bp = Blueprint("ops", __name__, url_prefix="/ops/instances")
+
+OBJ = {"type": "object"}
+REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
+DOCS = [
+    (
+        "get",
+        "/ops/instances",
+        "Instances (filters: status, stuck=true, process) with problems",
+        "operations",
+        False,
+        None,
+        OBJ,
+    ),
+    (
+        "get",
+        "/ops/instances/{instance_id}",
+        "One instance: tasks, timers, data, history",
+        "operations",
+        False,
+        None,
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/retry",
+        "Merge data into the errored task and rerun it",
+        "operations",
+        False,
+        {**REASON, "properties": {"reason": {"type": "string"}, "data": OBJ}},
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/reset",
+        "Back to a task (by BPMN id)",
+        "operations",
+        False,
+        {**REASON, "properties": {"reason": {"type": "string"}, "task": {"type": "string"}}},
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/suspend",
+        "Suspend: no completions, no timers",
+        "operations",
+        False,
+        REASON,
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/resume",
+        "Resume a suspended instance",
+        "operations",
+        False,
+        REASON,
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/terminate",
+        "Cancel every open task",
+        "operations",
+        False,
+        REASON,
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/{instance_id}/migrate",
+        "Move to another version of the process (dry_run reports only)",
+        "operations",
+        False,
+        {
+            **REASON,
+            "properties": {
+                "reason": {"type": "string"},
+                "version": {"type": "integer"},
+                "dry_run": {"type": "boolean"},
+            },
+        },
+        OBJ,
+    ),
+    (
+        "post",
+        "/ops/instances/bulk",
+        "One action on many instances, each on its own",
+        "operations",
+        False,
+        {"type": "object", "required": ["action", "ids", "reason"]},
+        OBJ,
+    ),
+    (
+        "get",
+        "/ops/instances/{instance_id}/diagram.svg",
+        "The instance's diagram: completed path, ready and errored tasks marked",
+        "operations",
+        False,
+        None,
+        {"type": "string"},
+    ),
+]
+
+
+@bp.get("")
+def index() -> Any:
+    limit, offset = paging()
+    stuck = request.args.get("stuck", "").lower() in ("1", "true", "yes")
+    items, total = engine().list_instances(
+        actor(),
+        status=request.args.get("status") or None,
+        stuck=stuck,
+        process=request.args.get("process") or None,
+        limit=limit,
+        offset=offset,
+    )
+    return jsonify(listing(items, total))
+
+
+@bp.get("/<instance_id>")
+def show(instance_id: str) -> Any:
+    return jsonify(engine().get_instance(instance_id, actor()))
+
+
+@bp.post("/<instance_id>/retry")
+def retry(instance_id: str) -> Any:
+    body = json_body()
+    return jsonify(engine().retry(instance_id, actor(), body.get("reason"), body.get("data")))
+
+
+@bp.post("/<instance_id>/reset")
+def reset(instance_id: str) -> Any:
+    body = json_body()
+    return jsonify(engine().reset(instance_id, actor(), body.get("reason"), body.get("task")))
+
+
+@bp.post("/<instance_id>/suspend")
+def suspend(instance_id: str) -> Any:
+    return jsonify(engine().suspend(instance_id, actor(), json_body().get("reason")))
+
+
+@bp.post("/<instance_id>/resume")
+def resume(instance_id: str) -> Any:
+    return jsonify(engine().resume(instance_id, actor(), json_body().get("reason")))
+
+
+@bp.post("/<instance_id>/terminate")
+def terminate(instance_id: str) -> Any:
+    return jsonify(engine().terminate(instance_id, actor(), json_body().get("reason")))
+
+
+@bp.post("/<instance_id>/migrate")
+def migrate(instance_id: str) -> Any:
+    body = json_body()
+    return jsonify(
+        engine().migrate(
+            instance_id,
+            actor(),
+            body.get("reason"),
+            body.get("version"),
+            dry_run=bool(body.get("dry_run")),
+        )
+    )
+
+
+@bp.post("/bulk")
+def bulk() -> Any:
+    body = json_body()
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids or len(ids) > 500:
+        raise BadRequest('"ids" 必须是 1..500 个实例编号')
+    extra = {}
+    if body.get("action") == "migrate":
+        extra = {"version": body.get("version"), "dry_run": bool(body.get("dry_run"))}
+    results = engine().bulk(str(body.get("action")), ids, actor(), body.get("reason"), **extra)
+    return jsonify({"results": results})
+
+
+@bp.get("/<int:instance_id>/diagram.svg")
+def diagram(instance_id: int) -> Any:
+    engine().get_instance(str(instance_id), actor())  # operators only
+    return Response(engine().instance_diagram(instance_id), mimetype="image/svg+xml")

@@ -1,0 +1,97 @@
+"""Title applications for people: file one, list what one may see, follow one's progress."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+
+from engine import ConflictError, InvalidDataError
+from web import labels
+from web.blueprints._common import engine
+from web.blueprints._page_common import applications, me, org_names_of, roles_required
+
+bp = Blueprint("application_pages", __name__, url_prefix="/applications")
+PAGE = 50
+# Exports answers 409 before these; the flag only decides whether the page offers the link.
+EXPORTABLE = {"awaiting_paper", "completed"}
+
+
+def _offset() -> int:
+    raw = request.args.get("offset", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 200) -> Any:
+    offset = _offset()
+    wanted = request.args.get("status") or None
+    items, total = applications().list(me(), status=wanted, org=None, limit=PAGE, offset=offset)
+    return render_template(
+        "applications/index.html",
+        items=items,
+        total=total,
+        offset=offset,
+        page=PAGE,
+        wanted=wanted,
+        form=form or {"series": "工程", "level": "中级", "specialty": ""},
+        error=error,
+        series=labels.SERIES,
+        levels=labels.LEVELS,
+        can_file=me().role == "applicant",
+    ), status
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    return _index()
+
+
+@bp.post("")
+@roles_required("applicant")
+def create() -> Any:
+    body = {k: request.form.get(k, "").strip() for k in ("series", "level", "specialty")}
+    try:
+        created = applications().create(body, me())
+    except (InvalidDataError, ConflictError) as exc:
+        return _index(body, exc, exc.status)
+    app_id = created["application_id"]
+    first, _total = engine().list_tasks(me(), application=app_id, name="submit_application")
+    flash(f"申报（编号 {app_id}）已创建，请填写申报表并提交", "success")
+    if first:
+        return redirect(url_for("pages.task", task_id=first[0].id))
+    return redirect(url_for("application_pages.show", app_id=app_id))
+
+
+@bp.get("/<app_id>")
+@login_required
+def show(app_id: str) -> Any:
+    detail = applications().get(app_id, me())
+    mine, _total = engine().list_tasks(me(), application=app_id)
+    return render_template(
+        "applications/show.html",
+        app=detail,
+        my_tasks={t.id for t in mine},
+        orgs=org_names_of(detail),
+        can_export=detail["status"] in EXPORTABLE,
+    )
+
+
+@bp.get("/<app_id>/review-form.pdf")
+@login_required
+def review_form(app_id: str) -> Any:
+    pdf = current_app.extensions["exports"].review_form(app_id, me())
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", download_name=f"评审表-{app_id}.pdf"
+    )

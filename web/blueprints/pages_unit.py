@@ -1,0 +1,47 @@
+"""The unit's entrustment certificate: download the template, upload the stamped scan."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+
+from engine import ConflictError, FileRejectedError
+from web.blueprints._page_common import me, onboarding, read_models, roles_required
+
+bp = Blueprint("unit_pages", __name__, url_prefix="/unit")
+
+
+def _page(error: str | None = None, status: int = 200) -> Any:
+    profile = read_models().unit_profile(me().org_id or "")
+    return render_template("unit/entrustment.html", unit=profile, error=error), status
+
+
+@bp.get("/entrustment")
+@roles_required("unit")
+def entrustment() -> Any:
+    return _page()
+
+
+@bp.get("/entrustment/template.pdf")
+@roles_required("unit")
+def template() -> Any:
+    pdf = onboarding().entrustment_template(me().org_id or "", me())
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", download_name="用人单位委托证明.pdf"
+    )
+
+
+@bp.post("/entrustment")
+@roles_required("unit")
+def upload() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _page("请选择盖章后的委托证明 PDF 文件", 422)
+    try:
+        onboarding().upload_entrustment(me().org_id or "", upload.read(), upload.filename, me())
+    except (FileRejectedError, ConflictError) as exc:
+        return _page(exc.message, exc.status)
+    flash("委托证明已上传，等待平台审核", "success")
+    return redirect(url_for("unit_pages.entrustment"))
