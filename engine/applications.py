@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import forms, runtime
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.queries import summary_of
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
-from storage import Application, AuditEvent, Dossier, HumanTask, Org, User
+from storage import Application, AuditEvent, Dossier, HumanTask, Org, ProcessInstance, User
 
 OPEN_STATUSES = (
     "draft",
@@ -24,6 +25,7 @@ OPEN_STATUSES = (
     "awaiting_paper",
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
+EXPORTABLE = ("awaiting_paper", "completed")
 SERIES = {"工程"}
 
 
@@ -152,7 +154,20 @@ class Applications:
             out = self._row(session, app)
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
+            out["submitted"] = self._submitted(session, app)
+            out["can_export_review_form"] = app.status in EXPORTABLE
             return out
+
+    def _submitted(self, session: Session, app: Application) -> dict[str, Any]:
+        """The applicant's current application form values (what reviewers review)."""
+        inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
+        if inst is None:
+            return {}
+        version = self.engine.version(session, inst.process_version_id)
+        meta = version.loaded.user_tasks.get("submit_application")
+        schema = version.forms.get(meta.form or "", {}) if meta else {}
+        data = runtime.latest_data(runtime.load(self.engine._serializer, inst.state, None))
+        return forms.prefill(schema, data)
 
     def _row(self, session: Session, app: Application) -> dict[str, Any]:
         applicant = session.get(User, app.applicant_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import runtime
-from engine.applications import can_see
+from engine.applications import EXPORTABLE, can_see
 from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, NotFoundError
 from engine.files import FileStore
@@ -20,7 +20,6 @@ from engine.service import WorkflowEngine
 from engine.views import Actor, iso
 from storage import Application, AuditEvent, Org, ProcessInstance, StoredFile, User
 
-EXPORTABLE = ("awaiting_paper", "completed")
 PUBLIC_VERSION_STATUSES = (
     "unit_review",
     "publicity",

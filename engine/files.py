@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.documents import inspect_pdf, safe_filename
-from engine.errors import ForbiddenError, NotFoundError
+from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
+from engine.forms import file_fields
 from engine.views import Actor
 from storage import Application, StoredFile
 
@@ -78,6 +80,22 @@ def check_owner(row: StoredFile, actor: Actor) -> None:
         row.owner_org_id and row.owner_org_id == actor.org_id and actor.role != "applicant"
     ):
         raise ForbiddenError("该文件不属于您 (not your file)")
+
+
+def check_file_refs(session: Session, schema: Mapping, data: Mapping, actor: Actor) -> None:
+    """422 naming the field when a form refers to a file that is unknown or not the caller's."""
+    fields = {}
+    for path, file_id in file_fields(schema, data):
+        row = session.get(StoredFile, file_id) if file_id.isalnum() else None
+        if row is None:
+            fields[path] = "文件不存在 (unknown file)"
+            continue
+        try:
+            check_owner(row, actor)
+        except ForbiddenError:
+            fields[path] = "该文件不属于您 (not your file)"
+    if fields:
+        raise InvalidDataError("附件无效 (invalid file reference)", fields=fields)
 
 
 class Documents:

@@ -82,17 +82,21 @@ def check(schema: Mapping, data: Any) -> None:
         raise InvalidDataError("表单数据有误，请按提示修改 (form data invalid)", fields=fields)
 
 
-def file_fields(schema: Mapping, data: Mapping) -> list[str]:
-    """File ids the data refers to through fields of format 'file-id' (top level and arrays)."""
-    ids: list[str] = []
-    for name, prop in (schema.get("properties") or {}).items():
-        value = data.get(name)
-        if prop.get("format") == "file-id" and isinstance(value, str):
-            ids.append(value)
-        items = prop.get("items") or {}
-        if prop.get("type") == "array" and items.get("format") == "file-id" and value:
-            ids.extend(v for v in value if isinstance(v, str))
-    return ids
+def file_fields(schema: Mapping, data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, file id) for every 'file-id' value in the data, however nested."""
+    found: list[tuple[str, str]] = []
+    if schema.get("format") == "file-id" and isinstance(data, str):
+        return [(prefix or "_form", data)]
+    if schema.get("type") == "array" and isinstance(data, list):
+        for i, item in enumerate(data):
+            found += file_fields(
+                schema.get("items") or {}, item, f"{prefix}.{i}" if prefix else str(i)
+            )
+    if isinstance(data, Mapping):
+        for name, prop in (schema.get("properties") or {}).items():
+            if name in data:
+                found += file_fields(prop, data[name], f"{prefix}.{name}" if prefix else name)
+    return found
 
 
 def prefill(schema: Mapping, data: Mapping) -> dict[str, Any]:

@@ -23,6 +23,7 @@ REGISTERED = (
     "publicity_over",
     "publicity_release_at",
     "activate_unit",
+    "reject_entrustment",
     "set_dossier_status",
     "notify",
 )
@@ -85,6 +86,12 @@ class ProcessFunctions:
         """Make a unit and its accounts active after its entrustment was approved."""
         org = self._org(unit_org_id)
         org.status = "active"
+
+    def reject_entrustment(self, unit_org_id: str) -> None:
+        """Mark a unit's certificate as refused so it can upload a corrected one."""
+        org = self._org(unit_org_id)
+        if org.status != "active":
+            org.status = "entrustment_rejected"
 
     def set_dossier_status(self, dossier_id: int, status: str) -> None:
         """Record the outcome of a dossier review."""

@@ -16,7 +16,7 @@ from engine.accounts import hash_password
 from engine.clock import CHINA_TZ
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from engine.files import FileStore
+from engine.files import FileStore, check_file_refs
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
 from engine.service import WorkflowEngine
 from engine.views import Actor
@@ -191,6 +191,8 @@ class Onboarding:
             unit = session.get(Org, str(body.get("unit_id") or ""))
             if unit is None or unit.kind != "unit":
                 fields["unit_id"] = "未知的用人单位 (unknown unit)"
+            elif unit.status != "active":
+                fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
             if fields:
                 raise InvalidDataError("注册信息有误", fields=fields)
             if session.scalars(select(User.id).where(User.id_number == id_number)).first():
@@ -239,6 +241,8 @@ class Onboarding:
                 "data": row.data or {},
                 "form": self.dossier_schema(),
                 "updated_at": row.updated_at.isoformat() if row.updated_at else None,
+                "can_edit": row.status != "submitted",
+                "can_submit": row.status in ("draft", "returned"),
             }
             uow.commit()
             return out
@@ -253,6 +257,7 @@ class Onboarding:
                 raise ConflictError(
                     "业绩档案审核中，暂不能修改 (under review)", code="dossier_under_review"
                 )
+            check_file_refs(uow.session, schema, data, actor)
             row.data = dict(data)
             row.status = "draft"
             row.updated_at = self.clock()

@@ -23,10 +23,10 @@ from engine.errors import (
     DeployError,
     EngineError,
     ForbiddenError,
-    InvalidDataError,
     NotFoundError,
     TaskNotReadyError,
 )
+from engine.files import check_file_refs
 from engine.functions import REGISTERED, ProcessFunctions
 from engine.operations import OperationVerbs
 from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
@@ -38,9 +38,17 @@ from engine.specs import SpecValidator
 from engine.timers import TimerVerbs
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, iso
-from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, StoredFile
+from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 
 FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
+
+
+AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no")
+
+
+def _audited(key: str) -> bool:
+    """Form fields worth keeping in the audit trail beside the opinion."""
+    return key in AUDITED_FIELDS or key.endswith("_reason") or key.startswith("publicity_")
 
 
 class UnitOfWork(Protocol):
@@ -356,8 +364,7 @@ class WorkflowEngine(
             action=action,
             opinion=data.get("opinion"),
             reason=reason,
-            detail={k: v for k, v in data.items() if k.endswith("_reason") or k == "decision"}
-            or None,
+            detail={k: v for k, v in data.items() if _audited(k)} or None,
         )
 
     # ----- completing tasks -----------------------------------------------------------
@@ -409,7 +416,7 @@ class WorkflowEngine(
             task._set_internal_data(error_message=str(exc))
         else:
             self._advance(wf)
-        audit = [self._event(actor, inst, str(data.get("decision") or "complete"), row, data)]
+        audit = [self._event(actor, inst, str(data.get("decision") or row.name), row, data)]
         status, problem = self._save(
             session, inst, wf, version, read_version=read_version, audit=audit
         )
@@ -418,13 +425,7 @@ class WorkflowEngine(
         return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
 
     def _check_files(self, session: Session, schema: Mapping, data: Mapping, actor: Actor) -> None:
-        fields = {}
-        for file_id in forms.file_fields(schema, data):
-            row = session.get(StoredFile, file_id)
-            if row is None or (row.owner_id != actor.id and row.owner_org_id != actor.org_id):
-                fields[file_id] = "文件不存在或不属于您 (unknown file)"
-        if fields:
-            raise InvalidDataError("附件无效 (invalid file reference)", fields=fields)
+        check_file_refs(session, schema, data, actor)
 
     def complete_many(
         self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor

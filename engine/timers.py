@@ -27,13 +27,12 @@ from engine.errors import (
     NotFoundError,
 )
 from engine.views import Actor, iso
-from storage import AuditEvent, ProcessInstance, Timer
+from storage import ProcessInstance, Timer
 
 log = logging.getLogger(__name__)
 
 HELD = ("suspended", "terminated", "error")  # instances whose timers wait, unfired
 TIMER_STATUSES = ("pending", "fired", "cancelled")
-OPERATOR_ROLES = ("admin", "platform")
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,15 @@ def _view(row: Row) -> TimerView:
     )
 
 
+def _pending(column: Any, *conds: Any) -> Any:
+    """Select ``column`` of pending timers whose instance may run (not HELD)."""
+    return (
+        select(column)
+        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.status == "pending", ProcessInstance.status.not_in(HELD), *conds)
+    )
+
+
 def _keep_error(exc: WorkflowException) -> None:
     """Record a script failure on its task, as the engine's _advance does."""
     task = getattr(exc, "task", None)
@@ -102,7 +110,7 @@ class TimerVerbs:
         offset: int = 0,
     ) -> tuple[list[TimerView], int]:
         """Timers by due time; status is pending, fired, cancelled or overdue."""
-        if actor is not None and actor.role not in OPERATOR_ROLES:
+        if actor is not None and actor.role not in ("admin", "platform"):
             raise ForbiddenError("仅平台运维人员可查看定时器 (operators only)")
         conds = []
         if status == "overdue":
@@ -143,37 +151,17 @@ class TimerVerbs:
 
     def fire_due_timers(self, *, limit: int = 500) -> int:
         """Fire every due timer of an instance that may run, one transaction per timer."""
+        query = _pending(Timer.id, Timer.due_at <= self._now())
         with self._uow() as uow:
-            ids = list(
-                uow.session.scalars(
-                    select(Timer.id)
-                    .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                    .where(
-                        Timer.status == "pending",
-                        Timer.due_at <= self._now(),
-                        ProcessInstance.status.not_in(HELD),
-                    )
-                    .order_by(Timer.due_at, Timer.id)
-                    .limit(limit)
-                )
-            )
+            ids = uow.session.scalars(query.order_by(Timer.due_at, Timer.id).limit(limit)).all()
         return sum(self._sweep_one(timer_id) for timer_id in ids)
 
     def upcoming_due_times(self, within: timedelta) -> list[tuple[datetime, timedelta]]:
         """Each distinct due time in the next ``within`` and how long until it (date jobs)."""
         now = self._now()
+        query = _pending(Timer.due_at, Timer.due_at > now, Timer.due_at <= now + within)
         with self._uow() as uow:
-            dues = uow.session.scalars(
-                select(Timer.due_at)
-                .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                .where(
-                    Timer.status == "pending",
-                    Timer.due_at > now,
-                    Timer.due_at <= now + within,
-                    ProcessInstance.status.not_in(HELD),
-                )
-                .distinct()
-            ).all()
+            dues = uow.session.scalars(query.distinct()).all()
         return sorted({(_utc(due), _utc(due) - now) for due in dues})
 
     # ----- internals --------------------------------------------------------------------
@@ -224,11 +212,8 @@ class TimerVerbs:
                 if strict:
                     raise ConflictError("定时器已被触发 (timer already fired)", code="timer_fired")
                 return "skipped"
-            timer = session.execute(
-                select(Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at).where(
-                    Timer.id == timer_id
-                )
-            ).one()
+            columns = (Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
+            timer = session.execute(select(*columns).where(Timer.id == timer_id)).one()
             inst = session.get(ProcessInstance, timer.instance_id)
             if inst.status in HELD:
                 if strict:
@@ -301,33 +286,23 @@ class TimerVerbs:
         with self._uow() as uow:
             session = uow.session
             timer = session.get(Timer, timer_id)
-            if timer is None:
+            inst = session.get(ProcessInstance, timer.instance_id) if timer else None
+            if inst is None:
                 return
-            now = self._now()
-            inst = session.get(ProcessInstance, timer.instance_id)
             session.execute(
                 update(ProcessInstance)
-                .where(ProcessInstance.id == timer.instance_id, ProcessInstance.status.not_in(HELD))
+                .where(ProcessInstance.id == inst.id, ProcessInstance.status.not_in(HELD))
                 .values(
                     status="error",
                     problem=problem[:2000],
                     error_task=timer.name,
                     version=ProcessInstance.version + 1,
-                    updated_at=now,
+                    updated_at=self._now(),
                 )
                 .execution_options(synchronize_session=False)
             )
-            session.add(
-                AuditEvent(
-                    at=now,
-                    actor_name="系统",
-                    instance_id=timer.instance_id,
-                    application_id=inst.application_id if inst else None,
-                    task_id=timer.task_id,
-                    task_name=timer.name,
-                    action="timer_failed",
-                    reason=problem[:2000],
-                    detail={"timer_id": str(timer_id)},
-                )
-            )
+            event = self._event(None, inst, "timer_failed", None, None, problem[:2000])
+            event.task_id, event.task_name = timer.task_id, timer.name
+            event.detail = {"timer_id": str(timer_id)}
+            session.add(event)
             uow.commit()

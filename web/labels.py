@@ -48,6 +48,11 @@ ENTRUSTMENT_STATE = {
 ACTIONS = {
     "start": "发起",
     "complete": "提交",
+    "submit_application": "提交申报",
+    "recommend": "审核推荐",
+    "confirm_payment": "确认缴费",
+    "receive_paper": "登记纸质材料",
+    "review_entrustment": "审核委托证明",
     "approve": "通过",
     "return": "退回",
     "reject": "不通过",

@@ -144,3 +144,135 @@ def test_batch_complete_reports_each_task(api):
     assert results[ids[0]]["ok"] is False and results[ids[0]]["error"]["code"] == "task_not_ready"
     assert results[ids[1]]["ok"] and results[ids[2]]["ok"]
     assert api.post("/tasks/batch-complete", unit["username"], json={"task_ids": []}).status == 400
+
+
+def test_rejected_entrustment_can_be_uploaded_again(api):
+    import io
+
+    from tests.flows import pdf_bytes
+
+    unit = register_unit(api, activate=False)
+    upload = {"file": (io.BytesIO(pdf_bytes()), "委托证明.pdf")}
+    r = api.post(
+        f"/units/{unit['unit_id']}/entrustment",
+        unit["username"],
+        data=upload,
+        content_type="multipart/form-data",
+    )
+    assert r.status == 202
+    again = {"file": (io.BytesIO(pdf_bytes()), "again.pdf")}
+    r = api.post(
+        f"/units/{unit['unit_id']}/entrustment",
+        unit["username"],
+        data=again,
+        content_type="multipart/form-data",
+    )
+    assert r.status == 409 and r.json["error"]["code"] == "under_review"
+    task = api.only_task("platform_1", name="review_entrustment")
+    assert (
+        api.complete(
+            task["id"],
+            "platform_1",
+            decision="reject",
+            opinion="未盖章",
+            reject_reason="缺少单位公章",
+        ).status
+        == 200
+    )
+    assert api.get("/me", unit["username"]).json["org_status"] == "entrustment_rejected"
+    third = {"file": (io.BytesIO(pdf_bytes()), "stamped.pdf")}
+    r = api.post(
+        f"/units/{unit['unit_id']}/entrustment",
+        unit["username"],
+        data=third,
+        content_type="multipart/form-data",
+    )
+    assert r.status == 202
+    bad = {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\nnot a pdf"), "scan.pdf")}
+    task = api.only_task("platform_1", name="review_entrustment")
+    api.complete(task["id"], "platform_1", decision="approve", opinion="齐全")
+    r = api.post(
+        f"/units/{unit['unit_id']}/entrustment",
+        unit["username"],
+        data=bad,
+        content_type="multipart/form-data",
+    )
+    assert r.status == 409 and r.json["error"]["code"] == "unit_active"
+
+
+def test_applicant_cannot_register_under_inactive_unit(api):
+    from tests.flows import id_number
+
+    unit = register_unit(api, activate=False)
+    r = api.post(
+        "/applicants/register",
+        json={
+            "name": "王五",
+            "id_number": id_number(900),
+            "phone": "13800138000",
+            "unit_id": unit["unit_id"],
+            "username": "wangwu",
+            "password": "long-enough-1",
+        },
+    )
+    assert r.status == 422 and "unit_id" in r.json["error"]["fields"]
+
+
+def test_registration_validates_check_digits_and_phone(api):
+    r = api.post(
+        "/units/register",
+        json={
+            "name": "某单位",
+            "credit_code": "91330212MA2000001X",
+            "dept_org_id": "yz-water",
+            "contact": "张",
+            "phone": "123",
+            "username": "u_bad",
+            "password": "long-enough-1",
+        },
+    )
+    assert r.status == 422
+    assert {"credit_code", "phone"} <= set(r.json["error"]["fields"])
+    unit = register_unit(api)
+    r = api.post(
+        "/applicants/register",
+        json={
+            "name": "王五",
+            "id_number": "330204199001011231",
+            "phone": "13800138000",
+            "unit_id": unit["unit_id"],
+            "username": "wangwu2",
+            "password": "long-enough-1",
+        },
+    )
+    assert r.status == 422 and "id_number" in r.json["error"]["fields"]
+
+
+def test_dossier_refers_only_to_own_files(api):
+    import io
+
+    from tests.flows import pdf_bytes
+
+    unit = register_unit(api)
+    me = register_applicant(api, unit, approve_dossier=False)
+    other = register_applicant(api, unit, approve_dossier=False)
+    up = api.post(
+        "/files",
+        other["username"],
+        data={"file": (io.BytesIO(pdf_bytes()), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert up.status == 201 and up.json["pages"] == 1
+    form = api.get("/me/dossier", me["username"]).json["form"]
+    ce = form["properties"]["continuing_education"]["items"]["properties"]
+    file_field = next(k for k, v in ce.items() if v.get("format") == "file-id")
+    data = {
+        **DOSSIER,
+        "continuing_education": [
+            {**DOSSIER["continuing_education"][0], file_field: up.json["file_id"]}
+        ],
+    }
+    r = api.put("/me/dossier", me["username"], json=data)
+    assert r.status == 422
+    assert f"continuing_education.0.{file_field}" in r.json["error"]["fields"]
+    assert api.get(f"/files/{up.json['file_id']}", me["username"]).status == 403

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from engine import ConflictError
 from storage import AuditEvent, ProcessInstance, Timer, db
 
 PROBE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -173,3 +175,20 @@ def test_upcoming_due_times_for_date_jobs(app, clock):
         (clock.now + timedelta(seconds=30), timedelta(seconds=30)),
         (clock.now + timedelta(seconds=50), timedelta(seconds=50)),
     ]
+
+
+def test_force_fires_before_the_due_time_and_is_recorded(app, clock):
+    deploy_probe(app)
+    (inst,) = start_probes(app, 1, clock.now + timedelta(days=2))
+    engine = app.extensions["engine"]
+    with app.app_context():
+        timer_id = db.session.scalars(select(Timer.id).where(Timer.instance_id == inst)).one()
+        with pytest.raises(ConflictError) as refused:
+            engine.fire_timer(timer_id)
+        assert refused.value.code == "timer_not_due"
+        view = engine.fire_timer(timer_id, force=True, reason="试运行")
+        assert (view.status, view.instance_status) == ("fired", "completed")
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "timer_fired")
+        ).one()
+        assert event.detail["forced"] is True and event.reason == "试运行"

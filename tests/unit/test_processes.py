@@ -27,6 +27,8 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine.functions import REGISTERED as ENGINE_FUNCTIONS
+
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 FORMS_DIR = BPMN_DIR / "forms"
 PROCESSES = ("dossier_review", "unit_registration", "title_application")
@@ -39,16 +41,7 @@ SAFE_BUILTINS = {
         "tuple", "zip", "True", "False", "None",
     ]
 }  # fmt: skip
-REGISTERED = {
-    "review_chain_for",
-    "office_of",
-    "chain_charges",
-    "publicity_over",
-    "publicity_release_at",
-    "activate_unit",
-    "set_dossier_status",
-    "notify",
-}
+REGISTERED = set(ENGINE_FUNCTIONS)
 LANES = {"applicant", "unit", "reviewer", "platform"}
 STATUSES = {
     "draft",
@@ -90,6 +83,7 @@ class Fakes:
         self.over = over
         self.notices: list[tuple] = []
         self.activated: list[str] = []
+        self.rejected: list[str] = []
         self.dossier_status: list[tuple] = []
 
     def functions(self):
@@ -112,6 +106,9 @@ class Fakes:
         def activate_unit(unit_org_id):
             self.activated.append(unit_org_id)
 
+        def reject_entrustment(unit_org_id):
+            self.rejected.append(unit_org_id)
+
         def set_dossier_status(dossier_id, status):
             self.dossier_status.append((dossier_id, status))
 
@@ -126,6 +123,7 @@ class Fakes:
             "publicity_over": publicity_over,
             "publicity_release_at": publicity_release_at,
             "activate_unit": activate_unit,
+            "reject_entrustment": reject_entrustment,
             "set_dossier_status": set_dossier_status,
             "notify": notify,
         }
@@ -336,6 +334,7 @@ def test_unit_registration(specs, round_trip, decision):
         assert "12333" in fakes.notices[0][2]
     else:
         assert fakes.activated == []
+        assert fakes.rejected == ["unit-9"]
         assert fakes.kinds() == ["entrustment_rejected"]
         assert "未盖章" in fakes.notices[0][2]
     assert fakes.notices[0][0] == "unit-9"
