@@ -21,8 +21,13 @@ def cli() -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Run web + API; upgrade the database and deploy bpmn/ when it changed."""
-    app = create_app({"SCHEDULER_ENABLED": not no_scheduler, "BASE_URL": f"http://{host}:{port}"})
+    from web.scheduler import start
+
+    # The scheduler starts only after the database is migrated and bpmn/ deployed.
+    app = create_app({"SCHEDULER_ENABLED": False, "BASE_URL": f"http://{host}:{port}"})
     prepare(app)
+    if not no_scheduler:
+        start(app)
     click.echo(f"Zhiping listening on http://{host}:{port}/ (database {_db_label(app)})")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
@@ -32,7 +37,7 @@ def scheduler() -> None:
     """Run the scheduler alone (production: beside gunicorn workers)."""
     from web.scheduler import run_forever
 
-    app = create_app({"SCHEDULER_ENABLED": True})
+    app = create_app({"SCHEDULER_ENABLED": False})
     prepare(app)
     run_forever(app)
 

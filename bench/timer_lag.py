@@ -131,10 +131,11 @@ def report(url: str, n: int, overdue: int) -> str:
             f"## Timer lag and catch-up ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
             "",
             f"Machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.machine()}; database {backend}; "
-            "`python bench/timer_lag.py`.",
-            f"{n} `timer_probe` timers per run, fired by the in-process APScheduler; lag = "
-            "fired_at - due_at in seconds.",
+            f"{platform.system()} {platform.machine()}; database {backend} on the same machine; "
+            f"`python bench/timer_lag.py{' --database-url ...' if backend != 'sqlite' else ''}`.",
+            f"{n} `timer_probe` timers per run (start -> timer -> script -> end), fired by the "
+            "in-process APScheduler; lag = fired_at - due_at in seconds. Timers due at the same "
+            "instant fire one after another, so the burst row is the drain rate.",
             "",
             "| run | p50 | p99 | max |",
             "|---|---|---|---|",

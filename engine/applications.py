@@ -13,7 +13,16 @@ from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFo
 from engine.queries import summary_of
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
-from storage import Application, AuditEvent, Dossier, HumanTask, Org, ProcessInstance, User
+from storage import (
+    Application,
+    AuditEvent,
+    Dossier,
+    HumanTask,
+    Org,
+    ProcessInstance,
+    Timer,
+    User,
+)
 
 OPEN_STATUSES = (
     "draft",
@@ -155,6 +164,12 @@ class Applications:
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
             out["submitted"] = self._submitted(session, app)
+            release = session.scalars(
+                select(Timer.due_at).where(
+                    Timer.instance_id == app.instance_id, Timer.status == "pending"
+                )
+            ).first()
+            out["publicity_release_at"] = iso(release)
             out["can_export_review_form"] = app.status in EXPORTABLE
             return out
 
