@@ -72,11 +72,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
-        pages_designer,
         pages_dossier,
         pages_files,
         pages_messages,
-        pages_ops,
         pages_register,
         pages_review,
         pages_unit,
@@ -95,8 +93,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_messages.bp)
     app.register_blueprint(pages_files.bp)
     app.register_blueprint(pages_calendar.bp)
-    app.register_blueprint(pages_ops.bp)
-    app.register_blueprint(pages_designer.bp)
     scheduler.init_app(app)
     engine.scheduler_running = lambda: app.extensions["scheduler_state"]() == "running"
     return app
