@@ -8,6 +8,7 @@ engine fires them (see ``fire_timer``), so tests and the scheduler share one clo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -94,6 +95,7 @@ class LoadedSpec:
     subprocess_specs: dict[str, Any]
     user_tasks: dict[str, UserTaskMeta]
     wait_status: dict[str, str]
+    entry_task: str | None = None  # first user task a replay from the start reaches
 
 
 def parse_xml(data: bytes) -> etree._Element:
@@ -262,3 +264,42 @@ def latest_data(wf: ZWorkflow) -> dict:
     if wf.last_task is not None:
         return wf.last_task.data
     return wf.task_tree.data
+
+
+def compact(wf: ZWorkflow, loaded: LoadedSpec, bare_engine: Any) -> ZWorkflow | None:
+    """A history-free copy of an instance that has looped back to its first user task.
+
+    SpiffWorkflow never prunes its task tree, so every return round makes each later step
+    slower. When the only thing left is a user task that already ran earlier in this instance
+    (the applicant's form after a return), the instance is replayed from its start data up to
+    that task, the task gets the current data, and the history lives on in the audit table.
+    The replay runs with ``bare_engine``, which has no registered functions, so no side effect
+    runs twice: a script that calls one fails the replay. If the replay fails or does not reach
+    the same single task, the instance is kept as it is (None).
+    """
+    ready = ready_user_tasks(wf)
+    if len(ready) != 1 or wf.subprocesses or waiting_timers(wf) or error_tasks(wf):
+        return None
+    target = ready[0]
+    name = target.task_spec.name
+    if loaded.entry_task not in (None, name):
+        return None
+    if not any(
+        t.task_spec.name == name and t.state == TaskState.COMPLETED for t in wf.tasks.values()
+    ):
+        return None
+    fresh = new_workflow(loaded, wf.spec_key, dict(wf.task_tree.data), bare_engine)
+    try:
+        advance(fresh)
+    except WorkflowException:
+        return None
+    again = ready_user_tasks(fresh)
+    if loaded.entry_task is None and len(again) == 1:
+        loaded.entry_task = again[0].task_spec.name
+    if len(again) != 1 or again[0].task_spec.name != name or error_tasks(fresh):
+        return None
+    if len(fresh.tasks) >= len(wf.tasks):
+        return None
+    again[0].data = deepcopy(target.data)
+    fresh.script_engine = wf.script_engine
+    return fresh

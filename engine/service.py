@@ -265,6 +265,9 @@ class WorkflowEngine(
         (suspend, resume, terminate); the ORM row itself is never modified.
         """
         saver = Saver(session, self.clock())
+        compacted = runtime.compact(wf, version.loaded, script_engine({}))
+        if compacted is not None:
+            wf = compacted
         status, problem, error_task = instance_status(wf, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
         saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)

@@ -253,3 +253,33 @@ def test_public_version_hides_id_number_and_phone(api):
     assert r.status == 200
     joined = "".join(_pages_text(r.json))
     assert "公示版" in joined and "13800138000" not in joined and "李四" in joined
+
+
+def test_returns_do_not_grow_the_instance(app, api):
+    from storage import ProcessInstance, db
+
+    unit, person, app_id = _ready_application(api)
+    inst_id = int(api.get(f"/applications/{app_id}", person["username"]).json["instance_id"])
+
+    def state_size() -> int:
+        with app.app_context():
+            return len(db.session.get(ProcessInstance, inst_id).state)
+
+    sizes = []
+    for round_no in range(6):
+        task = api.only_task(unit["username"], application=app_id, name="unit_review")
+        api.complete(
+            task["id"],
+            unit["username"],
+            decision="return",
+            opinion="补充",
+            return_reason=f"第{round_no + 1}次退回",
+        )
+        sizes.append(state_size())
+        submit(api, person, app_id, work_summary=f"第{round_no + 1}次修改")
+    assert max(sizes) - min(sizes) < 600, sizes
+    assert status_of(api, person, app_id) == "unit_review"
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    reasons = [e["reason"] for e in detail["timeline"] if e["action"] == "return"]
+    assert reasons == [f"第{i}次退回" for i in range(1, 7)]
+    assert detail["submitted"]["work_summary"] == "第6次修改"
