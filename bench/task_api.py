@@ -100,7 +100,7 @@ def main() -> None:
         samples = []
         for _ in range(30):
             start = time.perf_counter()
-            api.tasks(unit["username"])
+            api.tasks(person["username"])
             samples.append(time.perf_counter() - start)
         return statistics.median(samples)
 
@@ -111,7 +111,7 @@ def main() -> None:
         flows.submit(api, other, other_app)
     large = worklist_time()
     print(
-        f"worklist (own tasks) with few instances: {small * 1000:.1f} ms; "
+        f"an applicant's worklist (one task) with few instances: {small * 1000:.1f} ms; "
         f"with {args.instances} more applications: {large * 1000:.1f} ms"
     )
 

@@ -82,20 +82,6 @@ def issue_token(session: Session, user: User, now: datetime, ttl: timedelta) -> 
     return token
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    """The user a valid, unexpired token belongs to."""
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest())
-    ).first()
-    if row is None:
-        return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=now.tzinfo)
-    if expires < now:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
-
-
 def _check_tree(orgs: list[Mapping[str, Any]]) -> dict[str, str]:
     problems: dict[str, str] = {}
     ids = [o.get("id") for o in orgs]
@@ -239,10 +225,33 @@ class Accounts:
             return token, actor
 
     def actor_for_token(self, token: str) -> Actor | None:
-        """The actor a bearer token belongs to, if it is valid."""
+        """The actor a bearer token belongs to, if it is valid (one query: every API call)."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        query = (
+            select(
+                User.id,
+                User.username,
+                User.name,
+                User.role,
+                User.org_id,
+                Org.status,
+                ApiToken.expires_at,
+            )
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(Org, Org.id == User.org_id)
+            .where(ApiToken.token_hash == digest, User.active.is_(True))
+        )
         with self._uow() as uow:
-            user = user_for_token(uow.session, token, self.clock())
-            return actor_of(uow.session, user) if user else None
+            row = uow.session.execute(query).first()
+        if row is None:
+            return None
+        now = self.clock()
+        expires = (
+            row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=now.tzinfo)
+        )
+        if expires < now:
+            return None
+        return Actor(row.id, row.username, row.name, row.role, row.org_id, row.status or "active")
 
     def actor_by_id(self, user_id: int) -> Actor | None:
         """The actor of an active user id (web sessions)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
@@ -97,18 +97,18 @@ def _shape(
             else ""
         )
         return (
-            f'<g class="{kind}" data-id="{element_id}">{title}<circle cx="{cx}" cy="{cy}" '
+            f'<g class="{kind}" data-id={quoteattr(element_id)}>{title}<circle cx="{cx}" cy="{cy}" '
             f'r="{w / 2}" fill="{fill}" stroke="{stroke}" stroke-width="{ring if not state else width}"/>'
             f"{inner}{_text(cx, y + h + 14, name, 90, 11)}</g>"
         )
     if kind.endswith("Gateway"):
         pts = f"{cx},{y} {x + w},{cy} {cx},{y + h} {x},{cy}"
         return (
-            f'<g class="{kind}" data-id="{element_id}">{title}<polygon points="{pts}" {attrs}/>'
+            f'<g class="{kind}" data-id={quoteattr(element_id)}>{title}<polygon points="{pts}" {attrs}/>'
             f"{_text(cx, y + h + 14, name, 100, 11)}</g>"
         )
     return (
-        f'<g class="{kind}" data-id="{element_id}" data-state="{state or ""}">{title}'
+        f'<g class="{kind}" data-id={quoteattr(element_id)} data-state="{state or ""}">{title}'
         f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="8" {attrs}/>'
         f"{_text(cx, cy, name, w - 8)}</g>"
     )

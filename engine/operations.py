@@ -7,7 +7,7 @@ transaction, so a bulk action moves what it can and reports the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -176,7 +176,13 @@ class OperationVerbs:
                 if t.task_spec.bpmn_id
             ]
             timers = [
-                {"id": str(t.id), "name": t.name, "due_at": iso(t.due_at), "status": t.status}
+                {
+                    "id": str(t.id),
+                    "name": t.name,
+                    "due_at": iso(t.due_at),
+                    "status": t.status,
+                    "overdue": t.status == "pending" and _aware(t.due_at) <= self.clock(),
+                }
                 for t in session.scalars(select(Timer).where(Timer.instance_id == inst.id))
             ]
             history = [
@@ -198,6 +204,11 @@ class OperationVerbs:
             out.update(
                 tasks=tasks, timers=timers, history=history, data=_jsonable(runtime.latest_data(wf))
             )
+            states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
+            out["reset_candidates"] = sorted(
+                {t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id}
+            )
+            out["can"] = _allowed(inst.status)
             return out
 
     # ----- acting -------------------------------------------------------------------
@@ -415,6 +426,23 @@ class OperationVerbs:
             else:
                 out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
         return out
+
+
+def _aware(value: Any) -> Any:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _allowed(status: str) -> dict[str, bool]:
+    """Which operator actions fit an instance's status."""
+    live = status not in ("completed", "terminated")
+    return {
+        "retry": status == "error",
+        "reset": live,
+        "suspend": live and status != "suspended",
+        "resume": status == "suspended",
+        "terminate": live,
+        "migrate": live,
+    }
 
 
 def _jsonable(value: Any) -> Any:

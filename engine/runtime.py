@@ -96,6 +96,7 @@ class LoadedSpec:
     user_tasks: dict[str, UserTaskMeta]
     wait_status: dict[str, str]
     entry_task: str | None = None  # first user task a replay from the start reaches
+    has_timers: bool = False
 
 
 def parse_xml(data: bytes) -> etree._Element:
@@ -143,7 +144,11 @@ def load_spec(process_id: str, root: etree._Element, filename: str) -> LoadedSpe
             props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
             if "status" in props:
                 wait_status[ts.bpmn_id] = props["status"]
-    return LoadedSpec(process_id, spec, subs, user_tasks, wait_status)
+    has_timers = any(
+        isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
+        for ts in all_task_specs(spec, subs)
+    )
+    return LoadedSpec(process_id, spec, subs, user_tasks, wait_status, has_timers=has_timers)
 
 
 def make_serializer(lookup: Callable[[str], LoadedSpec]) -> BpmnWorkflowSerializer:

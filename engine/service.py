@@ -275,7 +275,8 @@ class WorkflowEngine(
         saver.sync_tasks(
             inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
         )
-        saver.sync_timers(inst.id, runtime.waiting_timers(wf) if status != "terminated" else [])
+        if version.loaded.has_timers or inst.process_version_id != version.id:
+            saver.sync_timers(inst.id, runtime.waiting_timers(wf) if status != "terminated" else [])
         before = after = None
         if inst.application_id is not None:
             before, after = saver.project_application(

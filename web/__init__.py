@@ -38,6 +38,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     cfg.finish(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: noise, and a cost on every step.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -72,9 +74,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
+        pages_designer,
         pages_dossier,
         pages_files,
         pages_messages,
+        pages_ops,
         pages_register,
         pages_review,
         pages_unit,
@@ -93,6 +97,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_messages.bp)
     app.register_blueprint(pages_files.bp)
     app.register_blueprint(pages_calendar.bp)
+    app.register_blueprint(pages_ops.bp)
+    app.register_blueprint(pages_designer.bp)
     scheduler.init_app(app)
     engine.scheduler_running = lambda: app.extensions["scheduler_state"]() == "running"
     return app

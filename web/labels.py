@@ -86,6 +86,29 @@ PROCESSES = {
 SERIES = ["工程"]
 LEVELS = ["初级", "中级", "高级", "正高级"]
 REVIEWER_ROLES = {"dept", "hrss", "office"}
+INSTANCE_STATUS = {
+    "running": "运行中",
+    "waiting": "等待中",
+    "error": "出错",
+    "suspended": "已挂起",
+    "completed": "已办结",
+    "terminated": "已终止",
+}
+TASK_STATES = {
+    "READY": "待办理",
+    "WAITING": "等待中",
+    "STARTED": "进行中",
+    "ERROR": "出错",
+    "COMPLETED": "已完成",
+}
+TIMER_STATUS = {"pending": "等待触发", "fired": "已触发", "cancelled": "已取消"}
+OPERATIONS = {
+    "migrate": "迁移版本",
+    "suspend": "挂起",
+    "resume": "恢复",
+    "terminate": "终止",
+    "retry": "重试出错的任务",
+}
 
 
 def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
@@ -113,6 +136,12 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         ]
     else:
         items.append(("申报查询", url_for("application_pages.index")))
+    if actor.role == "admin":
+        items += [
+            ("流程实例", url_for("ops_pages.index")),
+            ("流程定义", url_for("designer_pages.index")),
+            ("节假日", url_for("calendar_pages.index")),
+        ]
     return items + _messages()
 
 
@@ -143,5 +172,9 @@ def template_context() -> dict[str, Any]:
         "ACTIONS": ACTIONS,
         "TASKS": TASKS,
         "PROCESSES": PROCESSES,
+        "INSTANCE_STATUS": INSTANCE_STATUS,
+        "TASK_STATES": TASK_STATES,
+        "TIMER_STATUS": TIMER_STATUS,
+        "OPERATIONS": OPERATIONS,
         "nav_for": nav_for,
     }

@@ -95,7 +95,7 @@ def test_a_failed_save_writes_nothing(app, api, monkeypatch):
     def boom(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(persist.Saver, "sync_timers", boom)
+    monkeypatch.setattr(persist.Saver, "sync_tasks", boom)
     r = api.complete(task["id"], unit["username"], decision="approve", opinion="通过")
     assert r.status == 500 and r.json["error"]["code"] == "internal_error"
     with app.app_context():

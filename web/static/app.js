@@ -14,7 +14,8 @@ document.addEventListener("DOMContentLoaded", function () {
   // "全选": tick or untick every row checkbox of the same form.
   document.querySelectorAll("input.select-all").forEach(function (box) {
     box.addEventListener("change", function () {
-      box.form.querySelectorAll("input[name='task_ids']").forEach(function (item) {
+      var name = box.dataset.target || "task_ids";
+      box.form.querySelectorAll("input[name='" + name + "']").forEach(function (item) {
         item.checked = box.checked;
       });
     });

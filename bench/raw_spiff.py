@@ -1,0 +1,52 @@
+"""Baseline: the same step without HTTP or a database — load the instance-only state,
+complete the applicant's form, run the engine, serialize. Run by hand:
+
+    .venv/bin/python bench/raw_spiff.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import runtime  # noqa: E402
+from engine.scripts import script_engine  # noqa: E402
+from tests.flows import APPLICATION_FORM  # noqa: E402
+
+
+def main() -> None:
+    root = runtime.parse_xml((ROOT / "bpmn" / "title_application.bpmn").read_bytes())
+    loaded = runtime.load_spec("title_application", root, "title_application.bpmn")
+    serializer = runtime.make_serializer(lambda _key: loaded)
+    engine = script_engine({})
+    wf = runtime.new_workflow(
+        loaded,
+        "1",
+        {"application_id": 1, "applicant_user_id": 1, "unit_org_id": "u", "dossier": {}},
+        engine,
+    )
+    runtime.advance(wf)
+    state = runtime.dump(serializer, wf)
+    samples = []
+    for _ in range(200):
+        start = time.perf_counter()
+        wf = runtime.load(serializer, state, engine)
+        task = runtime.ready_user_tasks(wf)[0]
+        task.data.update(APPLICATION_FORM)
+        task.run()
+        runtime.advance(wf)
+        runtime.dump(serializer, wf)
+        samples.append(time.perf_counter() - start)
+    print(
+        f"raw step (load, complete submit_application, run, dump): median "
+        f"{statistics.median(samples) * 1000:.2f} ms, state {len(state)} bytes"
+    )
+
+
+if __name__ == "__main__":
+    main()

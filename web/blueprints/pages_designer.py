@@ -1,0 +1,119 @@
+"""Process designers' pages: deployed versions, a version's diagram, upload to validate or deploy."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePosixPath
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from lxml import etree
+from markupsafe import Markup
+
+from engine import DeployError, InvalidDataError
+from web.blueprints._common import engine
+from web.blueprints._page_common import me, roles_required
+
+bp = Blueprint("designer_pages", __name__, url_prefix="/admin/processes")
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".bpmn", ".dmn", ".json")
+MAX_FILES = 50
+SVG_NS = "{http://www.w3.org/2000/svg}"
+# What engine/diagram.py draws; anything else (script, foreignObject, on* handlers, links)
+# means the text was not escaped somewhere, so it is not embedded.
+SVG_TAGS = {
+    "svg", "defs", "marker", "path", "g", "title", "rect", "circle", "polygon", "polyline", "text",
+}  # fmt: skip
+SVG_ATTRS = {
+    "xmlns", "viewBox", "width", "height", "font-family", "id", "refX", "refY", "markerWidth",
+    "markerHeight", "orient", "d", "fill", "stroke", "stroke-width", "class", "x", "y", "rx",
+    "cx", "cy", "r", "points", "font-size", "text-anchor", "dominant-baseline", "transform",
+    "marker-end", "data-id", "data-state",
+}  # fmt: skip
+SVG_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def inline_svg(svg: str) -> Markup:
+    """Server-drawn SVG, re-serialized after checking it holds only drawing elements."""
+    try:
+        root = etree.fromstring(svg.encode("utf-8"), parser=SVG_PARSER)
+    except etree.XMLSyntaxError:
+        log.warning("diagram SVG is not well-formed; not embedded")
+        return Markup('<p class="error">流程图无法显示（图形数据有误）</p>')
+    for el in root.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        bad_tag = not tag.startswith(SVG_NS) or tag.removeprefix(SVG_NS) not in SVG_TAGS
+        if bad_tag or set(el.attrib) - SVG_ATTRS:
+            log.warning("diagram SVG holds %s %s; not embedded", tag, sorted(el.attrib))
+            return Markup('<p class="error">流程图包含不允许的内容，无法显示</p>')
+    if root.find(f"{SVG_NS}g") is None:
+        return Markup('<p class="muted">流程文件没有图形布局（BPMN DI），无法绘制流程图。</p>')
+    return Markup(etree.tostring(root, encoding="unicode"))
+
+
+def _uploaded() -> dict[str, bytes]:
+    uploads = [f for f in request.files.getlist("files") if f and f.filename]
+    if not uploads:
+        raise InvalidDataError("请选择要上传的文件", fields={"files": "必填 (required)"})
+    if len(uploads) > MAX_FILES:
+        raise InvalidDataError(f"一次最多上传 {MAX_FILES} 个文件", fields={"files": "too many"})
+    out = {}
+    for upload in uploads:
+        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+        if not name.endswith(SUFFIXES):
+            raise InvalidDataError(
+                f"只接受 .bpmn、.dmn、.json 文件：{name}", fields={"files": "unsupported file type"}
+            )
+        out[name] = upload.read()
+    return out
+
+
+@bp.get("")
+@roles_required("admin")
+def index() -> Any:
+    return render_template("designer/index.html", versions=engine().list_versions())
+
+
+@bp.get("/<process_id>/<int:version>")
+@roles_required("admin")
+def diagram(process_id: str, version: int) -> Any:
+    svg = inline_svg(engine().version_diagram(process_id, version))
+    rows = [
+        v
+        for v in engine().list_versions()
+        if v["process_id"] == process_id and v["version"] == version
+    ]
+    return render_template(
+        "designer/diagram.html",
+        svg=svg,
+        process_id=process_id,
+        version=version,
+        row=rows[0] if rows else None,
+    )
+
+
+@bp.get("/upload")
+@roles_required("admin")
+def upload() -> Any:
+    return render_template("designer/upload.html", outcome=None)
+
+
+@bp.post("/upload")
+@roles_required("admin")
+def check_or_deploy() -> Any:
+    op = "deploy" if request.form.get("op") == "deploy" else "validate"
+    outcome: dict[str, Any] = {"op": op, "files": [], "problems": [], "versions": [], "error": None}
+    status = 200
+    try:
+        files = _uploaded()
+        outcome["files"] = sorted(files)
+        if op == "deploy":
+            outcome["versions"] = engine().deploy(files, actor=me().username)
+        else:
+            outcome["problems"] = engine().validate(files)
+    except DeployError as exc:
+        outcome["problems"], status = exc.problems, exc.status
+    except InvalidDataError as exc:
+        outcome["error"], status = exc.message, exc.status
+    return render_template("designer/upload.html", outcome=outcome), status

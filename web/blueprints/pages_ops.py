@@ -1,0 +1,219 @@
+"""Operators' pages: instances (stuck ones with their reasons), one instance's diagram, tasks,
+timers, data and history, and the repairs: retry, reset, suspend, resume, terminate, migrate,
+one instance or many. Every repair needs a reason; migration always reports before it moves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from engine import ConflictError, EngineError, InvalidDataError, NotFoundError
+from web.blueprints._common import engine
+from web.blueprints._page_common import me, roles_required
+from web.blueprints.pages_designer import inline_svg
+from web.labels import ACTIONS
+
+bp = Blueprint("ops_pages", __name__, url_prefix="/admin/instances")
+PAGE = 50
+BULK_ACTIONS = ("suspend", "resume", "terminate", "retry", "migrate")
+REFUSALS = (InvalidDataError, ConflictError)
+
+
+def _filters() -> dict[str, Any]:
+    return {
+        "status": request.args.get("status") or None,
+        "process": request.args.get("process") or None,
+        "stuck": request.args.get("stuck") == "1",
+    }
+
+
+def _offset() -> int:
+    raw = request.args.get("offset", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def _version(raw: str | None) -> int:
+    if not (raw or "").strip().isdigit():
+        raise InvalidDataError("请选择目标版本", fields={"version": "请填写目标版本号"})
+    return int(raw or "")
+
+
+def _json_data(raw: str | None) -> Any:
+    """The optional JSON to merge on retry; None when left empty."""
+    if not (raw or "").strip():
+        return None
+    try:
+        return json.loads(raw or "")
+    except json.JSONDecodeError as exc:
+        where = f"第 {exc.lineno} 行第 {exc.colno} 列"
+        raise InvalidDataError(
+            "补充数据不是合法的 JSON", fields={"data": f"JSON 格式错误（{where}）：{exc.msg}"}
+        ) from exc
+
+
+def _index(
+    error: EngineError | None = None, values: MultiDict | None = None, status: int = 200
+) -> Any:
+    filters, offset = _filters(), _offset()
+    items, total = engine().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    processes = sorted({v["process_id"] for v in engine().list_versions()})
+    return render_template(
+        "ops/index.html",
+        items=items,
+        total=total,
+        offset=offset,
+        page=PAGE,
+        filters=filters,
+        query={k: v for k, v in request.args.items() if k != "offset"},
+        processes=processes,
+        actions=BULK_ACTIONS,
+        error=error,
+        values=values or {},
+        chosen=set(values.getlist("ids")) if values else set(),
+    ), status
+
+
+def _task_names(detail: dict[str, Any]) -> list[str]:
+    names = [t["name"] for t in detail["tasks"]]
+    names += [h["task"] for h in detail["history"] if h["task"]]
+    return list(dict.fromkeys(names))
+
+
+def _overdue(instance_id: str) -> set[str]:
+    timers, _total = engine().list_timers("overdue", actor=me(), limit=500)
+    return {t.id for t in timers if t.instance_id == instance_id}
+
+
+def _show(
+    instance_id: str,
+    failed: str | None = None,
+    error: EngineError | None = None,
+    report: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    detail = engine().get_instance(instance_id, me())
+    versions = [v for v in engine().list_versions() if v["process_id"] == detail["process"]]
+    return render_template(
+        "ops/show.html",
+        inst=detail,
+        svg=inline_svg(engine().instance_diagram(int(detail["id"]))),
+        data_json=json.dumps(detail["data"], ensure_ascii=False, indent=2, sort_keys=True),
+        overdue=_overdue(detail["id"]),
+        versions=versions,
+        task_names=_task_names(detail),
+        failed=failed,
+        error=error,
+        values=request.form if request.method == "POST" else {},
+        report=report,
+    ), status
+
+
+def _done(instance_id: str, message: str) -> Any:
+    flash(message, "success")
+    return redirect(url_for("ops_pages.show", instance_id=instance_id))
+
+
+@bp.get("")
+@roles_required("admin")
+def index() -> Any:
+    return _index()
+
+
+@bp.post("/bulk")
+@roles_required("admin")
+def bulk() -> Any:
+    form = request.form
+    action, ids = form.get("action", ""), form.getlist("ids")
+    try:
+        if not ids:
+            raise InvalidDataError("请至少勾选一个实例", fields={"ids": "必选"})
+        extra: dict[str, Any] = {}
+        if action == "migrate":  # migration always reports first; only the report confirms
+            extra = {
+                "version": _version(form.get("version")),
+                "dry_run": form.get("confirm") != "1",
+            }
+        elif form.get("dry_run"):
+            raise InvalidDataError("只有迁移可以试运行", fields={"action": "请选择迁移或直接执行"})
+        results = engine().bulk(action, ids, me(), form.get("reason"), **extra)
+    except InvalidDataError as exc:
+        return _index(exc, form, exc.status)
+    return render_template(
+        "ops/bulk_result.html",
+        results=results,
+        action=action,
+        reason=form.get("reason", ""),
+        version=extra.get("version"),
+        dry_run=extra.get("dry_run", False),
+        movable=[r["id"] for r in results if r["ok"]],
+    )
+
+
+@bp.get("/<instance_id>")
+@roles_required("admin")
+def show(instance_id: str) -> Any:
+    return _show(instance_id)
+
+
+@bp.post("/<instance_id>/retry")
+@roles_required("admin")
+def retry(instance_id: str) -> Any:
+    try:
+        data = _json_data(request.form.get("data"))
+        engine().retry(instance_id, me(), request.form.get("reason"), data)
+    except REFUSALS as exc:
+        return _show(instance_id, "retry", exc, status=exc.status)
+    return _done(instance_id, "已重试出错的任务")
+
+
+@bp.post("/<instance_id>/reset")
+@roles_required("admin")
+def reset(instance_id: str) -> Any:
+    task = request.form.get("task")
+    try:
+        engine().reset(instance_id, me(), request.form.get("reason"), task)
+    except REFUSALS as exc:
+        return _show(instance_id, "reset", exc, status=exc.status)
+    return _done(instance_id, f"已回退到任务 {task}")
+
+
+@bp.post("/<instance_id>/<any(suspend, resume, terminate):action>")
+@roles_required("admin")
+def change_state(instance_id: str, action: str) -> Any:
+    verb = {"suspend": engine().suspend, "resume": engine().resume}.get(action, engine().terminate)
+    try:
+        verb(instance_id, me(), request.form.get("reason"))
+    except REFUSALS as exc:
+        return _show(instance_id, "state", exc, status=exc.status)
+    return _done(instance_id, f"已{ACTIONS.get(action, action)}")
+
+
+@bp.post("/<instance_id>/migrate")
+@roles_required("admin")
+def migrate(instance_id: str) -> Any:
+    form = request.form
+    try:
+        version = _version(form.get("version"))
+        dry_run = form.get("confirm") != "1"
+        report = engine().migrate(instance_id, me(), form.get("reason"), version, dry_run=dry_run)
+    except REFUSALS as exc:
+        return _show(instance_id, "migrate", exc, status=exc.status)
+    if dry_run:
+        return _show(instance_id, report=report)
+    return _done(instance_id, f"已从第 {report['from_version']} 版迁移到第 {version} 版")
+
+
+@bp.post("/<instance_id>/timers/<timer_id>/fire")
+@roles_required("admin")
+def fire_timer(instance_id: str, timer_id: str) -> Any:
+    reason = request.form.get("reason", "").strip()
+    try:
+        if not reason:
+            raise InvalidDataError("请填写操作原因", fields={"reason": "必填 (required)"})
+        engine().fire_timer(timer_id, actor=me(), reason=reason)
+    except (*REFUSALS, NotFoundError) as exc:
+        return _show(instance_id, f"timer-{timer_id}", exc, status=exc.status)
+    return _done(instance_id, "定时器已触发")
