@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidDataError
+from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
 from engine.views import Actor
-from storage import ApiToken, Org, User
+from storage import ApiToken, Notification, Org, User
 
 ORG_KINDS = {"platform", "hrss", "office", "dept"}
 ROLES = {"admin", "platform", "hrss", "office", "dept", "unit", "applicant"}
@@ -265,3 +265,17 @@ class Accounts:
             counts = load_orgs(uow.session, doc, self.clock())
             uow.commit()
             return counts
+
+    def mark_message_read(self, message_id: int, actor: Actor) -> dict[str, Any]:
+        """Mark one in-app message to the caller (or the caller's org) as read."""
+        with self._uow() as uow:
+            row = uow.session.get(Notification, message_id)
+            if row is None or row.channel != "inapp":
+                raise NotFoundError("消息不存在 (unknown message)")
+            org_message = row.user_id is None and row.org_id and row.org_id == actor.org_id
+            if row.user_id != actor.id and not (org_message and actor.role != "applicant"):
+                raise ForbiddenError("不是您的消息 (not your message)")
+            if row.read_at is None:
+                row.read_at = self.clock()
+            uow.commit()
+            return {"id": row.id, "read": True}

@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import forms, runtime
+from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.queries import summary_of
 from engine.service import WorkflowEngine
@@ -18,6 +19,7 @@ from storage import (
     AuditEvent,
     Dossier,
     HumanTask,
+    Notification,
     Org,
     ProcessInstance,
     Timer,
@@ -250,3 +252,77 @@ class Applications:
                 query.order_by(Application.id.desc()).limit(limit).offset(offset)
             ).all()
             return [self._row(session, a) for a in rows], int(total or 0)
+
+    def urge(self, application_id: str, actor: Actor) -> dict[str, Any]:
+        """催办: remind whoever holds the application's current tasks, once per task per day."""
+        now = self.clock()
+        today = now.astimezone(CHINA_TZ).date().isoformat()
+        with self._uow() as uow:
+            session = uow.session
+            app = self._get(session, application_id, actor)
+            tasks = session.scalars(
+                select(HumanTask).where(HumanTask.application_id == app.id)
+            ).all()
+            urged = skipped = 0
+            for task in tasks:
+                mine = task.user_id == actor.id or (task.org_id and task.org_id == actor.org_id)
+                key = f"urge:{task.id}:{today}"
+                if mine or session.scalar(
+                    select(Notification.id).where(Notification.dedup_key == key)
+                ):
+                    skipped += 1
+                    continue
+                text = (
+                    f"催办：{actor.name}提醒您尽快办理「{task.title}」"
+                    f"（申报编号 {app.id}，{app.series}{app.level} {app.specialty}）。"
+                )
+                phone = self._phone_of(session, task)
+                common = dict(
+                    created_at=now,
+                    user_id=task.user_id,
+                    org_id=None if task.user_id else task.org_id,
+                    kind="urge",
+                    text=text,
+                    instance_id=task.instance_id,
+                )
+                session.add(
+                    Notification(channel="inapp", status="delivered", dedup_key=key, **common)
+                )
+                if phone:
+                    session.add(
+                        Notification(
+                            channel="sms",
+                            status="pending",
+                            phone=phone,
+                            dedup_key=key + ":sms",
+                            **common,
+                        )
+                    )
+                urged += 1
+            if urged:
+                session.add(
+                    AuditEvent(
+                        at=now,
+                        actor_id=actor.id,
+                        actor_name=actor.name,
+                        org_id=actor.org_id,
+                        application_id=app.id,
+                        instance_id=app.instance_id,
+                        action="urge",
+                        detail={"tasks": urged},
+                    )
+                )
+            uow.commit()
+        if not urged:
+            raise ConflictError(
+                "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
+            )
+        return {"urged": urged, "skipped": skipped}
+
+    @staticmethod
+    def _phone_of(session: Session, task: HumanTask) -> str | None:
+        if task.user_id is not None:
+            user = session.get(User, task.user_id)
+            return user.phone if user else None
+        org = session.get(Org, task.org_id) if task.org_id else None
+        return org.phone if org else None

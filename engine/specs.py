@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -66,6 +67,26 @@ class Report:
 def _line_of(root: etree._Element, element_id: str) -> int | None:
     hits = root.xpath("//*[@id=$id]", id=element_id)
     return hits[0].sourceline if hits else None
+
+
+def _element_in(message: str) -> str:
+    """The element an XSD message names ("Element '{ns}endEvent', ..." -> endEvent)."""
+    found = re.search(r"Element '(?:\{[^}]*\})?([\w.-]+)'", message)
+    return found.group(1) if found else "-"
+
+
+def _dangling_flows(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Sequence flows whose source or target is not an element of the same process."""
+    out = []
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        ids = {el.get("id") for el in process.iter() if el.get("id")}
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            for attr in ("sourceRef", "targetRef"):
+                if flow.get(attr) not in ids:
+                    out.append(
+                        (flow, f"{attr} {flow.get(attr)!r} is not an element of the process")
+                    )
+    return out
 
 
 def _expressions(ts: Any) -> Iterable[tuple[str, str, str]]:
@@ -136,11 +157,18 @@ class SpecValidator:
                 Problem(name, line, ids[0] or "process", f"process id must be {stem!r}")
             )
             return
+        dangling = _dangling_flows(root)
+        for flow, message in dangling:
+            problems.append(
+                Problem(name, flow.sourceline, flow.get("id") or "sequenceFlow", message)
+            )
+        if dangling:
+            return
         try:
             loaded = runtime.load_spec(stem, root, PurePosixPath(name).name)
         except ValidationException as exc:
             line = exc.line_number or _line_of(root, getattr(exc, "id", "") or "")
-            element = getattr(exc, "id", None) or getattr(exc, "tag", None) or "-"
+            element = getattr(exc, "id", None) or getattr(exc, "tag", None) or _element_in(str(exc))
             problems.append(Problem(name, line, str(element), str(exc).strip().rstrip(".")))
             return
         except (SpiffWorkflowException, KeyError, ValueError) as exc:

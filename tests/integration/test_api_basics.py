@@ -276,3 +276,16 @@ def test_dossier_refers_only_to_own_files(api):
     assert r.status == 422
     assert f"continuing_education.0.{file_field}" in r.json["error"]["fields"]
     assert api.get(f"/files/{up.json['file_id']}", me["username"]).status == 403
+
+
+def test_messages_list_and_mark_read(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    items = api.get("/me/messages", person["username"]).json["items"]
+    assert [m["kind"] for m in items] == ["dossier_approved"] and not items[0]["read"]
+    assert api.post(f"/me/messages/{items[0]['id']}/read", unit["username"]).status == 403
+    assert api.post(f"/me/messages/{items[0]['id']}/read", person["username"]).status == 200
+    assert api.get("/me/messages", person["username"]).json["items"][0]["read"] is True
+    unit_kinds = [m["kind"] for m in api.get("/me/messages", unit["username"]).json["items"]]
+    assert "entrustment_approved" in unit_kinds
+    assert api.post("/me/messages/999999/read", person["username"]).status == 404

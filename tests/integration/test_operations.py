@@ -204,3 +204,46 @@ def test_diagrams_render_with_progress_marked(api):
     inst = api.get(f"/applications/{app_id}", person["username"]).json["instance_id"]
     assert api.get(f"/ops/instances/{inst}/diagram.svg", "admin").status == 200
     assert api.get(f"/ops/instances/{inst}/diagram.svg", person["username"]).status == 403
+
+
+def test_stuck_reasons_nobody_to_act_and_long_suspension(app, api, clock):
+    from storage import Org, User, db
+
+    _deploy(api, process())
+    with app.app_context():
+        db.session.add(
+            Org(
+                id="ghost-unit",
+                name="无人单位",
+                kind="unit",
+                parent_id="yz-water",
+                status="active",
+                charge=False,
+                created_at=clock.now,
+            )
+        )
+        db.session.commit()
+    orphan = _start(api, {"unit_org_id": "ghost-unit"})
+    unit = _unit_with_user(api)
+    held = _start(api, {"unit_org_id": unit["unit_id"]})
+    api.post(f"/ops/instances/{held}/suspend", "admin", json={"reason": "待核查"})
+    stuck = {
+        i["id"]: i["problem"] for i in api.get("/ops/instances?stuck=true", "admin").json["items"]
+    }
+    assert "没有可办理的在岗账号" in stuck[orphan]
+    assert held not in stuck
+    clock.advance(days=8)
+    api.tokens.clear()  # tokens expire after 12 hours
+    stuck = {
+        i["id"]: i["problem"] for i in api.get("/ops/instances?stuck=true", "admin").json["items"]
+    }
+    assert "已挂起超过 7 天" in stuck[held]
+    with app.app_context():
+        for user in db.session.query(User).filter(User.org_id == unit["unit_id"]):
+            user.active = False
+        db.session.commit()
+    api.post(f"/ops/instances/{held}/resume", "admin", json={"reason": "核查完毕"})
+    stuck = {
+        i["id"]: i["problem"] for i in api.get("/ops/instances?stuck=true", "admin").json["items"]
+    }
+    assert "没有可办理的在岗账号" in stuck[held]

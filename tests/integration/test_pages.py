@@ -370,3 +370,17 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
     assert r.status_code == 422 and field_error(text(r), "copies")
     assert office.post(f"/tasks/{task_id}", data={"copies": "3"}).status_code == 302
     assert "已办结" in text(client.get(f"/applications/{app_id}"))
+
+
+def test_urge_button_on_application_page(app, api):
+    unit, person, app_id = _unit_application(api)
+    flows.unit_approves(api, unit, app_id)
+    client = signed_in(app, person["username"])
+    html = text(client.get(f"/applications/{app_id}"))
+    assert 'id="urge"' in html
+    r = client.post(f"/applications/{app_id}/urge", follow_redirects=True)
+    assert "已催办 1 个事项" in text(r)
+    r = client.post(f"/applications/{app_id}/urge", follow_redirects=True)
+    assert "今天已催办过" in text(r)
+    reviewer = signed_in(app, "yz_water_1")
+    assert 'id="urge"' not in text(reviewer.get(f"/applications/{app_id}"))

@@ -283,3 +283,23 @@ def test_returns_do_not_grow_the_instance(app, api):
     reasons = [e["reason"] for e in detail["timeline"] if e["action"] == "return"]
     assert reasons == [f"第{i}次退回" for i in range(1, 7)]
     assert detail["submitted"]["work_summary"] == "第6次修改"
+
+
+def test_urge_reminds_current_task_holders_once_a_day(app, api, clock):
+    from sqlalchemy import select
+
+    from storage import Notification, db
+
+    unit, person, app_id = _ready_application(api)
+    unit_approves(api, unit, app_id)
+    r = api.post(f"/applications/{app_id}/urge", person["username"])
+    assert r.status == 200 and r.json["urged"] == 1
+    again = api.post(f"/applications/{app_id}/urge", person["username"])
+    assert again.status == 409 and again.json["error"]["code"] == "already_urged"
+    assert api.post(f"/applications/{app_id}/urge", "yz_water_1").status == 409  # its own task
+    assert api.post(f"/applications/{app_id}/urge", "bl_water_1").status == 403
+    with app.app_context():
+        rows = db.session.scalars(select(Notification).where(Notification.kind == "urge")).all()
+        assert {(n.channel, n.org_id) for n in rows} == {("inapp", "yz-water")}
+    clock.advance(days=1)
+    assert api.post(f"/applications/{app_id}/urge", "nb_office_1").status == 200

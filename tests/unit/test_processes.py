@@ -366,7 +366,8 @@ def test_title_happy_path_five_levels_with_payment(specs, round_trip):
         "confirm_payment", "receive_paper",
     ]  # fmt: skip
     kinds = run.fakes.kinds()
-    assert kinds == ["unit_approved", *["level_approved"] * 5, "application_completed"]
+    assert kinds == ["unit_approved", *["level_approved"] * 5, "payment_due",
+                     "application_completed"]  # fmt: skip
     assert all(to == APPLICANT for to, _, _ in run.fakes.notices)
 
 

@@ -112,6 +112,16 @@ DOCS = [
         {"type": "object", "required": ["charge"], "properties": {"charge": {"type": "boolean"}}},
         OBJ,
     ),
+    (
+        "get",
+        "/me/messages",
+        "The caller's in-app messages, newest first",
+        "accounts",
+        False,
+        None,
+        OBJ,
+    ),
+    ("post", "/me/messages/{message_id}/read", "Mark a message read", "accounts", False, None, OBJ),
 ]
 
 
@@ -195,3 +205,16 @@ def fee_get(org_id: str) -> Any:
 def fee_put(org_id: str) -> Any:
     body = json_body()
     return jsonify(onboarding().set_fee(org_id, body.get("charge"), actor()))
+
+
+@bp.get("/me/messages")
+def messages() -> Any:
+    who = actor()
+    org = None if who.role == "applicant" else who.org_id
+    items = current_app.extensions["read_models"].notifications(who.id, org)
+    return jsonify({"items": items, "total": len(items)})
+
+
+@bp.post("/me/messages/<int:message_id>/read")
+def message_read(message_id: int) -> Any:
+    return jsonify(current_app.extensions["accounts"].mark_message_read(message_id, actor()))

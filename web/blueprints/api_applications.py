@@ -77,6 +77,15 @@ DOCS = [
         None,
         {"type": "string"},
     ),
+    (
+        "post",
+        "/applications/{application_id}/urge",
+        "催办: remind the holders of the current tasks (once per task per day)",
+        "applications",
+        False,
+        None,
+        OBJ,
+    ),
 ]
 
 
@@ -133,3 +142,8 @@ def diagram(application_id: str) -> Any:
     detail = applications().get(application_id, actor())
     svg = current_app.extensions["engine"].instance_diagram(int(detail["instance_id"]))
     return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.post("/applications/<application_id>/urge")
+def urge(application_id: str) -> Any:
+    return jsonify(applications().urge(application_id, actor()))

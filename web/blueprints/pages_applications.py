@@ -88,6 +88,18 @@ def show(app_id: str) -> Any:
     )
 
 
+@bp.post("/<app_id>/urge")
+@login_required
+def urge(app_id: str) -> Any:
+    try:
+        result = applications().urge(app_id, me())
+    except ConflictError as exc:
+        flash(exc.message, "warning")
+    else:
+        flash(f"已催办 {result['urged']} 个事项", "success")
+    return redirect(url_for("application_pages.show", app_id=app_id))
+
+
 @bp.get("/<app_id>/review-form.pdf")
 @login_required
 def review_form(app_id: str) -> Any:
