@@ -76,17 +76,6 @@ def _index(
     ), status
 
 
-def _task_names(detail: dict[str, Any]) -> list[str]:
-    names = [t["name"] for t in detail["tasks"]]
-    names += [h["task"] for h in detail["history"] if h["task"]]
-    return list(dict.fromkeys(names))
-
-
-def _overdue(instance_id: str) -> set[str]:
-    timers, _total = engine().list_timers("overdue", actor=me(), limit=500)
-    return {t.id for t in timers if t.instance_id == instance_id}
-
-
 def _show(
     instance_id: str,
     failed: str | None = None,
@@ -101,9 +90,9 @@ def _show(
         inst=detail,
         svg=inline_svg(engine().instance_diagram(int(detail["id"]))),
         data_json=json.dumps(detail["data"], ensure_ascii=False, indent=2, sort_keys=True),
-        overdue=_overdue(detail["id"]),
+        overdue={t["id"] for t in detail["timers"] if t["overdue"]},
         versions=versions,
-        task_names=_task_names(detail),
+        task_names=detail["reset_candidates"],
         failed=failed,
         error=error,
         values=request.form if request.method == "POST" else {},
