@@ -134,6 +134,7 @@ class Applications:
                     "level": app.level,
                     "specialty": app.specialty,
                     "dossier": dossier.data or {},
+                    **self._form_start(app, dossier.data or {}),
                 },
             )
             app.instance_id = inst_id
@@ -143,6 +144,20 @@ class Applications:
                 "instance_id": str(inst_id),
                 "status": app.status,
             }
+
+    def _form_start(self, app: Application, dossier: Mapping[str, Any]) -> dict[str, Any]:
+        """Values the application form starts with: the title the level leads to (rules file)
+        and the dossier's work summary and staffing flag; the applicant can change them."""
+        titles = (self.engine.eligibility_rules().get("titles") or {}).get(app.series) or {}
+        out: dict[str, Any] = {
+            "is_public_institution_staff": bool(dossier.get("is_public_institution_staff")),
+            "attachments": [],
+        }
+        if titles.get(app.level):
+            out["title_applied"] = titles[app.level]
+        if isinstance(dossier.get("summary"), str) and dossier["summary"].strip():
+            out["work_summary"] = dossier["summary"]
+        return out
 
     def _get(self, session: Session, application_id: str, actor: Actor) -> Application:
         app = session.get(Application, int(application_id)) if application_id.isdigit() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from copy import deepcopy
 from datetime import date
 from typing import Any
 
@@ -97,6 +98,15 @@ def file_fields(schema: Mapping, data: Any, prefix: str = "") -> list[tuple[str,
             if name in data:
                 found += file_fields(prop, data[name], f"{prefix}.{name}" if prefix else name)
     return found
+
+
+def with_defaults(schema: Mapping, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The data with each missing top-level field set to its schema ``default``."""
+    out = dict(data)
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in out and "default" in prop:
+            out[name] = deepcopy(prop["default"])
+    return out
 
 
 def prefill(schema: Mapping, data: Mapping) -> dict[str, Any]:

@@ -405,14 +405,19 @@ class WorkflowEngine(
         version = self.version(session, inst.process_version_id)
         meta = version.loaded.user_tasks[row.name]
         schema = version.forms.get(meta.form or "", {})
-        forms.check(schema, data)
-        self._check_files(session, schema, data, actor)
-        if meta.validator:
-            self.validators[meta.validator](session, data, schema, meta.properties)
+        if not isinstance(data, Mapping):
+            forms.check(schema, data)
         wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
         task = runtime.find_task(wf, task_id)
         if task is None or task.state != TaskState.READY:
             raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+        # A prefilled form keeps its current values for fields the caller leaves out.
+        current = forms.prefill(schema, task.data) if meta.prefill else {}
+        data = forms.with_defaults(schema, {**current, **data})
+        forms.check(schema, data)
+        self._check_files(session, schema, data, actor)
+        if meta.validator:
+            self.validators[meta.validator](session, data, schema, meta.properties)
         task.data.update(dict(data))
         try:
             task.run()

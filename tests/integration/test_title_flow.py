@@ -303,3 +303,23 @@ def test_urge_reminds_current_task_holders_once_a_day(app, api, clock):
         assert {(n.channel, n.org_id) for n in rows} == {("inapp", "yz-water")}
     clock.advance(days=1)
     assert api.post(f"/applications/{app_id}/urge", "nb_office_1").status == 200
+
+
+def test_application_form_starts_prefilled_and_defaults_fill_the_rest(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    app_id = file_application(api, person)
+    task = api.only_task(person["username"], application=app_id, name="submit_application")
+    data = api.get(f"/tasks/{task['id']}", person["username"]).json["data"]
+    assert data["title_applied"] == "工程师" and data["work_summary"].startswith("从事水利工程")
+    r = api.complete(task["id"], person["username"])
+    assert r.status == 422 and list(r.json["error"]["fields"]) == ["pledge"]
+    assert api.complete(task["id"], person["username"], pledge=True).status == 200
+    unit_approves(api, unit, app_id)
+    for org in CHAIN:
+        level(api, org, app_id)
+    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
+    assert api.complete(pay["id"], person["username"]).status == 200
+    paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
+    assert api.complete(paper["id"], "nb_office_1").status == 200
+    assert status_of(api, person, app_id) == "completed"
