@@ -204,10 +204,14 @@ def test_filing_needs_approved_dossier_then_submit_with_attachment(app, api):
     form = {
         "title_applied": "工程师",
         "work_summary": "主持完成多项水库除险加固设计。",
-        "pledge": "true",
-        "attachments__upload": (io.BytesIO(b"plain text"), "说明.txt"),
+        "attachments__upload": (io.BytesIO(flows.pdf_bytes(1)), "a.pdf"),
     }
-    r = client.post(r.location, data=form)
+    task_page = r.location
+    r = client.post(task_page, data=form)  # the pledge box left unticked
+    assert r.status_code == 422 and field_error(text(r), "pledge")
+    form["pledge"] = "true"
+    form["attachments__upload"] = (io.BytesIO(b"plain text"), "说明.txt")
+    r = client.post(task_page, data=form)
     assert r.status_code == 422 and "说明.txt" in field_error(text(r), "attachments")
     form["attachments__upload"] = (io.BytesIO(flows.pdf_bytes(2)), "学历证书.pdf")
     r = client.post(r.request.path, data=form)
