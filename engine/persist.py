@@ -102,9 +102,10 @@ class Saver:
         version_id: int,
     ) -> None:
         """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
+        table = ProcessInstance.__table__  # a plain Core UPDATE: no ORM bookkeeping needed
         stmt = (
-            update(ProcessInstance)
-            .where(ProcessInstance.id == inst.id, ProcessInstance.version == read_version)
+            update(table)
+            .where(table.c.id == inst.id, table.c.version == read_version)
             .values(
                 process_version_id=version_id,
                 state=state,
@@ -114,7 +115,6 @@ class Saver:
                 version=read_version + 1,
                 updated_at=self.now,
             )
-            .execution_options(synchronize_session=False)
         )
         try:
             result = self.session.execute(stmt)
