@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import forms, runtime
+from engine import forms
+from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.notices import phone_of, queue_notice
 from engine.queries import summary_of
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
@@ -66,6 +68,21 @@ def can_see(actor: Actor, app: Application) -> bool:
     if actor.role == "unit":
         return app.unit_org_id == actor.org_id
     return actor.role in REVIEWER_ROLES and actor.org_id in (app.chain or [])
+
+
+def _held_by(task: HumanTask, actor: Actor) -> bool:
+    """Whether the task waits on the actor (their own, or their org's)."""
+    return task.user_id == actor.id or bool(task.org_id and task.org_id == actor.org_id)
+
+
+def visible_application(session: Session, application_id: str, actor: Actor) -> Application:
+    """The application with this id if the actor may see it (404 unknown, 403 not yours)."""
+    app = session.get(Application, int(application_id)) if application_id.isdigit() else None
+    if app is None:
+        raise NotFoundError("申报不存在 (unknown application)")
+    if not can_see(actor, app):
+        raise ForbiddenError("无权查看该申报 (not yours)")
+    return app
 
 
 class Applications:
@@ -159,19 +176,11 @@ class Applications:
             out["work_summary"] = dossier["summary"]
         return out
 
-    def _get(self, session: Session, application_id: str, actor: Actor) -> Application:
-        app = session.get(Application, int(application_id)) if application_id.isdigit() else None
-        if app is None:
-            raise NotFoundError("申报不存在 (unknown application)")
-        if not can_see(actor, app):
-            raise ForbiddenError("无权查看该申报 (not yours)")
-        return app
-
     def get(self, application_id: str, actor: Actor) -> dict[str, Any]:
         """One application with its current tasks, chain and timeline."""
         with self._uow() as uow:
             session = uow.session
-            app = self._get(session, application_id, actor)
+            app = visible_application(session, application_id, actor)
             tasks = session.scalars(
                 select(HumanTask)
                 .where(HumanTask.application_id == app.id)
@@ -188,6 +197,7 @@ class Applications:
             ).first()
             out["publicity_release_at"] = iso(release)
             out["can_export_review_form"] = app.status in EXPORTABLE
+            out["can_urge"] = any(not _held_by(t, actor) for t in tasks)
             return out
 
     def _submitted(self, session: Session, app: Application) -> dict[str, Any]:
@@ -198,8 +208,7 @@ class Applications:
         version = self.engine.version(session, inst.process_version_id)
         meta = version.loaded.user_tasks.get("submit_application")
         schema = version.forms.get(meta.form or "", {}) if meta else {}
-        data = runtime.latest_data(runtime.load(self.engine._serializer, inst.state, None))
-        return forms.prefill(schema, data)
+        return forms.prefill(schema, self.engine.instance_data(session, inst.id))
 
     def _row(self, session: Session, app: Application) -> dict[str, Any]:
         applicant = session.get(User, app.applicant_id)
@@ -274,15 +283,14 @@ class Applications:
         today = now.astimezone(CHINA_TZ).date().isoformat()
         with self._uow() as uow:
             session = uow.session
-            app = self._get(session, application_id, actor)
+            app = visible_application(session, application_id, actor)
             tasks = session.scalars(
                 select(HumanTask).where(HumanTask.application_id == app.id)
             ).all()
             urged = skipped = 0
             for task in tasks:
-                mine = task.user_id == actor.id or (task.org_id and task.org_id == actor.org_id)
                 key = f"urge:{task.id}:{today}"
-                if mine or session.scalar(
+                if _held_by(task, actor) or session.scalar(
                     select(Notification.id).where(Notification.dedup_key == key)
                 ):
                     skipped += 1
@@ -291,39 +299,26 @@ class Applications:
                     f"催办：{actor.name}提醒您尽快办理「{task.title}」"
                     f"（申报编号 {app.id}，{app.series}{app.level} {app.specialty}）。"
                 )
-                phone = self._phone_of(session, task)
-                common = dict(
-                    created_at=now,
+                queue_notice(
+                    session,
+                    now=now,
                     user_id=task.user_id,
                     org_id=None if task.user_id else task.org_id,
+                    phone=phone_of(session, task.user_id, task.org_id),
                     kind="urge",
                     text=text,
                     instance_id=task.instance_id,
+                    dedup_key=key,
                 )
-                session.add(
-                    Notification(channel="inapp", status="delivered", dedup_key=key, **common)
-                )
-                if phone:
-                    session.add(
-                        Notification(
-                            channel="sms",
-                            status="pending",
-                            phone=phone,
-                            dedup_key=key + ":sms",
-                            **common,
-                        )
-                    )
                 urged += 1
             if urged:
                 session.add(
-                    AuditEvent(
-                        at=now,
-                        actor_id=actor.id,
-                        actor_name=actor.name,
-                        org_id=actor.org_id,
+                    audit_event(
+                        now,
+                        actor,
+                        "urge",
                         application_id=app.id,
                         instance_id=app.instance_id,
-                        action="urge",
                         detail={"tasks": urged},
                     )
                 )
@@ -333,11 +328,3 @@ class Applications:
                 "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
             )
         return {"urged": urged, "skipped": skipped}
-
-    @staticmethod
-    def _phone_of(session: Session, task: HumanTask) -> str | None:
-        if task.user_id is not None:
-            user = session.get(User, task.user_id)
-            return user.phone if user else None
-        org = session.get(Org, task.org_id) if task.org_id else None
-        return org.phone if org else None

@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime
-from engine.applications import EXPORTABLE, can_see
+from engine.applications import EXPORTABLE, visible_application
+from engine.audit import audit_event
 from engine.clock import CHINA_TZ
-from engine.errors import ConflictError, ForbiddenError, NotFoundError
+from engine.errors import ConflictError, NotFoundError
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
 from engine.review_form import review_form_pdf
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
-from storage import Application, AuditEvent, Org, ProcessInstance, StoredFile, User
+from storage import Application, AuditEvent, Org, StoredFile, User
 
 PUBLIC_VERSION_STATUSES = (
     "unit_review",
@@ -59,7 +59,7 @@ class Exports:
         """The watermarked form; 409 until the last level approved and payment is confirmed."""
         with self._uow() as uow:
             session = uow.session
-            app = self._visible(session, application_id, actor)
+            app = visible_application(session, application_id, actor)
             if app.status not in EXPORTABLE:
                 raise ConflictError(
                     "终审通过并确认缴费后才能导出评审表 (not ready for export)",
@@ -85,14 +85,12 @@ class Exports:
                 "file_id": row.id,
             }
             session.add(
-                AuditEvent(
-                    at=self.engine.clock(),
-                    actor_id=actor.id,
-                    actor_name=actor.name,
-                    org_id=actor.org_id,
+                audit_event(
+                    self.engine.clock(),
+                    actor,
+                    "export_review_form",
                     application_id=app.id,
                     instance_id=app.instance_id,
-                    action="export_review_form",
                     detail={"sha256": row.sha256},
                 )
             )
@@ -102,7 +100,7 @@ class Exports:
     def public_version(self, application_id: str, actor: Actor) -> bytes:
         """The 公示版 without ID number and phone, for the unit's publicity notice."""
         with self._uow() as uow:
-            app = self._visible(uow.session, application_id, actor)
+            app = visible_application(uow.session, application_id, actor)
             if app.status not in PUBLIC_VERSION_STATUSES:
                 raise ConflictError(
                     "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
@@ -139,14 +137,6 @@ class Exports:
                 "exported_at": app.review_form["exported_at"],
             }
 
-    def _visible(self, session: Session, application_id: str, actor: Actor) -> Application:
-        app = session.get(Application, int(application_id)) if application_id.isdigit() else None
-        if app is None:
-            raise NotFoundError("申报不存在 (unknown application)")
-        if not can_see(actor, app):
-            raise ForbiddenError("无权查看该申报 (not yours)")
-        return app
-
     @staticmethod
     def _new_code(session: Session) -> str:
         while True:
@@ -163,7 +153,7 @@ class Exports:
         """Everything the review form shows, from the stored records."""
         user = session.get(User, app.applicant_id)
         unit = session.get(Org, app.unit_org_id)
-        data = self._instance_data(session, app)
+        data = self.engine.instance_data(session, app.instance_id)
         dossier = data.get("dossier") or {}
         orgs = {o.id: o for o in session.scalars(select(Org))}
         return {
@@ -202,12 +192,6 @@ class Exports:
             "opinions": self._opinions(session, app, orgs),
             "chain": [orgs[o].name if o in orgs else o for o in app.chain or []],
         }
-
-    def _instance_data(self, session: Session, app: Application) -> dict[str, Any]:
-        inst = session.get(ProcessInstance, app.instance_id)
-        self.engine.version(session, inst.process_version_id)
-        wf = runtime.load(self.engine._serializer, inst.state, None)
-        return dict(runtime.latest_data(wf))
 
     @staticmethod
     def _opinions(session: Session, app: Application, orgs: dict[str, Org]) -> list[dict]:

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ, Clock
+from engine.notices import phone_of, queue_notice
 from engine.workdays import parse_date
-from storage import Dossier, Notification, Org, User
+from storage import Dossier, Org, User
 
 REGISTERED = (
     "review_chain_for",
@@ -105,29 +106,20 @@ class ProcessFunctions:
 
     def notify(self, to: int | str, kind: str, text: str) -> None:
         """Queue an in-app message and an SMS (12333 channel) for a user or an org."""
-        now = self.clock()
         if isinstance(to, str) and not to.isdigit():
-            org = self._org(to)
-            targets = [(None, org.id, org.phone)]
+            user_id, org_id = None, self._org(to).id
         else:
             user = self.session.get(User, int(to))
             if user is None:
                 raise ValueError(f"unknown user {to!r}")
-            targets = [(user.id, None, user.phone)]
-        for user_id, org_id, phone in targets:
-            common = dict(created_at=now, user_id=user_id, org_id=org_id, kind=kind, text=str(text))
-            self.session.add(
-                Notification(
-                    channel="inapp", status="delivered", instance_id=self.instance_id, **common
-                )
-            )
-            if phone:
-                self.session.add(
-                    Notification(
-                        channel="sms",
-                        status="pending",
-                        phone=phone,
-                        instance_id=self.instance_id,
-                        **common,
-                    )
-                )
+            user_id, org_id = user.id, None
+        queue_notice(
+            self.session,
+            now=self.clock(),
+            user_id=user_id,
+            org_id=org_id,
+            phone=phone_of(self.session, user_id, org_id),
+            kind=kind,
+            text=str(text),
+            instance_id=self.instance_id,
+        )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import forms
 from engine.accounts import hash_password
+from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
@@ -20,7 +21,7 @@ from engine.files import FileStore, check_file_refs
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
 from engine.service import WorkflowEngine
 from engine.views import Actor
-from storage import AuditEvent, Dossier, Org, ProcessInstance, User
+from storage import Dossier, Org, ProcessInstance, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 REVIEW_KINDS = {"dept", "hrss", "office"}
@@ -331,12 +332,11 @@ class Onboarding:
             before = org.charge
             org.charge = charge
             uow.session.add(
-                AuditEvent(
-                    at=self.clock(),
-                    actor_id=actor.id,
-                    actor_name=actor.name,
+                audit_event(
+                    self.clock(),
+                    actor,
+                    "fee_setting",
                     org_id=org.id,
-                    action="fee_setting",
                     detail={"before": before, "after": charge},
                 )
             )

@@ -23,7 +23,7 @@ from engine.errors import (
     InvalidDataError,
     NotFoundError,
 )
-from engine.views import Actor, iso
+from engine.views import Actor, iso, jsonable
 from storage import (
     AuditEvent,
     HumanTask,
@@ -202,7 +202,7 @@ class OperationVerbs:
             ]
             out = self._summary(session, inst)
             out.update(
-                tasks=tasks, timers=timers, history=history, data=_jsonable(runtime.latest_data(wf))
+                tasks=tasks, timers=timers, history=history, data=jsonable(runtime.latest_data(wf))
             )
             states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
             out["reset_candidates"] = sorted(
@@ -443,13 +443,3 @@ def _allowed(status: str) -> dict[str, bool]:
         "terminate": live,
         "migrate": live,
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import eligibility, forms, runtime
 from engine.clock import CHINA_TZ
 from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
 from engine.policy import may_act, task_filter_for
-from engine.views import Actor, TaskDetail, TaskSummary, iso
+from engine.views import Actor, TaskDetail, TaskSummary, iso, jsonable
 from storage import AuditEvent, HumanTask, ProcessInstance
 
 
@@ -33,6 +34,14 @@ class TaskQueries:
     """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
 
     _rules: dict[str, Any] | None = None
+
+    def instance_data(self, session: Session, instance_id: int | None) -> dict[str, Any]:
+        """An instance's most recent task data ({} when there is no such instance)."""
+        inst = session.get(ProcessInstance, instance_id) if instance_id else None
+        if inst is None:
+            return {}
+        self.version(session, inst.process_version_id)  # its spec must be loaded to read it
+        return dict(runtime.latest_data(runtime.load(self._serializer, inst.state, None)))
 
     def eligibility_rules(self) -> dict[str, Any]:
         """Designer-owned thresholds from bpmn/rules/eligibility.json (read once)."""
@@ -110,14 +119,4 @@ class TaskQueries:
                 context["hints"] = eligibility.hints(
                     self.eligibility_rules(), data["dossier"], data, today
                 )
-            return TaskDetail(summary_of(row), schema, ui, values, _jsonable(context))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
+            return TaskDetail(summary_of(row), schema, ui, values, jsonable(context))

@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.clock import CHINA_TZ
 from engine.errors import EngineError
+from engine.notices import phone_of, queue_notice
 from engine.timers import HELD
 from engine.validators import load_calendar
 from engine.workdays import CalendarPolicy, WorkCalendar
-from storage import HumanTask, Notification, Org, ProcessInstance, User
+from storage import HumanTask, Notification, ProcessInstance
 
 log = logging.getLogger(__name__)
 
@@ -109,33 +110,21 @@ class ReminderVerbs:
             session = uow.session
             if session.scalar(select(Notification.id).where(Notification.dedup_key == key)):
                 return 0
-            if row.lane == "applicant":
-                user = session.get(User, row.user_id) if row.user_id is not None else None
-                user_id, org_id, phone = row.user_id, None, user.phone if user else None
-            else:
-                org = session.get(Org, row.org_id) if row.org_id else None
-                user_id, org_id, phone = None, row.org_id, org.phone if org else None
+            user_id = row.user_id if row.lane == "applicant" else None
+            org_id = None if row.lane == "applicant" else row.org_id
             if user_id is None and org_id is None:
                 return 0
-            common = dict(
-                created_at=now,
+            queue_notice(
+                session,
+                now=now,
                 user_id=user_id,
                 org_id=org_id,
+                phone=phone_of(session, user_id, org_id),
                 kind="reminder",
                 text=_reminder_text(row, waited),
                 instance_id=row.instance_id,
+                dedup_key=key,
             )
-            session.add(Notification(channel="inapp", status="delivered", dedup_key=key, **common))
-            if phone:
-                session.add(
-                    Notification(
-                        channel="sms",
-                        status="pending",
-                        phone=phone,
-                        dedup_key=key + ":sms",
-                        **common,
-                    )
-                )
             try:
                 uow.commit()
             except IntegrityError:

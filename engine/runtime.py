@@ -199,6 +199,17 @@ def load(serializer: BpmnWorkflowSerializer, state: str, script_engine: Any) -> 
     return wf
 
 
+def record_error(exc: WorkflowException) -> None:
+    """Keep a failing script's message, line and type on its task (survives serialization)."""
+    task = getattr(exc, "task", None)
+    if task is not None:
+        task._set_internal_data(
+            error_message=str(exc),
+            error_line=getattr(exc, "line_number", None),
+            error_type=getattr(exc, "error_type", None),
+        )
+
+
 def advance(wf: ZWorkflow) -> None:
     """Run gateways, scripts and subprocess starts until only waits or people remain."""
     wf.do_engine_steps()

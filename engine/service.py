@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import forms, runtime
+from engine.audit import audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
 from engine.diagram import DiagramViews
@@ -240,13 +241,7 @@ class WorkflowEngine(
         try:
             runtime.advance(wf)
         except WorkflowException as exc:
-            task = getattr(exc, "task", None)
-            if task is not None:
-                task._set_internal_data(
-                    error_message=str(exc),
-                    error_line=getattr(exc, "line_number", None),
-                    error_type=getattr(exc, "error_type", None),
-                )
+            runtime.record_error(exc)
 
     def _save(
         self,
@@ -356,16 +351,14 @@ class WorkflowEngine(
         reason: str | None = None,
     ) -> AuditEvent:
         data = data or {}
-        return AuditEvent(
-            at=self.clock(),
-            actor_id=actor.id if actor else None,
-            actor_name=actor.name if actor else "系统",
-            org_id=actor.org_id if actor else None,
+        return audit_event(
+            self.clock(),
+            actor,
+            action,
             instance_id=inst.id,
             application_id=inst.application_id,
             task_id=task.id if task else None,
             task_name=task.name if task else None,
-            action=action,
             opinion=data.get("opinion"),
             reason=reason,
             detail={k: v for k, v in data.items() if _audited(k)} or None,
@@ -422,7 +415,7 @@ class WorkflowEngine(
         try:
             task.run()
         except WorkflowException as exc:
-            task._set_internal_data(error_message=str(exc))
+            runtime.record_error(exc)
         else:
             self._advance(wf)
         audit = [self._event(actor, inst, str(data.get("decision") or row.name), row, data)]

@@ -84,17 +84,6 @@ def _pending(column: Any, *conds: Any) -> Any:
     )
 
 
-def _keep_error(exc: WorkflowException) -> None:
-    """Record a script failure on its task, as the engine's _advance does."""
-    task = getattr(exc, "task", None)
-    if task is not None:
-        task._set_internal_data(
-            error_message=str(exc),
-            error_line=getattr(exc, "line_number", None),
-            error_type=getattr(exc, "error_type", None),
-        )
-
-
 class TimerVerbs:
     """Mixed into WorkflowEngine; uses its _uow, clock, version, _save and _event."""
 
@@ -264,7 +253,7 @@ class TimerVerbs:
         except TaskNotFoundException:
             fired = False
         except WorkflowException as exc:
-            _keep_error(exc)  # saved below: the instance shows `error` to operators
+            runtime.record_error(exc)  # saved below: the instance shows `error` to operators
             fired = True
         else:
             if fired:

@@ -16,6 +16,17 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat()
 
 
+def jsonable(value: Any) -> Any:
+    """Task data made safe for JSON: unknown objects become their text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Actor:
     """The authenticated caller."""

@@ -87,18 +87,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(pages_register.bp)
-    app.register_blueprint(pages_unit.bp)
-    app.register_blueprint(pages_dossier.bp)
-    app.register_blueprint(pages_applications.bp)
-    app.register_blueprint(pages_review.bp)
-    app.register_blueprint(pages_messages.bp)
-    app.register_blueprint(pages_files.bp)
-    app.register_blueprint(pages_calendar.bp)
-    app.register_blueprint(pages_ops.bp)
-    app.register_blueprint(pages_designer.bp)
+    for module in (
+        api,
+        pages,
+        pages_register,
+        pages_unit,
+        pages_dossier,
+        pages_applications,
+        pages_review,
+        pages_messages,
+        pages_files,
+        pages_calendar,
+        pages_ops,
+        pages_designer,
+    ):
+        app.register_blueprint(module.bp)
     scheduler.init_app(app)
     engine.scheduler_running = lambda: app.extensions["scheduler_state"]() == "running"
     return app

@@ -18,22 +18,6 @@ ERROR = {
         }
     },
 }
-TASK = {
-    "type": "object",
-    "properties": {
-        k: {"type": "string"}
-        for k in (
-            "id",
-            "name",
-            "title",
-            "process",
-            "instance_id",
-            "application_id",
-            "org_id",
-            "created_at",
-        )
-    },
-}
 OBJ = {"type": "object"}
 
 # (method, path, summary, tag, public, request schema or None, response schema)

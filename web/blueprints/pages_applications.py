@@ -25,7 +25,6 @@ from web.blueprints._page_common import applications, me, org_names_of, roles_re
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
 PAGE = 50
 # Exports answers 409 before these; the flag only decides whether the page offers the link.
-EXPORTABLE = {"awaiting_paper", "completed"}
 
 
 def _offset() -> int:
@@ -84,7 +83,7 @@ def show(app_id: str) -> Any:
         app=detail,
         my_tasks={t.id for t in mine},
         orgs=org_names_of(detail),
-        can_export=detail["status"] in EXPORTABLE,
+        can_export=detail["can_export_review_form"],
     )
 
 

@@ -13,7 +13,6 @@ from web.formrender import build_fields, file_ids, parse_form, unplaced_errors
 bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
 
 # The engine refuses edits while the unit reviews the dossier (409); the page says so up front.
-LOCKED = {"submitted"}
 
 
 def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None = None) -> Any:
@@ -23,7 +22,7 @@ def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None
         "dossier/edit.html",
         dossier=dossier,
         fields=fields,
-        locked=dossier["status"] in LOCKED,
+        locked=not dossier["can_edit"],
         feedback=read_models().dossier_feedback(me().id),
         message=message,
         other_errors=unplaced_errors(fields, errors),
