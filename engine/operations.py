@@ -255,7 +255,7 @@ class OperationVerbs:
             raise InvalidDataError("data 必须是对象", fields={"data": "expected an object"})
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
-            errored = runtime.error_tasks(wf)
+            errored = runtime.snapshot(wf).errored
             if inst.status != "error" or not errored:
                 raise ConflictError(
                     "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"

@@ -34,18 +34,19 @@ class LoadedVersion:
     forms: dict[str, Any]
 
 
-def instance_status(wf: runtime.ZWorkflow, current: str) -> tuple[str, str | None, str | None]:
+def instance_status(
+    wf: runtime.ZWorkflow, now: runtime.Snapshot, current: str
+) -> tuple[str, str | None, str | None]:
     """(status, problem, errored task name) derived from the workflow."""
     if current in ("terminated", "suspended"):
         return current, None, None
-    errored = runtime.error_tasks(wf)
-    if errored:
-        task = errored[0]
+    if now.errored:
+        task = now.errored[0]
         message = task.internal_data.get("error_message") or "task failed"
         return "error", message, task.task_spec.bpmn_id
     if wf.is_completed():
         return "completed", None, None
-    if runtime.ready_user_tasks(wf):
+    if now.ready:
         return "running", None, None
     return "waiting", None, None
 
@@ -167,14 +168,15 @@ class Saver:
         wf: runtime.ZWorkflow,
         version: LoadedVersion,
         inst_status: str,
-        ready: list[Task],
+        now: runtime.Snapshot,
     ) -> tuple[str | None, str | None]:
         """Update the application's status, stage, chain; return (before, after) status."""
+        ready = now.ready if inst_status != "terminated" else []
         app = self.session.get(Application, app_id)
         if app is None:
             return None, None
         before = app.status
-        app.status, app.stage = self._app_status(wf, version, inst_status, ready, app.status)
+        app.status, app.stage = self._app_status(wf, version, inst_status, now, app.status)
         data = ready[0].data if ready else wf.last_task.data if wf.last_task else {}
         if data.get("review_chain"):
             app.chain = list(data["review_chain"])
@@ -189,7 +191,7 @@ class Saver:
         wf: runtime.ZWorkflow,
         version: LoadedVersion,
         inst_status: str,
-        ready: list[Task],
+        now: runtime.Snapshot,
         current: str,
     ) -> tuple[str, str | None]:
         if inst_status == "terminated":
@@ -199,13 +201,13 @@ class Saver:
                 "outcome"
             )
             return ("rejected" if outcome == "rejected" else "completed"), None
-        for task in ready:
+        for task in now.ready:
             meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
             if meta.status_expr:
                 value = _eval_status(meta.status_expr, task.data, wf.script_engine)
                 if value:
                     return value, meta.name
-        for timer in runtime.waiting_timers(wf):
+        for timer in now.timers:
             expr = version.loaded.wait_status.get(timer.name)
             task = runtime.find_task(wf, timer.task_id)
             value = _eval_status(expr, task.data, wf.script_engine) if expr and task else None

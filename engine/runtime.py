@@ -33,6 +33,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.scripts import script_engine
+
 HARDENED_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
 )
@@ -220,11 +222,6 @@ def ready_user_tasks(wf: ZWorkflow) -> list[Task]:
     return wf.get_tasks(state=TaskState.READY, manual=True)
 
 
-def error_tasks(wf: ZWorkflow) -> list[Task]:
-    """Tasks in ERROR state."""
-    return wf.get_tasks(state=TaskState.ERROR)
-
-
 def find_task(wf: ZWorkflow, task_id: str) -> Task | None:
     """Find a task by its id string, anywhere in the instance."""
     try:
@@ -240,21 +237,39 @@ class WaitingTimer:
     due_at: datetime
 
 
-def waiting_timers(wf: ZWorkflow) -> list[WaitingTimer]:
-    """Timer catch events the instance is waiting on, with their due time."""
-    found = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        event_def = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(event_def, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if not isinstance(value, str):
-            continue
-        due = datetime.fromisoformat(value)
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=UTC)
-        found.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC)))
-    return found
+def _waiting_timer(task: Task) -> WaitingTimer | None:
+    event_def = getattr(task.task_spec, "event_definition", None)
+    value = task._get_internal_data("event_value")
+    if not isinstance(event_def, TimerEventDefinition) or not isinstance(value, str):
+        return None
+    due = datetime.fromisoformat(value)
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What an instance waits on, from one walk of its task tree."""
+
+    ready: list[Task]  # ready user tasks, subprocesses included
+    timers: list[WaitingTimer]  # timer catch events waiting, with their due time
+    errored: list[Task]
+
+
+def snapshot(wf: ZWorkflow) -> Snapshot:
+    """Ready user tasks, waiting timers and errored tasks of an instance."""
+    ready: list[Task] = []
+    timers: list[WaitingTimer] = []
+    errored: list[Task] = []
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
+        if task.state == TaskState.ERROR:
+            errored.append(task)
+        elif task.state == TaskState.READY and task.task_spec.manual:
+            ready.append(task)
+        elif task.state == TaskState.WAITING and (timer := _waiting_timer(task)) is not None:
+            timers.append(timer)
+    return Snapshot(ready, timers, errored)
 
 
 def fire_timer(wf: ZWorkflow, task_id: str) -> bool:
@@ -282,21 +297,24 @@ def latest_data(wf: ZWorkflow) -> dict:
     return wf.task_tree.data
 
 
-def compact(wf: ZWorkflow, loaded: LoadedSpec, bare_engine: Any) -> ZWorkflow | None:
+# Replays run with no registered functions; the environment holds no state, so one will do.
+_BARE_ENGINE = script_engine({})
+
+
+def compact(wf: ZWorkflow, now: Snapshot, loaded: LoadedSpec) -> ZWorkflow | None:
     """A history-free copy of an instance that has looped back to its first user task.
 
     SpiffWorkflow never prunes its task tree, so every return round makes each later step
     slower. When the only thing left is a user task that already ran earlier in this instance
     (the applicant's form after a return), the instance is replayed from its start data up to
     that task, the task gets the current data, and the history lives on in the audit table.
-    The replay runs with ``bare_engine``, which has no registered functions, so no side effect
-    runs twice: a script that calls one fails the replay. If the replay fails or does not reach
+    The replay runs with no registered functions, so no side effect runs twice: a script that
+    calls one fails the replay. If the replay fails or does not reach
     the same single task, the instance is kept as it is (None).
     """
-    ready = ready_user_tasks(wf)
-    if len(ready) != 1 or wf.subprocesses or waiting_timers(wf) or error_tasks(wf):
+    if len(now.ready) != 1 or wf.subprocesses or now.timers or now.errored:
         return None
-    target = ready[0]
+    target = now.ready[0]
     name = target.task_spec.name
     if loaded.entry_task not in (None, name):
         return None
@@ -304,15 +322,16 @@ def compact(wf: ZWorkflow, loaded: LoadedSpec, bare_engine: Any) -> ZWorkflow | 
         t.task_spec.name == name and t.state == TaskState.COMPLETED for t in wf.tasks.values()
     ):
         return None
-    fresh = new_workflow(loaded, wf.spec_key, dict(wf.task_tree.data), bare_engine)
+    fresh = new_workflow(loaded, wf.spec_key, dict(wf.task_tree.data), _BARE_ENGINE)
     try:
         advance(fresh)
     except WorkflowException:
         return None
-    again = ready_user_tasks(fresh)
+    replayed = snapshot(fresh)
+    again = replayed.ready
     if loaded.entry_task is None and len(again) == 1:
         loaded.entry_task = again[0].task_spec.name
-    if len(again) != 1 or again[0].task_spec.name != name or error_tasks(fresh):
+    if len(again) != 1 or again[0].task_spec.name != name or replayed.errored:
         return None
     if len(fresh.tasks) >= len(wf.tasks):
         return None

@@ -260,23 +260,23 @@ class WorkflowEngine(
         (suspend, resume, terminate); the ORM row itself is never modified.
         """
         saver = Saver(session, self.clock())
-        compacted = runtime.compact(wf, version.loaded, script_engine({}))
+        now = runtime.snapshot(wf)
+        compacted = runtime.compact(wf, now, version.loaded)
         if compacted is not None:
-            wf = compacted
-        status, problem, error_task = instance_status(wf, base_status or inst.status)
+            wf, now = compacted, runtime.snapshot(compacted)
+        status, problem, error_task = instance_status(wf, now, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
         saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)
-        ready = runtime.ready_user_tasks(wf) if status not in ("terminated",) else []
+        live = status != "terminated"
+        ready = now.ready if live else []
         saver.sync_tasks(
             inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
         )
         if version.loaded.has_timers or inst.process_version_id != version.id:
-            saver.sync_timers(inst.id, runtime.waiting_timers(wf) if status != "terminated" else [])
+            saver.sync_timers(inst.id, now.timers if live else [])
         before = after = None
         if inst.application_id is not None:
-            before, after = saver.project_application(
-                inst.application_id, wf, version, status, ready
-            )
+            before, after = saver.project_application(inst.application_id, wf, version, status, now)
         for event in audit:
             event.before_status = event.before_status or before
             event.after_status = after or status

@@ -200,3 +200,12 @@ def status_of(api: Api, person: dict[str, Any], app_id: str) -> str:
     r = api.get(f"/applications/{app_id}", person["username"])
     assert r.status == 200, r
     return r.json["status"]
+
+
+def application_at_unit_review(api: Api) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """(unit, applicant, application id) with the application submitted to the unit."""
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    app_id = file_application(api, person)
+    submit(api, person, app_id)
+    return unit, person, app_id

@@ -9,12 +9,9 @@ from pathlib import Path
 
 from tests.flows import (
     CHAIN,
-    file_application,
+    application_at_unit_review,
     level,
-    register_applicant,
-    register_unit,
     status_of,
-    submit,
     unit_approves,
 )
 
@@ -29,21 +26,13 @@ def _deploy(api, files: dict[str, str]):
     return r.json["versions"][0]["version"]
 
 
-def _application_at_unit_review(api):
-    unit = register_unit(api)
-    person = register_applicant(api, unit)
-    app_id = file_application(api, person)
-    submit(api, person, app_id)
-    return unit, person, app_id
-
-
 def test_publicity_length_five_to_seven_working_days(api):
-    old_unit, _old_person, old_app = _application_at_unit_review(api)
+    old_unit, _old_person, old_app = application_at_unit_review(api)
     seven = TITLE.replace(
         'name="publicityWorkdays" value="5"', 'name="publicityWorkdays" value="7"'
     )
     assert _deploy(api, {"title_application.bpmn": seven}) == 2
-    unit, _person, app_id = _application_at_unit_review(api)
+    unit, _person, app_id = application_at_unit_review(api)
     r = unit_approves(api, unit, app_id)  # 2026-11-16..20 is five working days
     assert r.status == 422 and "7 个工作日" in r.json["error"]["fields"]["publicity_end"]
     assert unit_approves(api, unit, app_id, publicity_end="2026-11-24").status == 200
@@ -51,7 +40,7 @@ def test_publicity_length_five_to_seven_working_days(api):
 
 
 def test_new_form_field_is_required_in_the_new_version_only(api):
-    old_unit, _p, old_app = _application_at_unit_review(api)
+    old_unit, _p, old_app = application_at_unit_review(api)
     form = json.loads((BPMN / "forms" / "unit_review.schema.json").read_text(encoding="utf-8"))
     form["properties"]["publicity_report_no"] = {
         "title": "公示报告编号",
@@ -66,7 +55,7 @@ def test_new_form_field_is_required_in_the_new_version_only(api):
             "unit_review.schema.json": json.dumps(form, ensure_ascii=False),
         },
     )
-    unit, _person, app_id = _application_at_unit_review(api)
+    unit, _person, app_id = application_at_unit_review(api)
     task = api.only_task(unit["username"], application=app_id, name="unit_review")
     assert (
         "publicity_report_no"
@@ -106,7 +95,7 @@ def test_extra_sign_off_task_at_the_office(api):
     )
     assert changed.count("office_signoff") >= 3
     assert _deploy(api, {"title_application.bpmn": changed}) == 2
-    unit, person, app_id = _application_at_unit_review(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     for org in CHAIN:
         level(api, org, app_id)

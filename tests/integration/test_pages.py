@@ -27,14 +27,6 @@ def _dossier_form() -> dict[str, str]:
     return form
 
 
-def _unit_application(api):
-    unit = flows.register_unit(api)
-    person = flows.register_applicant(api, unit)
-    app_id = flows.file_application(api, person)
-    flows.submit(api, person, app_id)
-    return unit, person, app_id
-
-
 def test_signed_out_visitor_is_sent_to_login_with_registration_links(app):
     client = app.test_client()
     r = client.get("/")
@@ -225,7 +217,7 @@ def test_filing_needs_approved_dossier_then_submit_with_attachment(app, api):
 
 
 def test_unit_review_shows_short_publicity_next_to_field_then_climbs(app, api):
-    unit, _person, app_id = _unit_application(api)
+    unit, _person, app_id = flows.application_at_unit_review(api)
     client = signed_in(app, unit["username"])
     worklist = text(client.get("/tasks"))
     assert "李四" in worklist and f">{app_id}<" in worklist
@@ -251,7 +243,7 @@ def test_unit_review_shows_short_publicity_next_to_field_then_climbs(app, api):
 
 
 def test_reviewer_task_page_shows_history_and_return_reaches_applicant(app, api):
-    unit, person, app_id = _unit_application(api)
+    unit, person, app_id = flows.application_at_unit_review(api)
     flows.unit_approves(api, unit, app_id)
     flows.level(api, "yz-water", app_id)
     client = signed_in(app, "yz_hrss_1")
@@ -309,7 +301,7 @@ def test_fee_setting_page_switches_own_department(app, api):
 
 
 def test_messages_are_the_users_own(app, api):
-    unit, person, app_id = _unit_application(api)
+    unit, person, app_id = flows.application_at_unit_review(api)
     flows.unit_approves(api, unit, app_id)
     other = flows.register_applicant(api, unit, name="王其他")
     mine = text(signed_in(app, person["username"]).get("/messages"))
@@ -320,7 +312,7 @@ def test_messages_are_the_users_own(app, api):
 
 
 def test_other_department_is_denied_application_task_and_file_pages(app, api):
-    unit, person, app_id = _unit_application(api)
+    unit, person, app_id = flows.application_at_unit_review(api)
     flows.unit_approves(api, unit, app_id)
     own = signed_in(app, "yz_water_1")
     task_id = only_task_id(own, name="level_review")
@@ -348,7 +340,7 @@ def test_other_department_is_denied_application_task_and_file_pages(app, api):
 
 
 def test_closing_steps_payment_export_and_paper_on_pages(app, api):
-    unit, person, app_id = _unit_application(api)
+    unit, person, app_id = flows.application_at_unit_review(api)
     flows.unit_approves(api, unit, app_id)
     for org in flows.CHAIN:
         flows.level(api, org, app_id)
@@ -377,7 +369,7 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
 
 
 def test_urge_button_on_application_page(app, api):
-    unit, person, app_id = _unit_application(api)
+    unit, person, app_id = flows.application_at_unit_review(api)
     flows.unit_approves(api, unit, app_id)
     client = signed_in(app, person["username"])
     html = text(client.get(f"/applications/{app_id}"))

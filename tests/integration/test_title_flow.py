@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.flows import (
     CHAIN,
     REVIEWERS,
+    application_at_unit_review,
     file_application,
     level,
     register_applicant,
@@ -15,16 +16,8 @@ from tests.flows import (
 )
 
 
-def _ready_application(api):
-    unit = register_unit(api)
-    person = register_applicant(api, unit)
-    app_id = file_application(api, person)
-    submit(api, person, app_id)
-    return unit, person, app_id
-
-
 def test_happy_path_through_five_levels_to_completed(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     assert status_of(api, person, app_id) == "unit_review"
     assert unit_approves(api, unit, app_id).status == 200
     detail = api.get(f"/applications/{app_id}", person["username"]).json
@@ -54,7 +47,7 @@ def test_happy_path_through_five_levels_to_completed(api):
 
 
 def test_return_at_unit_then_resubmit(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     task = api.only_task(unit["username"], application=app_id, name="unit_review")
     r = api.complete(
         task["id"],
@@ -75,7 +68,7 @@ def test_return_at_unit_then_resubmit(api):
 
 
 def test_return_at_middle_level_restarts_climb_at_unit(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     level(api, "yz-water", app_id)
     level(api, "yz-hrss", app_id)
@@ -90,7 +83,7 @@ def test_return_at_middle_level_restarts_climb_at_unit(api):
 
 
 def test_return_at_last_level_then_complete(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     for org in CHAIN[:-1]:
         level(api, org, app_id)
@@ -104,7 +97,7 @@ def test_return_at_last_level_then_complete(api):
 
 
 def test_reject_ends_the_application(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     level(api, "yz-water", app_id)
     level(api, "yz-hrss", app_id, decision="reject")
@@ -138,7 +131,7 @@ def test_second_open_application_is_refused(api):
 
 
 def test_short_publicity_refused_with_earliest_end(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     r = unit_approves(api, unit, app_id, publicity_start="2026-09-28", publicity_end="2026-10-08")
     assert r.status == 422
     assert "2026-10-09" in r.json["error"]["fields"]["publicity_end"]
@@ -149,7 +142,7 @@ def test_no_payment_when_no_level_charges(api):
     for org in CHAIN:
         user = REVIEWERS[org]
         assert api.put(f"/orgs/{org}/fee-setting", user, json={"charge": False}).status == 200
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     for org in CHAIN:
         level(api, org, app_id)
@@ -184,7 +177,7 @@ def test_batch_recommend_ten_with_one_already_done(api):
 
 
 def test_reviewer_of_another_department_is_denied_everywhere(api):
-    unit, _person, app_id = _ready_application(api)
+    unit, _person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     task = api.only_task("yz_water_1", application=app_id, name="level_review")
     assert api.get(f"/applications/{app_id}", "bl_water_1").status == 403
@@ -216,7 +209,7 @@ def _pages_text(pdf: bytes) -> list[str]:
 
 
 def test_review_form_export_watermark_opinions_and_verification(api):
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     for org in CHAIN:
         level(api, org, app_id)
@@ -248,7 +241,7 @@ def test_review_form_export_watermark_opinions_and_verification(api):
 
 
 def test_public_version_hides_id_number_and_phone(api):
-    unit, _person, app_id = _ready_application(api)
+    unit, _person, app_id = application_at_unit_review(api)
     r = api.get(f"/applications/{app_id}/review-form-public.pdf", unit["username"])
     assert r.status == 200
     joined = "".join(_pages_text(r.json))
@@ -258,7 +251,7 @@ def test_public_version_hides_id_number_and_phone(api):
 def test_returns_do_not_grow_the_instance(app, api):
     from storage import ProcessInstance, db
 
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     inst_id = int(api.get(f"/applications/{app_id}", person["username"]).json["instance_id"])
 
     def state_size() -> int:
@@ -290,7 +283,7 @@ def test_urge_reminds_current_task_holders_once_a_day(app, api, clock):
 
     from storage import Notification, db
 
-    unit, person, app_id = _ready_application(api)
+    unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     r = api.post(f"/applications/{app_id}/urge", person["username"])
     assert r.status == 200 and r.json["urged"] == 1
