@@ -13,6 +13,7 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.notices import phone_of, queue_notice
+from engine.policy import may_act
 from engine.queries import summary_of
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
@@ -68,11 +69,6 @@ def can_see(actor: Actor, app: Application) -> bool:
     if actor.role == "unit":
         return app.unit_org_id == actor.org_id
     return actor.role in REVIEWER_ROLES and actor.org_id in (app.chain or [])
-
-
-def _held_by(task: HumanTask, actor: Actor) -> bool:
-    """Whether the task waits on the actor (their own, or their org's)."""
-    return task.user_id == actor.id or bool(task.org_id and task.org_id == actor.org_id)
 
 
 def visible_application(session: Session, application_id: str, actor: Actor) -> Application:
@@ -197,7 +193,7 @@ class Applications:
             ).first()
             out["publicity_release_at"] = iso(release)
             out["can_export_review_form"] = app.status in EXPORTABLE
-            out["can_urge"] = any(not _held_by(t, actor) for t in tasks)
+            out["can_urge"] = any(not may_act(actor, t) for t in tasks)
             return out
 
     def _submitted(self, session: Session, app: Application) -> dict[str, Any]:
@@ -290,7 +286,7 @@ class Applications:
             urged = skipped = 0
             for task in tasks:
                 key = f"urge:{task.id}:{today}"
-                if _held_by(task, actor) or session.scalar(
+                if may_act(actor, task) or session.scalar(
                     select(Notification.id).where(Notification.dedup_key == key)
                 ):
                     skipped += 1

@@ -316,3 +316,11 @@ def test_application_form_starts_prefilled_and_defaults_fill_the_rest(api):
     paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
     assert api.complete(paper["id"], "nb_office_1").status == 200
     assert status_of(api, person, app_id) == "completed"
+
+
+def test_applicant_may_urge_their_own_unit(api):
+    _unit, person, app_id = application_at_unit_review(api)
+    detail = api.get(f"/applications/{app_id}", person["username"]).json
+    assert detail["can_urge"] is True
+    r = api.post(f"/applications/{app_id}/urge", person["username"])
+    assert r.status == 200 and r.json["urged"] == 1
