@@ -19,6 +19,7 @@ from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.onboarding import Onboarding
 from engine.reminders import DeliveryError, SmsMessage
+from engine.sandbox import SandboxLimits
 from engine.service import WorkflowEngine
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
@@ -45,6 +46,7 @@ __all__ = [
     "ManualClock",
     "NotFoundError",
     "Onboarding",
+    "SandboxLimits",
     "SmsMessage",
     "TaskDetail",
     "TaskNotReadyError",

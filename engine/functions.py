@@ -1,7 +1,9 @@
 """Functions BPMN scripts may call: the only door from a diagram to the domain.
 
 Built fresh for each engine verb, bound to that verb's session, clock and instance, so
-whatever they write lands in the same transaction as the instance state.
+whatever they write lands in the same transaction as the instance state. They never flush:
+writes reach the database only when the verb saves, so no database lock is held while a
+script runs (on SQLite a held write lock would stop every other writer).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.clock import CHINA_TZ, Clock
 from engine.notices import phone_of, queue_notice
 from engine.workdays import parse_date
-from storage import Dossier, Org, User
+from storage import Dossier, Notification, Org, User
 
 REGISTERED = (
     "review_chain_for",
@@ -37,10 +39,24 @@ class ProcessFunctions:
         self.session = session
         self.clock = clock
         self.instance_id = instance_id
+        self._queued: list[Notification] = []
 
     def table(self) -> dict[str, Callable[..., Any]]:
-        """Name -> callable, exactly the names in REGISTERED."""
-        return {name: getattr(self, name) for name in REGISTERED}
+        """Name -> callable, exactly the names in REGISTERED (none of them flushes)."""
+        return {name: self._without_flush(getattr(self, name)) for name in REGISTERED}
+
+    def _without_flush(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.session.no_autoflush:
+                return fn(*args, **kwargs)
+
+        return call
+
+    def bind_instance(self, instance_id: int) -> None:
+        """Give notices queued before the new instance had an id that id."""
+        self.instance_id = instance_id
+        for row in self._queued:
+            row.instance_id = instance_id
 
     def _org(self, org_id: str) -> Org:
         org = self.session.get(Org, org_id)
@@ -113,7 +129,7 @@ class ProcessFunctions:
             if user is None:
                 raise ValueError(f"unknown user {to!r}")
             user_id, org_id = user.id, None
-        queue_notice(
+        self._queued += queue_notice(
             self.session,
             now=self.clock(),
             user_id=user_id,

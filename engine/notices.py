@@ -30,8 +30,8 @@ def queue_notice(
     text: str,
     instance_id: int | None,
     dedup_key: str | None = None,
-) -> None:
-    """Add the in-app message and, where there is a number, the pending SMS."""
+) -> list[Notification]:
+    """Add the in-app message and, where there is a number, the pending SMS (both returned)."""
     common = dict(
         created_at=now,
         user_id=user_id,
@@ -40,9 +40,9 @@ def queue_notice(
         text=text,
         instance_id=instance_id,
     )
-    session.add(Notification(channel="inapp", status="delivered", dedup_key=dedup_key, **common))
+    rows = [Notification(channel="inapp", status="delivered", dedup_key=dedup_key, **common)]
     if phone:
-        session.add(
+        rows.append(
             Notification(
                 channel="sms",
                 status="pending",
@@ -51,3 +51,5 @@ def queue_notice(
                 **common,
             )
         )
+    session.add_all(rows)
+    return rows

@@ -33,7 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.scripts import script_engine
+from engine.scripts import ScriptLimitExceeded, script_engine
 
 HARDENED_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
@@ -206,10 +206,20 @@ def record_error(exc: WorkflowException) -> None:
     task = getattr(exc, "task", None)
     if task is not None:
         task._set_internal_data(
-            error_message=str(exc),
+            error_message=_limit_message(exc) or str(exc),
             error_line=getattr(exc, "line_number", None),
             error_type=getattr(exc, "error_type", None),
         )
+
+
+def _limit_message(exc: BaseException) -> str | None:
+    """The sandbox's own (Chinese) words when a script was stopped for its budget."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ScriptLimitExceeded):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def advance(wf: ZWorkflow) -> None:

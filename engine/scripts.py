@@ -1,82 +1,52 @@
-"""The restricted environment every BPMN script and expression runs in.
+"""The restricted environment every BPMN script, gateway condition and status expression runs in.
 
-No imports, no names or attributes that start with an underscore, a short list of
-builtins, and only the functions the engine registers. Checked once per source text
-at deploy time and cached, so running a script costs no more than plain exec.
+Two walls (docs/decisions/0007-script-sandbox.md):
+1. an allow-list over the syntax tree (engine.script_policy), checked when a diagram is
+   validated and again before anything runs, so no construct outside it ever executes;
+2. a worker process with a time and memory budget (engine.sandbox), so what the allow-list
+   admits still cannot hold a server thread, the database or the machine.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from types import CodeType
 from typing import Any
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-SAFE_BUILTIN_NAMES = [
-    "abs",
-    "all",
-    "any",
-    "bool",
-    "dict",
-    "enumerate",
-    "filter",
-    "float",
-    "int",
-    "isinstance",
-    "len",
-    "list",
-    "map",
-    "max",
-    "min",
-    "range",
-    "round",
-    "set",
-    "sorted",
-    "str",
-    "sum",
-    "tuple",
-    "zip",
+from engine.sandbox import SandboxLimits, ScriptLimitExceeded, pool_for
+from engine.script_policy import SAFE_BUILTIN_NAMES, ScriptPolicyError, check
+
+__all__ = [
+    "SAFE_BUILTIN_NAMES",
+    "RestrictedEnvironment",
+    "ScriptLimitExceeded",
+    "ScriptPolicyError",
+    "called_names",
+    "compile_checked",
+    "script_engine",
 ]
-SAFE_BUILTINS: dict[str, Any] = {n: getattr(builtins, n) for n in SAFE_BUILTIN_NAMES}
-SAFE_BUILTINS.update({"True": True, "False": False, "None": None})
 
-
-class ScriptPolicyError(PermissionError):
-    """A script or expression uses a construct the environment forbids."""
-
-
-def _violations(tree: ast.AST) -> list[str]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found.append("import is not allowed")
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            found.append("global/nonlocal is not allowed")
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            found.append(f"attribute {node.attr!r} is not allowed")
-        elif isinstance(node, ast.Name) and node.id.startswith("_"):
-            found.append(f"name {node.id!r} is not allowed")
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            found.append("defining functions or classes is not allowed")
-    return found
+DEFAULT_LIMITS = SandboxLimits()
 
 
 @lru_cache(maxsize=4096)
-def compile_checked(source: str, mode: str) -> CodeType:
-    """Parse, police and compile a script ('exec') or expression ('eval')."""
-    tree = ast.parse(source, mode=mode)
-    problems = _violations(tree)
-    if problems:
-        raise ScriptPolicyError("; ".join(dict.fromkeys(problems)))
-    return compile(tree, "<bpmn>", mode)
+def compile_checked(source: str, mode: str) -> str:
+    """Parse and police a script ('exec') or expression ('eval'); the checked source.
+
+    Raises SyntaxError or ScriptPolicyError. Cached per source text, so the check costs
+    nothing after the first time.
+    """
+    check(source, mode)
+    return source
 
 
 def called_names(source: str, mode: str) -> set[str]:
     """Names used as functions in a script, for the deploy-time registry check."""
+    import ast
+
     tree = ast.parse(source, mode=mode)
     return {
         n.func.id
@@ -85,21 +55,49 @@ def called_names(source: str, mode: str) -> set[str]:
     }
 
 
-class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment whose globals are the safe builtins plus registered functions."""
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Runs scripts and expressions in the sandbox pool; registered functions stay here."""
 
-    def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
-        super().__init__({"__builtins__": SAFE_BUILTINS, **functions})
+    def __init__(
+        self, functions: Mapping[str, Callable[..., Any]], limits: SandboxLimits = DEFAULT_LIMITS
+    ) -> None:
+        super().__init__({})
+        self.functions = dict(functions)
+        self.limits = limits
 
     def evaluate(self, expression: Any, context: dict, external_context: dict | None = None) -> Any:
-        code = compile_checked(expression, "eval") if isinstance(expression, str) else expression
-        return super().evaluate(code, context, external_context)
+        source = compile_checked(_text(expression), "eval")
+        data = {**(external_context or {}), **context}
+        answer = pool_for(self.limits).run("eval", source, data, self.functions)
+        return answer.get("value")
 
     def execute(self, script: Any, context: dict, external_context: dict | None = None) -> bool:
-        code = compile_checked(script, "exec") if isinstance(script, str) else script
-        return super().execute(code, context, external_context)
+        source = compile_checked(_text(script), "exec")
+        clash = set(self.functions) & set(context)
+        if clash:
+            raise ValueError(
+                "task data overwrites registered function(s); rename the field(s): "
+                + ", ".join(sorted(clash))
+            )
+        data = {**(external_context or {}), **context}
+        answer = pool_for(self.limits).run("exec", source, data, self.functions)
+        changed, removed = answer.get("changed"), answer.get("removed")
+        if not isinstance(changed, dict) or not isinstance(removed, list):
+            raise ValueError("script worker answered without task data")
+        for key in removed:
+            context.pop(key, None)
+        context.update(changed)
+        return True
 
 
-def script_engine(functions: Mapping[str, Callable[..., Any]]) -> PythonScriptEngine:
+def _text(source: Any) -> str:
+    if not isinstance(source, str):
+        raise ScriptPolicyError("only script text can run in the sandbox")
+    return source
+
+
+def script_engine(
+    functions: Mapping[str, Callable[..., Any]], limits: SandboxLimits = DEFAULT_LIMITS
+) -> PythonScriptEngine:
     """A Spiff script engine running in the restricted environment."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(functions))
+    return PythonScriptEngine(environment=RestrictedEnvironment(functions, limits))

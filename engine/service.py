@@ -34,7 +34,8 @@ from engine.persist import LoadedVersion, Saver, instance_status, task_row_value
 from engine.policy import may_act
 from engine.queries import TaskQueries, summary_of
 from engine.reminders import ReminderVerbs
-from engine.scripts import script_engine
+from engine.sandbox import SandboxLimits
+from engine.scripts import DEFAULT_LIMITS, script_engine
 from engine.specs import SpecValidator
 from engine.timers import TimerVerbs
 from engine.validators import default_validators
@@ -72,8 +73,10 @@ class WorkflowEngine(
         bpmn_dir: Path,
         clock: Clock = system_clock,
         validators: Mapping[str, FormValidator] | None = None,
+        sandbox_limits: SandboxLimits = DEFAULT_LIMITS,
     ) -> None:
         self._uow = uow_factory
+        self.sandbox_limits = sandbox_limits
         self.bpmn_dir = bpmn_dir
         self.clock = clock
         self.validators: dict[str, FormValidator] = dict(
@@ -235,7 +238,8 @@ class WorkflowEngine(
 
     # ----- running --------------------------------------------------------------------
     def _script_engine(self, session: Session, instance_id: int | None) -> Any:
-        return script_engine(ProcessFunctions(session, self.clock, instance_id).table())
+        functions = ProcessFunctions(session, self.clock, instance_id).table()
+        return script_engine(functions, self.sandbox_limits)
 
     def _advance(self, wf: runtime.ZWorkflow) -> None:
         try:
@@ -333,10 +337,13 @@ class WorkflowEngine(
             updated_at=now,
         )
         session.add(inst)
-        session.flush()
-        engine = self._script_engine(session, inst.id)
+        # The instance row is written after the scripts ran, so no lock is held meanwhile.
+        functions = ProcessFunctions(session, self.clock, None)
+        engine = script_engine(functions.table(), self.sandbox_limits)
         wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
         self._advance(wf)
+        session.flush()
+        functions.bind_instance(inst.id)
         audit = [self._event(actor, inst, "start", None, None)]
         self._save(session, inst, wf, version, read_version=0, audit=audit)
         return inst.id

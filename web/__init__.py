@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         bpmn_dir=Path(app.config["BPMN_DIR"]),
         clock=clock,
         validators=default_validators(cfg.calendar_policy(app.config)),
+        sandbox_limits=cfg.sandbox_limits(app.config),
     )
     app.extensions["engine"] = engine
     ttl = timedelta(hours=int(app.config["TOKEN_TTL_HOURS"]))

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from engine import CalendarPolicy
+from engine import CalendarPolicy, SandboxLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,9 @@ def defaults() -> dict[str, Any]:
         "PASSWORD_SCRYPT_N": 2**14,
         "MAX_UPLOAD_MB": 20,
         "MAX_PDF_PAGES": 200,
+        "SCRIPT_TIME_LIMIT_SECONDS": 2,
+        "SCRIPT_MEMORY_LIMIT_MB": 256,
+        "SCRIPT_WORKERS": 8,
         "SMS_GATEWAY_URL": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -74,6 +77,15 @@ def calendar_policy(config: dict[str, Any]) -> CalendarPolicy:
     return CalendarPolicy(
         count_start_day=flag(config["CALENDAR_COUNT_START_DAY"]),
         makeup_days_count=flag(config["CALENDAR_MAKEUP_DAYS_COUNT"]),
+    )
+
+
+def sandbox_limits(config: dict[str, Any]) -> SandboxLimits:
+    """The script sandbox's budget from the settings."""
+    return SandboxLimits(
+        seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
+        memory_mb=int(config["SCRIPT_MEMORY_LIMIT_MB"]),
+        workers=int(config["SCRIPT_WORKERS"]),
     )
 
 

@@ -131,7 +131,7 @@ def test_failing_script_puts_instance_in_error_with_message(app, api):
         ("import os", "import is not allowed"),
         ("y = ().__class__.__base__", "attribute '__class__' is not allowed"),
         ("y = __import__('os')", "name '__import__' is not allowed"),
-        ("y = open('/etc/passwd')", "unregistered function(s) open"),
+        ("y = open('/etc/passwd')", "name 'open' is not allowed"),
         ("y = (", "does not compile"),
     ],
 )
