@@ -1,6 +1,6 @@
 """The BPMN processes in bpmn/ run end to end on real SpiffWorkflow, with fake registered functions.
 
-Every path test runs twice: in memory, and with a serialize/deserialize round trip between every
+Scripts run in the engine's own sandbox (engine.scripts). Every path test runs twice: in memory, and with a serialize/deserialize round trip between every
 user step (the way the service stores instances). A static part checks what the engine relies on
 (user-task properties, forms, lanes, script names) and that every diagram has complete BPMNDI.
 """
@@ -8,7 +8,6 @@ user step (the way the service stores instances). A static part checks what the 
 from __future__ import annotations
 
 import ast
-import builtins
 import itertools
 import json
 import re
@@ -19,7 +18,6 @@ import jsonschema
 import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
@@ -28,19 +26,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.functions import REGISTERED as ENGINE_FUNCTIONS
+from engine.scripts import SAFE_BUILTIN_NAMES, script_engine
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 FORMS_DIR = BPMN_DIR / "forms"
 PROCESSES = ("dossier_review", "unit_registration", "title_application")
 
-SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in [
-        "abs", "all", "any", "bool", "dict", "enumerate", "filter", "float", "int", "isinstance",
-        "len", "list", "map", "max", "min", "range", "round", "set", "sorted", "str", "sum",
-        "tuple", "zip", "True", "False", "None",
-    ]
-}  # fmt: skip
+SAFE_BUILTINS = {*SAFE_BUILTIN_NAMES, "True", "False", "None"}
 REGISTERED = set(ENGINE_FUNCTIONS)
 LANES = {"applicant", "unit", "reviewer", "platform"}
 STATUSES = {
@@ -132,13 +124,6 @@ class Fakes:
         return [kind for _, kind, _ in self.notices]
 
 
-class RestrictedEnvironment(TaskDataEnvironment):
-    """Scripts see only the safe builtins and the registered functions (like the engine's)."""
-
-    def __init__(self, functions):
-        super().__init__({"__builtins__": SAFE_BUILTINS, **functions})
-
-
 @pytest.fixture(scope="module")
 def specs():
     parser = SpiffBpmnParser(validator=VALIDATOR)
@@ -155,7 +140,7 @@ class Run:
     def __init__(self, specs, process_id, data, fakes, round_trip):
         spec, subs = specs[process_id]
         self.fakes = fakes
-        self.engine = PythonScriptEngine(environment=RestrictedEnvironment(fakes.functions()))
+        self.engine = script_engine(fakes.functions())
         self.round_trip = round_trip
         self.wf = BpmnWorkflow(spec, subs, script_engine=self.engine)
         self.wf.task_tree.data.update(data)
@@ -717,7 +702,7 @@ def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
 
 def test_title_statuses_are_known_constants(specs):
     """Status expressions only yield known statuses (evaluated with both return_count values)."""
-    engine = PythonScriptEngine(environment=RestrictedEnvironment(Fakes().functions()))
+    engine = script_engine(Fakes().functions())
     spec, subs = specs["title_application"]
     for ts in [*user_tasks(spec, subs), spec.task_specs["publicity_wait"]]:
         expr = ts.extensions["properties"]["status"]
