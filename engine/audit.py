@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.errors import InvalidDataError
 from engine.views import Actor
 from storage import AuditEvent
 
@@ -19,3 +20,12 @@ def audit_event(now: datetime, actor: Actor | None, action: str, **fields: Any) 
         action=action,
         **fields,
     )
+
+
+def require_reason(reason: Any) -> str:
+    """The trimmed reason of an operator or designer action; 422 when missing."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidDataError(
+            "请填写操作原因 (reason required)", fields={"reason": "必填 (required)"}
+        )
+    return reason.strip()

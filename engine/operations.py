@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.audit import require_reason
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -42,14 +43,6 @@ LONG_SUSPENSION = timedelta(days=7)
 def _require_operator(actor: Actor) -> None:
     if not actor.is_admin:
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
-
-
-def _reason(reason: Any) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidDataError(
-            "请填写操作原因 (reason required)", fields={"reason": "必填 (required)"}
-        )
-    return reason.strip()
 
 
 class OperationVerbs:
@@ -221,7 +214,7 @@ class OperationVerbs:
         act: Callable[[Session, ProcessInstance, runtime.ZWorkflow], str | None],
     ) -> dict:
         _require_operator(actor)
-        why = _reason(reason)
+        why = require_reason(reason)
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
@@ -344,7 +337,7 @@ class OperationVerbs:
     ) -> dict:
         """Move an instance to another version of its process (report only with dry_run)."""
         _require_operator(actor)
-        why = _reason(reason)
+        why = require_reason(reason)
         if not isinstance(version, int) or isinstance(version, bool):
             raise InvalidDataError("请指定目标版本号", fields={"version": "expected an integer"})
         with self._uow() as uow:
@@ -410,7 +403,7 @@ class OperationVerbs:
         if action not in verbs:
             raise InvalidDataError(f"未知操作 {action!r}", fields={"action": "unknown action"})
         _require_operator(actor)
-        _reason(reason)
+        require_reason(reason)
         out = []
         for instance_id in ids:
             try:

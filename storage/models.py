@@ -130,6 +130,16 @@ class Timer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProcessCurrent(Base):
+    """Which version of a process new instances start on (deploy sets it, promote moves it)."""
+
+    __tablename__ = "process_current"
+    process_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    set_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class AuditEvent(Base):
     """Append-only: who did what, when, with which opinion."""
 

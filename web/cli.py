@@ -106,7 +106,30 @@ def bpmn_deploy(files: tuple[Path, ...]) -> None:
             sys.exit(1)
     for row in rows:
         state = "deployed" if row["created"] else "unchanged"
+        if not row["current"]:
+            state += ", not current (use `bpmn promote` to start new instances on it)"
         click.echo(f"{row['process_id']} v{row['version']} {state} ({row['sha256'][:12]})")
+
+
+@bpmn_group.command("promote")
+@click.argument("process_id")
+@click.argument("version", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+def bpmn_promote(process_id: str, version: int, reason: str) -> None:
+    """Make VERSION of PROCESS_ID current: new instances start on it (roll back a deploy)."""
+    app = create_app()
+    with app.app_context():
+        try:
+            result = app.extensions["engine"].promote(
+                process_id, version, actor=CLI_OPERATOR, reason=reason
+            )
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
+    before = result["previous_version"]
+    click.echo(
+        f"{process_id} v{version} is current"
+        + (f" (was v{before})" if result["changed"] else " (already)")
+    )
 
 
 @click.command("demo")
