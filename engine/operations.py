@@ -45,6 +45,23 @@ def _require_operator(actor: Actor) -> None:
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
 
 
+def _data_changes(
+    task_name: str, before: Mapping[str, Any], merged: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The keys a retry changes in one task's data, each with its old and new value."""
+    return [
+        {
+            "task": task_name,
+            "key": str(key),
+            "old": jsonable(before.get(key)),
+            "new": jsonable(value),
+            "was_set": key in before,
+        }
+        for key, value in merged.items()
+        if key not in before or before[key] != value
+    ]
+
+
 class OperationVerbs:
     """Mixed into WorkflowEngine."""
 
@@ -186,6 +203,7 @@ class OperationVerbs:
                     "task": e.task_name,
                     "opinion": e.opinion,
                     "reason": e.reason,
+                    "detail": e.detail,
                 }
                 for e in session.scalars(
                     select(AuditEvent)
@@ -212,7 +230,9 @@ class OperationVerbs:
         reason: Any,
         action: str,
         act: Callable[[Session, ProcessInstance, runtime.ZWorkflow], str | None],
+        detail: dict[str, Any] | None = None,
     ) -> dict:
+        """Load, act, save with one audit event; ``act`` may fill ``detail`` for the event."""
         _require_operator(actor)
         why = require_reason(reason)
         with self._uow() as uow:
@@ -228,6 +248,7 @@ class OperationVerbs:
             wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
             new_status = act(session, inst, wf)
             event = self._event(actor, inst, action, None, None, reason=why)
+            event.detail = detail or None
             status, _problem = self._save(
                 session,
                 inst,
@@ -246,6 +267,7 @@ class OperationVerbs:
         """Merge data into the errored task and run it again."""
         if data is not None and not isinstance(data, Mapping):
             raise InvalidDataError("data 必须是对象", fields={"data": "expected an object"})
+        changes: list[dict[str, Any]] = []
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             errored = runtime.snapshot(wf).errored
@@ -254,13 +276,15 @@ class OperationVerbs:
                     "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"
                 )
             for task in errored:
+                changes.extend(_data_changes(task.task_spec.bpmn_id, task.data, data or {}))
                 task.data.update(dict(data or {}))
                 task.internal_data.pop("error_message", None)
                 task._set_state(TaskState.READY)
             self._advance(wf)
             return "running"
 
-        return self._operate(instance_id, actor, reason, "retry", act)
+        detail: dict[str, Any] = {"data_changes": changes}
+        return self._operate(instance_id, actor, reason, "retry", act, detail)
 
     def reset(self, instance_id: str, actor: Actor, reason: Any, task_name: Any) -> dict:
         """Move the instance back to the latest run of a task (by its BPMN id)."""

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import forms, runtime
-from engine.audit import audit_event
+from engine.audit import AuditVerbs, audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
 from engine.deployments import DeploymentVerbs
@@ -67,6 +67,7 @@ class WorkflowEngine(
     TimerVerbs,
     ReminderVerbs,
     CalendarVerbs,
+    AuditVerbs,
     TaskQueries,
 ):
     """Runs deployed BPMN processes over the database, one transaction per verb."""

@@ -1,9 +1,11 @@
 """Persistence: Flask-SQLAlchemy models, the unit of work and migrations. Imports nothing of ours."""
 
+from storage.audit_chain import GENESIS, AuditAppendOnlyError, row_hash
 from storage.db import Base, db
 from storage.models import (
     ApiToken,
     Application,
+    AuditChainHead,
     AuditEvent,
     CalendarOverride,
     CalendarYear,
@@ -21,8 +23,11 @@ from storage.models import (
 from storage.unit_of_work import SqlUnitOfWork, configure_engine_events
 
 __all__ = [
+    "GENESIS",
     "ApiToken",
     "Application",
+    "AuditAppendOnlyError",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "CalendarOverride",
@@ -40,4 +45,5 @@ __all__ = [
     "User",
     "configure_engine_events",
     "db",
+    "row_hash",
 ]

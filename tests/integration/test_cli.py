@@ -85,7 +85,7 @@ def test_demo_loads_once_and_prints_logins(runner):
     assert "title_application v1" in listed.output
 
 
-def test_bpmn_promote_rolls_back_a_deploy(runner, tmp_path):
+def test_bpmn_promote_rolls_back_and_audit_verify_reports_the_chain(runner, tmp_path):
     sample = tmp_path / "sample.bpmn"
     for script in ("x = 1", "x = 2"):
         sample.write_bytes(process(script=script))
@@ -96,3 +96,5 @@ def test_bpmn_promote_rolls_back_a_deploy(runner, tmp_path):
     assert "sample v2 unchanged, not current" in again.output
     missing = runner.invoke(cli, ["bpmn", "promote", "sample", "5", "--reason", "x"])
     assert missing.exit_code == 1 and "没有第 5 版" in missing.output
+    verified = runner.invoke(cli, ["audit", "verify"])
+    assert verified.exit_code == 0 and "audit chain intact: 3 events" in verified.output
