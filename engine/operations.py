@@ -7,7 +7,7 @@ transaction, so a bulk action moves what it can and reports the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -24,9 +24,11 @@ from engine.errors import (
     InvalidDataError,
     NotFoundError,
 )
+from engine.notices import phone_of, queue_notice
 from engine.views import Actor, iso, jsonable
 from storage import (
     AuditEvent,
+    Dossier,
     HumanTask,
     Org,
     ProcessInstance,
@@ -332,13 +334,20 @@ class OperationVerbs:
         return self._operate(instance_id, actor, reason, "resume", act)
 
     def terminate(self, instance_id: str, actor: Actor, reason: Any) -> dict:
-        """Cancel every open task; the instance and its application end as terminated."""
+        """Cancel every open task; the instance and its application end as terminated.
+
+        A dossier under that review goes back to draft, and its applicant is told.
+        """
+        detail: dict[str, Any] = {}
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             wf.cancel()
+            reopened = _reopen_dossier(session, inst.id, self.clock())
+            if reopened is not None:
+                detail["dossier"] = reopened
             return "terminated"
 
-        return self._operate(instance_id, actor, reason, "terminate", act)
+        return self._operate(instance_id, actor, reason, "terminate", act, detail)
 
     # ----- migration ----------------------------------------------------------------
     def _migration_problems(self, wf: runtime.ZWorkflow, target: Any) -> list[str]:
@@ -443,6 +452,28 @@ class OperationVerbs:
             else:
                 out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
         return out
+
+
+def _reopen_dossier(session: Session, instance_id: int, now: datetime) -> dict | None:
+    """Return the dossier this review instance holds to draft; notify its applicant."""
+    dossier = session.scalars(
+        select(Dossier).where(Dossier.instance_id == instance_id, Dossier.status == "submitted")
+    ).first()
+    if dossier is None:
+        return None
+    dossier.status, dossier.updated_at = "draft", now
+    queue_notice(
+        session,
+        now=now,
+        user_id=dossier.user_id,
+        org_id=None,
+        phone=phone_of(session, dossier.user_id, None),
+        kind="dossier_reopened",
+        text="您的业绩档案审核已由平台运维人员终止，档案已退回为草稿状态，"
+        "您可以修改后重新提交单位审核。",
+        instance_id=instance_id,
+    )
+    return {"id": dossier.id, "before": "submitted", "after": "draft"}
 
 
 def _aware(value: Any) -> Any:

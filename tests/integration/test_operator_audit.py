@@ -1,5 +1,5 @@
-"""Operator actions leave a complete audit: retry records what its data changed, firing a
-timer needs a reason."""
+"""Operator actions leave a complete audit and strand no one: retry records what its data
+changed, firing a timer needs a reason, terminating a dossier review reopens the dossier."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import AuditEvent, db
-from tests.flows import register_unit
+from storage import AuditEvent, Dossier, Notification, db
+from tests.flows import DOSSIER, register_applicant, register_unit
 from tests.integration.test_scheduler_sweep import deploy_probe, start_probes
 from tests.page_helpers import signed_in, text
 from tests.samples import process
@@ -104,3 +104,67 @@ def test_firing_a_timer_with_a_reason_is_audited_and_refused_to_others(app, api,
     assert r.status == 200 and r.json["status"] == "fired"
     (event,) = _events(app, "timer_fired")
     assert (event.reason, event.actor_name) == ("调度器停机，手动放行", "平台管理员")
+
+
+# ----- terminating a dossier review ----------------------------------------------------
+def _submitted_dossier(api, unit, name="李四"):
+    person = register_applicant(api, unit, approve_dossier=False, name=name)
+    assert api.put("/me/dossier", person["username"], json=DOSSIER).status == 200
+    r = api.post("/me/dossier/submit", person["username"])
+    assert r.status == 200
+    return person, r.json["instance_id"]
+
+
+def test_terminating_a_dossier_review_returns_the_dossier_to_draft_and_tells_the_applicant(
+    app, api
+):
+    unit = register_unit(api)
+    person, inst = _submitted_dossier(api, unit)
+    other, _other_inst = _submitted_dossier(api, unit, name="王五")
+    r = api.post(
+        f"/ops/instances/{inst}/terminate", "admin", json={"reason": "单位已注销，终止审核"}
+    )
+    assert r.status == 200 and r.json["status"] == "terminated"
+
+    dossier = api.get("/me/dossier", person["username"]).json
+    assert dossier["status"] == "draft" and dossier["can_submit"] and dossier["can_edit"]
+    messages = api.get("/me/messages", person["username"]).json["items"]
+    assert messages[0]["kind"] == "dossier_reopened"
+    assert "档案已退回为草稿状态" in messages[0]["text"]
+    with app.app_context():
+        sms = db.session.scalars(
+            select(Notification).where(
+                Notification.kind == "dossier_reopened", Notification.channel == "sms"
+            )
+        ).one()
+        assert sms.phone == "13800138000"
+        dossier_id = db.session.scalars(
+            select(Dossier.id).where(Dossier.instance_id == int(inst))
+        ).one()
+    (event,) = _events(app, "terminate")
+    assert event.reason == "单位已注销，终止审核"
+    assert event.detail == {"dossier": {"id": dossier_id, "before": "submitted", "after": "draft"}}
+    assert api.get("/me/dossier", other["username"]).json["status"] == "submitted"
+
+    assert api.post("/me/dossier/submit", person["username"]).status == 200
+    tasks = api.tasks(unit["username"], name="review_dossier")
+    assert len(tasks) == 2
+
+
+def test_terminate_refused_without_reason_or_by_others_leaves_the_dossier_submitted(api):
+    unit = register_unit(api)
+    person, inst = _submitted_dossier(api, unit)
+    r = api.post(f"/ops/instances/{inst}/terminate", "admin", json={})
+    assert r.status == 422
+    assert (
+        api.post(f"/ops/instances/{inst}/terminate", "platform_1", json={"reason": "x"}).status
+        == 403
+    )
+    assert (
+        api.post(
+            f"/ops/instances/{inst}/terminate", person["username"], json={"reason": "x"}
+        ).status
+        == 403
+    )
+    assert api.get("/me/dossier", person["username"]).json["status"] == "submitted"
+    assert api.get("/me/messages", person["username"]).json["total"] == 0

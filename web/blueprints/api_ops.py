@@ -73,7 +73,8 @@ DOCS = [
     (
         "post",
         "/ops/instances/{instance_id}/terminate",
-        "Cancel every open task",
+        "Cancel every open task; a dossier under review returns to draft and its applicant "
+        "gets an in-app message and SMS",
         "operations",
         False,
         REASON,
