@@ -1,4 +1,4 @@
-"""Zhiping command line: serve, scheduler, db, orgs, bpmn, demo, instances."""
+"""Zhiping command line: serve, scheduler, db, orgs, bpmn, demo, instances, calendar, audit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import click
 from flask import Flask
 
 from web import create_app
-from web.cli import bpmn_group, db_group, demo_command, instances_group, orgs_group, prepare
+from web.cli import (
+    audit_group,
+    bpmn_group,
+    db_group,
+    demo_command,
+    instances_group,
+    orgs_group,
+    prepare,
+)
 from web.cli_calendar import calendar_group
 
 
@@ -53,6 +61,7 @@ cli.add_command(bpmn_group)
 cli.add_command(demo_command)
 cli.add_command(instances_group)
 cli.add_command(calendar_group)
+cli.add_command(audit_group)
 
 if __name__ == "__main__":
     cli()

@@ -18,6 +18,7 @@ from engine.errors import (
 from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.onboarding import Onboarding
+from engine.policy import may_deploy
 from engine.reminders import DeliveryError, SmsMessage
 from engine.sandbox import SandboxLimits
 from engine.service import WorkflowEngine
@@ -54,6 +55,7 @@ __all__ = [
     "UnknownYearError",
     "WorkflowEngine",
     "default_validators",
+    "may_deploy",
     "parse_date",
     "system_clock",
 ]

@@ -17,7 +17,9 @@ from engine.views import Actor
 from storage import ApiToken, Notification, Org, User
 
 ORG_KINDS = {"platform", "hrss", "office", "dept"}
-ROLES = {"admin", "platform", "hrss", "office", "dept", "unit", "applicant"}
+ROLES = {"admin", "designer", "platform", "hrss", "office", "dept", "unit", "applicant"}
+# Roles that are not an org kind; their accounts belong to the platform org.
+PLATFORM_STAFF_ROLES = {"admin", "designer"}
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -120,10 +122,13 @@ def _check_users(users: list[Mapping[str, Any]], org_kinds: Mapping[str, str]) -
         org_kind = org_kinds.get(user.get("org", ""))
         if org_kind is None:
             problems[f"{where}.org"] = f"unknown org {user.get('org')!r}"
-        elif user.get("role") not in (org_kind, "admin") or (
-            user.get("role") == "admin" and org_kind != "platform"
-        ):
-            problems[f"{where}.role"] = f"role must equal the org's kind ({org_kind}) or admin"
+        elif user.get("role") in PLATFORM_STAFF_ROLES:
+            if org_kind != "platform":
+                problems[f"{where}.role"] = f"role {user['role']} belongs to a platform org"
+        elif user.get("role") != org_kind:
+            problems[f"{where}.role"] = (
+                f"role must equal the org's kind ({org_kind}), or be admin or designer"
+            )
     return problems
 
 

@@ -36,6 +36,7 @@ ORGS = [
 ]
 STAFF = [
     ("admin", "admin", "platform", "平台管理员"),
+    ("designer", "designer", "platform", "流程设计员"),
     ("platform", "platform", "platform", "平台审核员"),
     ("yz_water", "dept", "yz-water", "鄞州水利审核员"),
     ("yz_hrss", "hrss", "yz-hrss", "鄞州人社审核员"),

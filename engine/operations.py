@@ -7,7 +7,7 @@ transaction, so a bulk action moves what it can and reports the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.audit import require_reason
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -23,9 +24,11 @@ from engine.errors import (
     InvalidDataError,
     NotFoundError,
 )
+from engine.notices import phone_of, queue_notice
 from engine.views import Actor, iso, jsonable
 from storage import (
     AuditEvent,
+    Dossier,
     HumanTask,
     Org,
     ProcessInstance,
@@ -44,12 +47,21 @@ def _require_operator(actor: Actor) -> None:
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
 
 
-def _reason(reason: Any) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidDataError(
-            "请填写操作原因 (reason required)", fields={"reason": "必填 (required)"}
-        )
-    return reason.strip()
+def _data_changes(
+    task_name: str, before: Mapping[str, Any], merged: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The keys a retry changes in one task's data, each with its old and new value."""
+    return [
+        {
+            "task": task_name,
+            "key": str(key),
+            "old": jsonable(before.get(key)),
+            "new": jsonable(value),
+            "was_set": key in before,
+        }
+        for key, value in merged.items()
+        if key not in before or before[key] != value
+    ]
 
 
 class OperationVerbs:
@@ -193,6 +205,7 @@ class OperationVerbs:
                     "task": e.task_name,
                     "opinion": e.opinion,
                     "reason": e.reason,
+                    "detail": e.detail,
                 }
                 for e in session.scalars(
                     select(AuditEvent)
@@ -219,9 +232,11 @@ class OperationVerbs:
         reason: Any,
         action: str,
         act: Callable[[Session, ProcessInstance, runtime.ZWorkflow], str | None],
+        detail: dict[str, Any] | None = None,
     ) -> dict:
+        """Load, act, save with one audit event; ``act`` may fill ``detail`` for the event."""
         _require_operator(actor)
-        why = _reason(reason)
+        why = require_reason(reason)
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
@@ -235,6 +250,7 @@ class OperationVerbs:
             wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
             new_status = act(session, inst, wf)
             event = self._event(actor, inst, action, None, None, reason=why)
+            event.detail = detail or None
             status, _problem = self._save(
                 session,
                 inst,
@@ -253,6 +269,7 @@ class OperationVerbs:
         """Merge data into the errored task and run it again."""
         if data is not None and not isinstance(data, Mapping):
             raise InvalidDataError("data 必须是对象", fields={"data": "expected an object"})
+        changes: list[dict[str, Any]] = []
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             errored = runtime.snapshot(wf).errored
@@ -261,13 +278,15 @@ class OperationVerbs:
                     "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"
                 )
             for task in errored:
+                changes.extend(_data_changes(task.task_spec.bpmn_id, task.data, data or {}))
                 task.data.update(dict(data or {}))
                 task.internal_data.pop("error_message", None)
                 task._set_state(TaskState.READY)
             self._advance(wf)
             return "running"
 
-        return self._operate(instance_id, actor, reason, "retry", act)
+        detail: dict[str, Any] = {"data_changes": changes}
+        return self._operate(instance_id, actor, reason, "retry", act, detail)
 
     def reset(self, instance_id: str, actor: Actor, reason: Any, task_name: Any) -> dict:
         """Move the instance back to the latest run of a task (by its BPMN id)."""
@@ -315,13 +334,20 @@ class OperationVerbs:
         return self._operate(instance_id, actor, reason, "resume", act)
 
     def terminate(self, instance_id: str, actor: Actor, reason: Any) -> dict:
-        """Cancel every open task; the instance and its application end as terminated."""
+        """Cancel every open task; the instance and its application end as terminated.
+
+        A dossier under that review goes back to draft, and its applicant is told.
+        """
+        detail: dict[str, Any] = {}
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             wf.cancel()
+            reopened = _reopen_dossier(session, inst.id, self.clock())
+            if reopened is not None:
+                detail["dossier"] = reopened
             return "terminated"
 
-        return self._operate(instance_id, actor, reason, "terminate", act)
+        return self._operate(instance_id, actor, reason, "terminate", act, detail)
 
     # ----- migration ----------------------------------------------------------------
     def _migration_problems(self, wf: runtime.ZWorkflow, target: Any) -> list[str]:
@@ -344,7 +370,7 @@ class OperationVerbs:
     ) -> dict:
         """Move an instance to another version of its process (report only with dry_run)."""
         _require_operator(actor)
-        why = _reason(reason)
+        why = require_reason(reason)
         if not isinstance(version, int) or isinstance(version, bool):
             raise InvalidDataError("请指定目标版本号", fields={"version": "expected an integer"})
         with self._uow() as uow:
@@ -410,7 +436,7 @@ class OperationVerbs:
         if action not in verbs:
             raise InvalidDataError(f"未知操作 {action!r}", fields={"action": "unknown action"})
         _require_operator(actor)
-        _reason(reason)
+        require_reason(reason)
         out = []
         for instance_id in ids:
             try:
@@ -426,6 +452,28 @@ class OperationVerbs:
             else:
                 out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
         return out
+
+
+def _reopen_dossier(session: Session, instance_id: int, now: datetime) -> dict | None:
+    """Return the dossier this review instance holds to draft; notify its applicant."""
+    dossier = session.scalars(
+        select(Dossier).where(Dossier.instance_id == instance_id, Dossier.status == "submitted")
+    ).first()
+    if dossier is None:
+        return None
+    dossier.status, dossier.updated_at = "draft", now
+    queue_notice(
+        session,
+        now=now,
+        user_id=dossier.user_id,
+        org_id=None,
+        phone=phone_of(session, dossier.user_id, None),
+        kind="dossier_reopened",
+        text="您的业绩档案审核已由平台运维人员终止，档案已退回为草稿状态，"
+        "您可以修改后重新提交单位审核。",
+        instance_id=instance_id,
+    )
+    return {"id": dossier.id, "before": "submitted", "after": "draft"}
 
 
 def _aware(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The one rule of who may act on a task; web pages and the API both ask it."""
+"""Access rules, one function each; web pages and the API both ask them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from engine.views import Actor
 from storage import HumanTask
 
 REVIEWER_ROLES = {"dept", "hrss", "office"}
+# Validate, deploy and promote process definitions, view their diagrams. Designers get no
+# operator powers (instances, timers); admins are operators and designers both.
+DEPLOY_ROLES = {"admin", "designer"}
 LANE_ROLES = {
     "applicant": {"applicant"},
     "unit": {"unit"},
@@ -31,3 +34,8 @@ def task_filter_for(actor: Actor) -> dict:
         return {"lane": "applicant", "user_id": actor.id}
     lanes = [lane for lane, roles in LANE_ROLES.items() if actor.role in roles]
     return {"lanes": lanes, "org_id": actor.org_id}
+
+
+def may_deploy(actor: Actor) -> bool:
+    """Whether this user may validate, deploy and promote process definitions."""
+    return actor.role in DEPLOY_ROLES

@@ -15,13 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import forms, runtime
-from engine.audit import audit_event
+from engine.audit import AuditVerbs, audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
+from engine.deployments import DeploymentVerbs
 from engine.diagram import DiagramViews
 from engine.errors import (
     ConflictError,
-    DeployError,
     EngineError,
     ForbiddenError,
     NotFoundError,
@@ -39,7 +39,7 @@ from engine.scripts import DEFAULT_LIMITS, script_engine
 from engine.specs import SpecValidator
 from engine.timers import TimerVerbs
 from engine.validators import default_validators
-from engine.views import Actor, CompleteResult, iso
+from engine.views import Actor, CompleteResult
 from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 
 FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
@@ -62,7 +62,14 @@ class UnitOfWork(Protocol):
 
 
 class WorkflowEngine(
-    DiagramViews, OperationVerbs, TimerVerbs, ReminderVerbs, CalendarVerbs, TaskQueries
+    DeploymentVerbs,
+    DiagramViews,
+    OperationVerbs,
+    TimerVerbs,
+    ReminderVerbs,
+    CalendarVerbs,
+    AuditVerbs,
+    TaskQueries,
 ):
     """Runs deployed BPMN processes over the database, one transaction per verb."""
 
@@ -114,27 +121,6 @@ class WorkflowEngine(
         self._versions[version_id] = cached
         return cached
 
-    def latest_version_id(self, session: Session, process_id: str) -> int:
-        row = session.scalars(
-            select(ProcessVersion.id)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"process {process_id!r} is not deployed")
-        return row
-
-    def list_versions(self) -> list[dict[str, Any]]:
-        """Every deployed process version, newest first per process."""
-        with self._uow() as uow:
-            rows = uow.session.scalars(
-                select(ProcessVersion).order_by(
-                    ProcessVersion.process_id, ProcessVersion.version.desc()
-                )
-            ).all()
-            return [self._version_dict(r, created=False) for r in rows]
-
     def start_bare(
         self, process_id: str, data: Mapping[str, Any], *, actor: Actor, version: int | None = None
     ) -> int:
@@ -156,85 +142,6 @@ class WorkflowEngine(
             )
             uow.commit()
         return inst_id
-
-    def fallback_forms(self) -> dict[str, str]:
-        """Form files of the bpmn directory, used when an upload does not carry them."""
-        forms_dir = self.bpmn_dir / "forms"
-        if not forms_dir.is_dir():
-            return {}
-        return {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))}
-
-    # ----- deploy ---------------------------------------------------------------------
-    def validate(self, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
-        """Problems of a set of process files (empty when they would deploy)."""
-        report = self.spec_validator.validate(files, self.fallback_forms())
-        return [p.as_dict() for p in report.problems]
-
-    def deploy(self, files: Mapping[str, bytes], *, actor: str) -> list[dict[str, Any]]:
-        """Store each valid process as a new version; identical content is a no-op."""
-        report = self.spec_validator.validate(files, self.fallback_forms())
-        if report.problems:
-            raise DeployError([p.as_dict() for p in report.problems])
-        out = []
-        with self._uow() as uow:
-            session = uow.session
-            for cand in report.candidates:
-                existing = session.scalars(
-                    select(ProcessVersion).where(
-                        ProcessVersion.process_id == cand.process_id,
-                        ProcessVersion.sha256 == cand.sha256,
-                    )
-                ).first()
-                if existing is not None:
-                    out.append(self._version_dict(existing, created=False))
-                    continue
-                latest = session.scalars(
-                    select(ProcessVersion.version)
-                    .where(ProcessVersion.process_id == cand.process_id)
-                    .order_by(ProcessVersion.version.desc())
-                    .limit(1)
-                ).first()
-                row = ProcessVersion(
-                    process_id=cand.process_id,
-                    version=(latest or 0) + 1,
-                    sha256=cand.sha256,
-                    bpmn_xml=cand.bpmn_xml,
-                    files=cand.forms,
-                    deployed_at=self.clock(),
-                    deployed_by=actor,
-                )
-                session.add(row)
-                session.flush()
-                session.add(
-                    AuditEvent(
-                        at=self.clock(),
-                        actor_name=actor,
-                        action="deploy",
-                        detail={
-                            "process_id": row.process_id,
-                            "version": row.version,
-                            "sha256": row.sha256,
-                        },
-                    )
-                )
-                out.append(self._version_dict(row, created=True))
-            uow.commit()
-        return out
-
-    def deploy_directory(self, *, actor: str = "system") -> list[dict[str, Any]]:
-        """Deploy every .bpmn under the bpmn directory (no-op when unchanged)."""
-        files = {p.name: p.read_bytes() for p in sorted(self.bpmn_dir.glob("*.bpmn"))}
-        return self.deploy(files, actor=actor) if files else []
-
-    @staticmethod
-    def _version_dict(row: ProcessVersion, *, created: bool) -> dict[str, Any]:
-        return {
-            "process_id": row.process_id,
-            "version": row.version,
-            "sha256": row.sha256,
-            "deployed_at": iso(row.deployed_at),
-            "created": created,
-        }
 
     # ----- running --------------------------------------------------------------------
     def _script_engine(self, session: Session, instance_id: int | None) -> Any:
@@ -320,7 +227,7 @@ class WorkflowEngine(
         business_key: str | None,
         version_id: int | None,
     ) -> int:
-        version = self.version(session, version_id or self.latest_version_id(session, process_id))
+        version = self.version(session, version_id or self.current_version_id(session, process_id))
         if version.process_id != process_id:
             raise NotFoundError(f"version {version_id} is not a version of {process_id!r}")
         now = self.clock()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.audit import require_reason
 from engine.errors import (
     ConcurrentUpdateError,
     ConflictError,
@@ -128,9 +129,14 @@ class TimerVerbs:
         reason: str | None = None,
         force: bool = False,
     ) -> TimerView:
-        """Fire one timer now (operators: overdue ones only unless force); 409 otherwise."""
+        """Fire one timer now (operators: overdue ones only unless force); 409 otherwise.
+
+        A person firing by hand must give a reason (422 without); ``actor=None`` is the system.
+        """
         if actor is not None and not actor.is_admin:
             raise ForbiddenError("仅平台管理员可手动触发定时器 (admin only)")
+        if actor is not None:
+            reason = require_reason(reason)
         key = int(timer_id) if str(timer_id).isdigit() else None
         if key is None or self._claim_and_fire(key, actor, reason, strict=True, force=force) == "":
             raise NotFoundError("定时器不存在 (unknown timer)")

@@ -1,9 +1,11 @@
 """Persistence: Flask-SQLAlchemy models, the unit of work and migrations. Imports nothing of ours."""
 
+from storage.audit_chain import GENESIS, AuditAppendOnlyError, row_hash
 from storage.db import Base, db
 from storage.models import (
     ApiToken,
     Application,
+    AuditChainHead,
     AuditEvent,
     CalendarOverride,
     CalendarYear,
@@ -11,6 +13,7 @@ from storage.models import (
     HumanTask,
     Notification,
     Org,
+    ProcessCurrent,
     ProcessInstance,
     ProcessVersion,
     StoredFile,
@@ -20,8 +23,11 @@ from storage.models import (
 from storage.unit_of_work import SqlUnitOfWork, configure_engine_events
 
 __all__ = [
+    "GENESIS",
     "ApiToken",
     "Application",
+    "AuditAppendOnlyError",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "CalendarOverride",
@@ -30,6 +36,7 @@ __all__ = [
     "HumanTask",
     "Notification",
     "Org",
+    "ProcessCurrent",
     "ProcessInstance",
     "ProcessVersion",
     "SqlUnitOfWork",
@@ -38,4 +45,5 @@ __all__ = [
     "User",
     "configure_engine_events",
     "db",
+    "row_hash",
 ]

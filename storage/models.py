@@ -130,8 +130,22 @@ class Timer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProcessCurrent(Base):
+    """Which version of a process new instances start on (deploy sets it, promote moves it)."""
+
+    __tablename__ = "process_current"
+    process_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    set_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class AuditEvent(Base):
-    """Append-only: who did what, when, with which opinion."""
+    """Append-only: who did what, when, with which opinion.
+
+    Hash-chained (storage/audit_chain.py): ``seq`` orders the chain, ``prev_hash`` is the
+    hash of the row before, ``hash`` covers every other column of this row.
+    """
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,6 +163,21 @@ class AuditEvent(Base):
     before_status: Mapped[str | None] = mapped_column(String(32))
     after_status: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last sequence number and hash of the audit chain.
+
+    Appending locks this row first, so concurrent appends queue up behind each other.
+    """
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Notification(Base):

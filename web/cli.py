@@ -11,6 +11,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from engine import Actor, DeployError, EngineError
+from storage import db
 from web import MIGRATIONS_DIR, create_app
 
 
@@ -106,7 +107,53 @@ def bpmn_deploy(files: tuple[Path, ...]) -> None:
             sys.exit(1)
     for row in rows:
         state = "deployed" if row["created"] else "unchanged"
+        if not row["current"]:
+            state += ", not current (use `bpmn promote` to start new instances on it)"
         click.echo(f"{row['process_id']} v{row['version']} {state} ({row['sha256'][:12]})")
+
+
+@bpmn_group.command("promote")
+@click.argument("process_id")
+@click.argument("version", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+def bpmn_promote(process_id: str, version: int, reason: str) -> None:
+    """Make VERSION of PROCESS_ID current: new instances start on it (roll back a deploy)."""
+    app = create_app()
+    with app.app_context():
+        try:
+            result = app.extensions["engine"].promote(
+                process_id, version, actor=CLI_OPERATOR, reason=reason
+            )
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
+    before = result["previous_version"]
+    click.echo(
+        f"{process_id} v{version} is current"
+        + (f" (was v{before})" if result["changed"] else " (already)")
+    )
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; exit 1 naming the first broken link."""
+    app = create_app()
+    with app.app_context():
+        check = app.extensions["engine"].verify_audit()
+        db.engine.dispose()
+    if check.intact:
+        click.echo(f"audit chain intact: {check.count} events, head {check.last_hash}")
+        return
+    where = f"row id {check.broken_row}" if check.broken_row is not None else "chain end"
+    click.echo(
+        f"audit chain broken at {where} (after {check.count} intact events): {check.problem}",
+        err=True,
+    )
+    sys.exit(1)
 
 
 @click.command("demo")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import url_for
 
-from engine import CHINA_TZ, Actor
+from engine import CHINA_TZ, Actor, may_deploy
 
 ROLES = {
     "applicant": "申报人员",
@@ -20,6 +20,7 @@ ROLES = {
     "office": "评委会办公室",
     "platform": "平台审核",
     "admin": "平台管理员",
+    "designer": "流程设计人员",
 }
 APPLICATION_STATUS = {
     "draft": "填写中",
@@ -66,6 +67,8 @@ ACTIONS = {
     "resume": "恢复",
     "terminate": "终止",
     "migrate": "迁移流程版本",
+    "deploy": "发布流程",
+    "promote": "设为当前版本",
 }
 TASKS = {
     "review_entrustment": "审核委托证明",
@@ -134,14 +137,15 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
             ("申报查询", url_for("application_pages.index")),
             ("收费设定", url_for("review_pages.fee")),
         ]
-    else:
+    elif actor.role in ("admin", "platform"):
         items.append(("申报查询", url_for("application_pages.index")))
     if actor.role == "admin":
         items += [
             ("流程实例", url_for("ops_pages.index")),
-            ("流程定义", url_for("designer_pages.index")),
             ("节假日", url_for("calendar_pages.index")),
         ]
+    if may_deploy(actor):
+        items.append(("流程定义", url_for("designer_pages.index")))
     return items + _messages()
 
 

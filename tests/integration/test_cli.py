@@ -78,7 +78,23 @@ def test_demo_loads_once_and_prints_logins(runner):
     first = runner.invoke(cli, ["demo"])
     assert first.exit_code == 0, first.output
     assert "demo data loaded" in first.output and "applicant1" in first.output
+    assert "designer     Demo-2026   流程设计员（designer）" in first.output
     again = runner.invoke(cli, ["demo"])
     assert "demo data already present" in again.output
     listed = runner.invoke(cli, ["instances", "list", "--process", "title_application"])
     assert "title_application v1" in listed.output
+
+
+def test_bpmn_promote_rolls_back_and_audit_verify_reports_the_chain(runner, tmp_path):
+    sample = tmp_path / "sample.bpmn"
+    for script in ("x = 1", "x = 2"):
+        sample.write_bytes(process(script=script))
+        assert runner.invoke(cli, ["bpmn", "deploy", str(sample)]).exit_code == 0
+    result = runner.invoke(cli, ["bpmn", "promote", "sample", "1", "--reason", "回退"])
+    assert result.exit_code == 0 and "sample v1 is current (was v2)" in result.output
+    again = runner.invoke(cli, ["bpmn", "deploy", str(sample)])
+    assert "sample v2 unchanged, not current" in again.output
+    missing = runner.invoke(cli, ["bpmn", "promote", "sample", "5", "--reason", "x"])
+    assert missing.exit_code == 1 and "没有第 5 版" in missing.output
+    verified = runner.invoke(cli, ["audit", "verify"])
+    assert verified.exit_code == 0 and "audit chain intact: 3 events" in verified.output

@@ -56,6 +56,21 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return wrap
 
 
+def allowed_by(rule: Callable[[Actor], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in required, and 403 unless the engine's access rule admits the actor."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if not rule(me()):
+                abort(403, "该页面不适用于您的角色")
+            return view(*args, **kwargs)
+
+        return login_required(inner)
+
+    return wrap
+
+
 def org_names_of(application: dict[str, Any]) -> dict[str, str]:
     """Names of every org an application detail mentions (chain, tasks, timeline, unit)."""
     ids = [*application.get("chain", []), application["unit"]["id"]]

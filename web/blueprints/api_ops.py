@@ -36,7 +36,8 @@ DOCS = [
     (
         "post",
         "/ops/instances/{instance_id}/retry",
-        "Merge data into the errored task and rerun it",
+        "Merge data into the errored task and rerun it; the audit event keeps every key the "
+        "data changed with its old and new value (`detail.data_changes` in the history)",
         "operations",
         False,
         {**REASON, "properties": {"reason": {"type": "string"}, "data": OBJ}},
@@ -72,7 +73,8 @@ DOCS = [
     (
         "post",
         "/ops/instances/{instance_id}/terminate",
-        "Cancel every open task",
+        "Cancel every open task; a dossier under review returns to draft and its applicant "
+        "gets an in-app message and SMS",
         "operations",
         False,
         REASON,

@@ -1,4 +1,6 @@
-"""Process definitions for designers: list, validate, deploy, start a bare instance."""
+"""Process definitions for designers: list, validate, deploy, promote, start a bare instance.
+
+Who may manage definitions is the engine's rule ``may_deploy`` (designers and admins)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from engine import ForbiddenError, InvalidDataError
+from engine import ForbiddenError, InvalidDataError, may_deploy
 from web.blueprints._common import actor, engine, json_body
 
 bp = Blueprint("specs", __name__, url_prefix="/specs")
@@ -19,7 +21,15 @@ FILES = {
     "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
 }
 DOCS = [
-    ("get", "/specs", "Deployed process versions", "designers", False, None, OBJ),
+    (
+        "get",
+        "/specs",
+        "Deployed process versions, `current` marking the one new instances start on",
+        "designers",
+        False,
+        None,
+        OBJ,
+    ),
     (
         "post",
         "/specs/validate",
@@ -32,11 +42,37 @@ DOCS = [
     (
         "post",
         "/specs/deploy",
-        "Deploy files as new versions; identical content is a no-op",
+        "Deploy files (designers, admins): new content becomes a new, current version (201). "
+        "Content identical to a stored version is a no-op answering 200 with that version; "
+        '`"current": false` then says it is not the version new instances start on (use promote)',
         "designers",
         False,
         FILES,
         OBJ,
+    ),
+    (
+        "post",
+        "/specs/{process_id}/{version}/promote",
+        "Make a stored version current (designers, admins): new instances start on it from now "
+        "on; rolls back a bad deploy. `reason` required (422); audited with from/to version; "
+        "404 unknown process or version",
+        "designers",
+        False,
+        {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string", "minLength": 1}},
+        },
+        {
+            "type": "object",
+            "properties": {
+                "process_id": {"type": "string"},
+                "version": {"type": "integer"},
+                "current": {"type": "boolean"},
+                "previous_version": {"type": ["integer", "null"]},
+                "changed": {"type": "boolean"},
+            },
+        },
     ),
     (
         "post",
@@ -62,8 +98,8 @@ MAX_FILES = 50
 
 def _designer() -> Any:
     who = actor()
-    if who.role not in ("admin", "platform"):
-        raise ForbiddenError("只有平台管理员和流程设计人员可以管理流程 (designers only)")
+    if not may_deploy(who):
+        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义 (designers only)")
     return who
 
 
@@ -104,6 +140,13 @@ def deploy() -> Any:
     rows = engine().deploy(_uploaded(), actor=who.username)
     status = 201 if any(r["created"] for r in rows) else 200
     return jsonify({"versions": rows}), status
+
+
+@bp.post("/<process_id>/<int:version>/promote")
+def promote(process_id: str, version: int) -> Any:
+    who = _designer()
+    body = json_body()
+    return jsonify(engine().promote(process_id, version, actor=who, reason=body.get("reason")))
 
 
 @bp.post("/<process_id>/instances")

@@ -33,6 +33,8 @@ def index() -> Any:
         return redirect(url_for("pages.login"))
     if who.role == "unit" and who.org_status != "active":
         return redirect(url_for("unit_pages.entrustment"))
+    if who.role == "designer":  # designers have no worklist; their home is the processes
+        return redirect(url_for("designer_pages.index"))
     return redirect(url_for("pages.worklist"))
 
 

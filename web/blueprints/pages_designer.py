@@ -1,4 +1,5 @@
-"""Process designers' pages: deployed versions, a version's diagram, upload to validate or deploy."""
+"""Process designers' pages: deployed versions (make one current again), a version's diagram,
+upload to validate or deploy. Designers and admins only (engine policy ``may_deploy``)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import logging
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from lxml import etree
 from markupsafe import Markup
 
-from engine import DeployError, InvalidDataError
+from engine import DeployError, InvalidDataError, may_deploy
 from web.blueprints._common import engine
-from web.blueprints._page_common import me, roles_required
+from web.blueprints._page_common import allowed_by, me
 
 bp = Blueprint("designer_pages", __name__, url_prefix="/admin/processes")
 log = logging.getLogger(__name__)
@@ -69,14 +70,43 @@ def _uploaded() -> dict[str, bytes]:
     return out
 
 
+def _index(failed: tuple[str, int] | None = None, error: InvalidDataError | None = None) -> Any:
+    return render_template(
+        "designer/index.html",
+        versions=engine().list_versions(),
+        failed=failed,
+        error=error,
+        values=request.form if failed else {},
+    ), (error.status if error else 200)
+
+
 @bp.get("")
-@roles_required("admin")
+@allowed_by(may_deploy)
 def index() -> Any:
-    return render_template("designer/index.html", versions=engine().list_versions())
+    return _index()
+
+
+@bp.post("/<process_id>/<int:version>/promote")
+@allowed_by(may_deploy)
+def promote(process_id: str, version: int) -> Any:
+    try:
+        result = engine().promote(
+            process_id, version, actor=me(), reason=request.form.get("reason")
+        )
+    except InvalidDataError as exc:
+        return _index((process_id, version), exc)
+    if result["changed"]:
+        flash(
+            f"新发起的流程将使用第 {version} 版（原为第 {result['previous_version']} 版）",
+            "success",
+        )
+    else:
+        flash(f"第 {version} 版已是当前版本", "success")
+    return redirect(url_for("designer_pages.index", _anchor=f"process-{process_id}"))
 
 
 @bp.get("/<process_id>/<int:version>")
-@roles_required("admin")
+@allowed_by(may_deploy)
 def diagram(process_id: str, version: int) -> Any:
     svg = inline_svg(engine().version_diagram(process_id, version))
     rows = [
@@ -94,13 +124,13 @@ def diagram(process_id: str, version: int) -> Any:
 
 
 @bp.get("/upload")
-@roles_required("admin")
+@allowed_by(may_deploy)
 def upload() -> Any:
     return render_template("designer/upload.html", outcome=None)
 
 
 @bp.post("/upload")
-@roles_required("admin")
+@allowed_by(may_deploy)
 def check_or_deploy() -> Any:
     op = "deploy" if request.form.get("op") == "deploy" else "validate"
     outcome: dict[str, Any] = {"op": op, "files": [], "problems": [], "versions": [], "error": None}
