@@ -16,6 +16,7 @@ from storage.models import (
     StoredFile,
     Timer,
     User,
+    WebSession,
 )
 from storage.unit_of_work import SqlUnitOfWork, configure_engine_events
 
@@ -36,6 +37,7 @@ __all__ = [
     "StoredFile",
     "Timer",
     "User",
+    "WebSession",
     "configure_engine_events",
     "db",
 ]
