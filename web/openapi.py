@@ -97,7 +97,7 @@ STATUS_TEXT = {
     "413": "Too large",
     "415": "Wrong file type",
     "422": "Fails the form schema or a business rule",
-    "429": "Rate limited",
+    "429": "Rate limited (rate_limited) or account locked (account_locked), with Retry-After",
 }
 
 
