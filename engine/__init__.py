@@ -4,6 +4,7 @@ from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ, ManualClock, system_clock
 from engine.errors import (
+    AccountLockedError,
     ConcurrentUpdateError,
     ConflictError,
     DeployError,
@@ -28,6 +29,7 @@ from engine.workdays import CalendarPolicy, parse_date
 
 __all__ = [
     "CHINA_TZ",
+    "AccountLockedError",
     "Accounts",
     "Actor",
     "Applications",

@@ -84,3 +84,16 @@ class DeployError(EngineError):
     def __init__(self, problems: list[dict]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the process definition")
         self.problems = problems
+
+
+class AccountLockedError(EngineError):
+    """Too many wrong passwords in a row: the account is locked for a while (HTTP 429)."""
+
+    code = "account_locked"
+    status = 429
+
+    def __init__(self, seconds_left: int) -> None:
+        minutes = max(1, -(-seconds_left // 60))
+        super().__init__(f"密码连续输错次数过多，账户已锁定，请 {minutes} 分钟后再试")
+        self.retry_after = max(1, seconds_left)
+        self.minutes_left = minutes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,18 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import forms
-from engine.accounts import hash_password
+from engine.accounts import find_user, hash_password
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.files import FileStore, check_file_refs
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
+from engine.names import NameRefused, clean_name, clean_username
+from engine.passwords import password_problem
 from engine.service import WorkflowEngine
 from engine.views import Actor
 from storage import Dossier, Org, ProcessInstance, User
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 REVIEW_KINDS = {"dept", "hrss", "office"}
 
 
@@ -37,18 +37,43 @@ def _text(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: i
     return value.strip()
 
 
-def _account_fields(session: Session, body: Mapping[str, Any], fields: dict[str, str]) -> None:
-    username = _text(body, "username", fields, 64)
+def _name(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: int = 200) -> str:
+    """A person's or organisation's name in canonical form (trimmed, NFKC, nothing invisible)."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        fields[name] = "必填 (required)"
+        return ""
+    try:
+        return clean_name(value, max_len=max_len)
+    except NameRefused as exc:
+        fields[name] = exc.message
+        return ""
+
+
+def _account_fields(
+    session: Session, body: Mapping[str, Any], fields: dict[str, str]
+) -> tuple[str, str, str]:
+    """The new account's canonical username, its password and phone; 409 if the name is taken."""
+    raw = body.get("username")
+    username = ""
+    if not isinstance(raw, str) or not raw.strip():
+        fields["username"] = "必填 (required)"
+    else:
+        try:
+            username = clean_username(raw)
+        except NameRefused as exc:
+            fields["username"] = exc.message
     password = body.get("password")
-    if username and not USERNAME.match(username):
-        fields["username"] = "用户名为 3-64 位字母、数字或 _ . -"
-    if not isinstance(password, str) or len(password) < 8:
-        fields["password"] = "密码至少 8 位 (at least 8 characters)"
+    problem = password_problem(password, username)
+    if problem:
+        fields["password"] = problem
     phone = _text(body, "phone", fields, 32)
     if phone and phone_problem(phone):
         fields["phone"] = phone_problem(phone) or ""
-    if username and session.scalars(select(User.id).where(User.username == username)).first():
+    # Canonical forms compared: a padded, full-width or re-cased name is the same account.
+    if username and find_user(session, username) is not None:
         raise ConflictError("用户名已被使用 (username taken)", code="username_taken")
+    return username, password if isinstance(password, str) else "", phone
 
 
 class Onboarding:
@@ -64,14 +89,14 @@ class Onboarding:
     def register_unit(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A unit registers itself; it stays pending until its entrustment is approved."""
         fields: dict[str, str] = {}
-        name = _text(body, "name", fields)
+        name = _name(body, "name", fields)
         code = _text(body, "credit_code", fields, 18).upper()
-        contact = _text(body, "contact", fields, 100)
+        contact = _name(body, "contact", fields, 100)
         if code and credit_code_problem(code):
             fields["credit_code"] = credit_code_problem(code) or ""
         with self._uow() as uow:
             session = uow.session
-            _account_fields(session, body, fields)
+            username, password, phone = _account_fields(session, body, fields)
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
             if dept is None or dept.kind not in REVIEW_KINDS:
                 fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
@@ -91,19 +116,19 @@ class Onboarding:
                     charge=False,
                     credit_code=code,
                     contact=contact,
-                    phone=body["phone"],
+                    phone=phone,
                     created_at=now,
                 )
             )
             session.flush()
             session.add(
                 User(
-                    username=body["username"],
-                    password_hash=hash_password(body["password"]),
+                    username=username,
+                    password_hash=hash_password(password),
                     role="unit",
                     org_id=org_id,
                     name=contact,
-                    phone=body["phone"],
+                    phone=phone,
                     active=True,
                     created_at=now,
                 )
@@ -182,13 +207,13 @@ class Onboarding:
     def register_applicant(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """An applicant registers under a unit with a checked resident ID number."""
         fields: dict[str, str] = {}
-        name = _text(body, "name", fields, 100)
+        name = _name(body, "name", fields, 100)
         id_number = _text(body, "id_number", fields, 18).upper()
         if id_number and id_number_problem(id_number, today=self.clock().date()):
             fields["id_number"] = id_number_problem(id_number, today=self.clock().date()) or ""
         with self._uow() as uow:
             session = uow.session
-            _account_fields(session, body, fields)
+            username, password, phone = _account_fields(session, body, fields)
             unit = session.get(Org, str(body.get("unit_id") or ""))
             if unit is None or unit.kind != "unit":
                 fields["unit_id"] = "未知的用人单位 (unknown unit)"
@@ -201,12 +226,12 @@ class Onboarding:
                     "该身份证号已注册 (already registered)", code="applicant_exists"
                 )
             user = User(
-                username=body["username"],
-                password_hash=hash_password(body["password"]),
+                username=username,
+                password_hash=hash_password(password),
                 role="applicant",
                 org_id=unit.id,
                 name=name,
-                phone=body["phone"],
+                phone=phone,
                 id_number=id_number,
                 active=True,
                 created_at=self.clock(),

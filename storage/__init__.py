@@ -19,6 +19,7 @@ from storage.models import (
     StoredFile,
     Timer,
     User,
+    WebSession,
 )
 from storage.unit_of_work import SqlUnitOfWork, configure_engine_events
 
@@ -43,6 +44,7 @@ __all__ = [
     "StoredFile",
     "Timer",
     "User",
+    "WebSession",
     "configure_engine_events",
     "db",
     "row_hash",

@@ -54,7 +54,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def app(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Flask]:
+def app(
+    database_url: str, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
+    # @pytest.mark.app_config(KEY=value, ...) overrides a setting for one test.
+    marker = request.node.get_closest_marker("app_config")
     app = create_app(
         {
             "DATABASE_URL": database_url,
@@ -64,6 +68,7 @@ def app(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Flask
             "RATELIMIT_ENABLED": False,
             "PASSWORD_SCRYPT_N": 2**8,
             "WTF_CSRF_ENABLED": False,
+            **(marker.kwargs if marker else {}),
         }
     )
     with app.app_context():

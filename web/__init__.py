@@ -21,7 +21,7 @@ from engine import (
     default_validators,
     system_clock,
 )
-from engine.accounts import set_password_cost
+from engine.accounts import LoginPolicy, set_password_cost
 from engine.read_models import ReadModels
 from storage import SqlUnitOfWork, configure_engine_events, db
 from web import config as cfg
@@ -57,7 +57,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["engine"] = engine
     ttl = timedelta(hours=int(app.config["TOKEN_TTL_HOURS"]))
-    app.extensions["accounts"] = Accounts(SqlUnitOfWork, clock, ttl)
+    lockout = LoginPolicy(
+        max_failures=int(app.config["LOGIN_MAX_FAILURES"]),
+        lock_minutes=int(app.config["LOGIN_LOCK_MINUTES"]),
+    )
+    app.extensions["accounts"] = Accounts(SqlUnitOfWork, clock, ttl, lockout)
     store = FileStore(
         Path(app.config["FILES_DIR"]),
         max_bytes=int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
@@ -85,8 +89,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_unit,
     )
 
-    security.init_app(app)
+    # Sessions first: a timed-out page user is sent to sign in before CSRF checks the form.
     auth.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     for module in (
         api,

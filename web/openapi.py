@@ -19,15 +19,41 @@ ERROR = {
     },
 }
 OBJ = {"type": "object"}
+TOKEN = {
+    "type": "object",
+    "required": ["token", "expires_at", "user"],
+    "properties": {
+        "token": {"type": "string", "description": "Bearer token; shown once"},
+        "expires_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the token stops working (ISO 8601 with offset)",
+        },
+        "user": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "username": {"type": "string"},
+                "name": {"type": "string"},
+                "role": {"type": "string"},
+                "org_id": {"type": ["string", "null"]},
+                "org_status": {"type": "string"},
+            },
+        },
+    },
+}
 
-# (method, path, summary, tag, public, request schema or None, response schema)
-Operation = tuple[str, str, str, str, bool, dict | None, dict]
+# (method, path, summary, tag, public, request schema or None, response schema or None)
+# A response schema of None means 204 No Content.
+Operation = tuple[str, str, str, str, bool, dict | None, dict | None]
 
 CORE: list[Operation] = [
     (
         "post",
         "/auth/token",
-        "Exchange username/password for a bearer token",
+        "Exchange username/password for a bearer token (401 bad credentials; 429 with code"
+        " account_locked and Retry-After after 5 wrong passwords in a row, for 15 minutes;"
+        " 429 rate_limited after too many failures from one address)",
         "accounts",
         True,
         {
@@ -35,7 +61,16 @@ CORE: list[Operation] = [
             "required": ["username", "password"],
             "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
         },
-        OBJ,
+        TOKEN,
+    ),
+    (
+        "delete",
+        "/auth/token",
+        "Revoke the calling token (204); it answers 401 from then on",
+        "accounts",
+        False,
+        None,
+        None,
     ),
     ("get", "/me", "The caller", "accounts", False, None, OBJ),
     ("get", "/health", "Database and scheduler state", "operations", True, None, OBJ),
@@ -62,20 +97,25 @@ STATUS_TEXT = {
     "413": "Too large",
     "415": "Wrong file type",
     "422": "Fails the form schema or a business rule",
-    "429": "Rate limited",
+    "429": "Rate limited (rate_limited) or account locked (account_locked), with Retry-After",
 }
 
 
 def _operation(
-    method: str, path: str, summary: str, tag: str, public: bool, body: dict | None, result: dict
+    method: str,
+    path: str,
+    summary: str,
+    tag: str,
+    public: bool,
+    body: dict | None,
+    result: dict | None,
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary,
-        "tags": [tag],
-        "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": result}}}
-        },
-    }
+    ok = (
+        {"204": {"description": "No content"}}
+        if result is None
+        else {"200": {"description": "OK", "content": {"application/json": {"schema": result}}}}
+    )
+    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": ok}
     for code, text in STATUS_TEXT.items():
         op["responses"][code] = {
             "description": text,

@@ -215,6 +215,7 @@ def test_overdue_timer_fires_from_the_instance_page(app, api, clock):
     assert "立即触发" not in html
 
     clock.now = datetime(2026, 10, 9, 16, 0, tzinfo=UTC) + timedelta(hours=1)
+    admin = signed_in(app, "admin")  # eleven days idle: the old session has timed out
     html = text(admin.get(f"{OPS}/{inst}"))
     assert "已到期未触发" in html and "立即触发" in html
     timer_id = re.search(r'id="timer-(\d+)"', html).group(1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from web.auth import accounts, bearer_actor
+from engine import AccountLockedError
+from web.auth import accounts, bearer_actor, bearer_token, client_address
 from web.blueprints import (
     api_accounts,
     api_applications,
@@ -18,7 +19,7 @@ from web.blueprints import (
 from web.blueprints._common import actor, engine, json_body, require_text
 from web.errors import error_body
 from web.openapi import openapi_document
-from web.security import csrf, limiter
+from web.security import csrf, login_limit, note_failed_sign_in
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Each API module defines ``bp`` and ``DOCS`` (its OpenAPI operations).
@@ -62,20 +63,36 @@ def _authenticate() -> Any:
     return None
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.post("/auth/token")
-@limiter.limit(_login_limit, key_func=lambda: f"{request.remote_addr}")
+@login_limit
 def token() -> Any:
     body = json_body()
     require_text(body, "username", "password")
-    issued = accounts().create_token(str(body["username"]), str(body["password"]))
+    try:
+        issued = accounts().create_token(
+            str(body["username"]), str(body["password"]), address=client_address()
+        )
+    except AccountLockedError as exc:
+        note_failed_sign_in()
+        response = error_body(429, exc.code, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if issued is None:
+        note_failed_sign_in()
         return error_body(401, "bad_credentials", "用户名或密码错误 (bad credentials)")
-    token_value, who = issued
-    return jsonify({"token": token_value, "user": _user(who)})
+    return jsonify(
+        {
+            "token": issued.token,
+            "expires_at": issued.expires_at.isoformat(),
+            "user": _user(issued.actor),
+        }
+    )
+
+
+@bp.delete("/auth/token")
+def token_revoke() -> Response:
+    accounts().revoke_token(bearer_token(), actor(), address=client_address())
+    return Response(status=204)
 
 
 def _user(who: Any) -> dict[str, Any]:

@@ -9,20 +9,39 @@ from werkzeug.exceptions import BadRequest
 
 from engine import FileRejectedError
 from web.blueprints._common import actor, json_body
+from web.security import register_limit
 
 bp = Blueprint("accounts", __name__)
 
 OBJ = {"type": "object"}
+# The account fields both registrations share, with the rules the server applies to them.
+ACCOUNT_PROPS = {
+    "username": {
+        "type": "string",
+        "description": "3-64 letters, digits or _ . -; trimmed, NFKC-normalised and lower-cased"
+        " before the uniqueness check (409 username_taken)",
+    },
+    "password": {
+        "type": "string",
+        "description": "at least 8 characters from 3 of: lower case, upper case, digits, symbols;"
+        " not containing the username; not a common password (422 on password)",
+    },
+    "name": {
+        "type": "string",
+        "description": "trimmed and NFKC-normalised; invisible or bidi control characters: 422",
+    },
+}
 FILE = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
 DOCS = [
     (
         "post",
         "/units/register",
-        "A unit registers itself (GB 32100 credit code)",
+        "A unit registers itself (GB 32100 credit code; rate-limited per address, 429)",
         "accounts",
         True,
         {
             "type": "object",
+            "properties": ACCOUNT_PROPS,
             "required": [
                 "name",
                 "credit_code",
@@ -56,11 +75,12 @@ DOCS = [
     (
         "post",
         "/applicants/register",
-        "An applicant registers (GB 11643 ID number)",
+        "An applicant registers (GB 11643 ID number; rate-limited per address, 429)",
         "accounts",
         True,
         {
             "type": "object",
+            "properties": ACCOUNT_PROPS,
             "required": ["name", "id_number", "phone", "unit_id", "username", "password"],
         },
         OBJ,
@@ -147,6 +167,7 @@ def pdf_response(data: bytes, filename: str) -> Response:
 
 
 @bp.post("/units/register")
+@register_limit
 def units_register() -> Any:
     return jsonify(onboarding().register_unit(json_body())), 201
 
@@ -163,6 +184,7 @@ def entrustment(unit_id: str) -> Any:
 
 
 @bp.post("/applicants/register")
+@register_limit
 def applicants_register() -> Any:
     return jsonify(onboarding().register_applicant(json_body())), 201
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
 
-from engine import ConflictError, InvalidDataError, TaskDetail
+from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDetail
 from web import labels
-from web.auth import SessionUser, accounts, page_actor
+from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import engine
 from web.blueprints._page_common import merge_uploads, read_models
 from web.formrender import build_fields, parse_form, unplaced_errors
-from web.security import limiter
+from web.security import login_limit, note_failed_sign_in
 from web.task_context import task_context
 
 bp = Blueprint("pages", __name__)
 bp.app_context_processor(labels.template_context)
 bp.app_template_filter("short_time")(labels.short_time)
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @bp.get("/")
@@ -50,22 +46,25 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@login_limit
 def login() -> Any:
-    error = None
-    if request.method == "POST":
-        who = accounts().login(request.form.get("username", ""), request.form.get("password", ""))
-        if who is not None:
-            login_user(SessionUser(who))
-            return redirect(_safe_next(request.args.get("next")))
-        error = "用户名或密码错误"
-    status = 401 if error else 200
-    return render_template("pages/login.html", error=error), status
+    if request.method == "GET":
+        return render_template("pages/login.html", error=None)
+    try:
+        who = sign_in(request.form.get("username", ""), request.form.get("password", ""))
+    except AccountLockedError as exc:
+        note_failed_sign_in()
+        page = render_template("pages/login.html", error=exc.message)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    if who is None:
+        note_failed_sign_in()
+        return render_template("pages/login.html", error="用户名或密码错误"), 401
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    logout_user()
+    sign_out()
     return redirect(url_for("pages.login"))
 
 

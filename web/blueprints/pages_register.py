@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, InvalidDataError
 from web.blueprints._page_common import onboarding, read_models
-from web.security import limiter
+from web.security import register_limit
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
@@ -20,10 +20,6 @@ CONFLICT_FIELD = {
     "unit_exists": "credit_code",
     "applicant_exists": "id_number",
 }
-
-
-def _limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _posted(names: tuple[str, ...]) -> dict[str, str]:
@@ -53,13 +49,13 @@ def _register(kind: str, names: tuple[str, ...], verb: Any, choices: list) -> An
 
 
 @bp.route("/unit", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
+@register_limit
 def unit() -> Any:
     return _register("unit", UNIT_FIELDS, onboarding().register_unit, read_models().dept_orgs())
 
 
 @bp.route("/applicant", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
+@register_limit
 def applicant() -> Any:
     units = read_models().active_units()
     return _register("applicant", APPLICANT_FIELDS, onboarding().register_applicant, units)

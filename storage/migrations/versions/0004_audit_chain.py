@@ -17,7 +17,7 @@ from storage.audit_chain import GENESIS, row_hash
 
 # revision identifiers, used by Alembic.
 revision = '0004_audit_chain'
-down_revision = '0001'
+down_revision = '0002_sessions'
 branch_labels = None
 depends_on = None
 

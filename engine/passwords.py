@@ -1,0 +1,45 @@
+"""Password policy for every password the system sets (registration, org files)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+MIN_LENGTH = 8
+# scrypt reads the whole password; a cap keeps a megabyte "password" from costing anything.
+MAX_LENGTH = 128
+COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+RULE = f"密码至少 {MIN_LENGTH} 位，且含大写字母、小写字母、数字、符号中的至少三类"
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower case."""
+    lines = COMMON_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def character_classes(password: str) -> int:
+    """How many of lower case, upper case, digits and symbols the password uses."""
+    lower = any("a" <= ch <= "z" for ch in password)
+    upper = any("A" <= ch <= "Z" for ch in password)
+    digit = any("0" <= ch <= "9" for ch in password)
+    symbol = any(not ("a" <= ch.lower() <= "z" or "0" <= ch <= "9") for ch in password)
+    return lower + upper + digit + symbol
+
+
+def password_problem(password: object, username: str = "") -> str | None:
+    """Why this password may not be set for this username (Chinese), or None when it may."""
+    if not isinstance(password, str) or not password:
+        return "必填 (required)"
+    if len(password) > MAX_LENGTH:
+        return f"密码不能超过 {MAX_LENGTH} 位"
+    if len(password) < MIN_LENGTH or character_classes(password) < 3:
+        return RULE
+    if not password.isprintable():
+        return "密码不能包含控制字符或不可见字符"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    if password.lower() in common_passwords():
+        return "密码过于常见，容易被猜中，请换一个"
+    return None
