@@ -257,3 +257,22 @@ def test_upgrade_chains_existing_rows_and_keeps_the_newest_version_current(tmp_p
         assert app.extensions["engine"].verify_audit().count == 4
         db.session.remove()
         db.engine.dispose()
+
+
+def test_sign_in_events_join_the_chain(app, api):
+    # Failed sign-ins (with the lockout), a revoked token and a page sign-out are audited
+    # by the accounts code; they must extend the same chain.
+    for _ in range(5):
+        api.app.test_client().post(
+            "/api/v1/auth/token", json={"username": "yz_water_2", "password": "wrong"}
+        )
+    token = api.login("yz_water_1")
+    r = api.app.test_client().delete(
+        "/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 204
+    check = _verify(app)
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)).all())
+    assert {"login_failed", "account_locked", "login", "token_revoked"} <= actions
+    assert check.intact, check
