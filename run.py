@@ -1,6 +1,9 @@
-"""Zhiping command line: serve, scheduler, db, orgs, bpmn, demo, instances, calendar, audit."""
+"""Zhiping command line (`zhiping`, or `./scripts/zp` from a checkout): serve, scheduler, db,
+orgs, bpmn, demo, instances, calendar, audit."""
 
 from __future__ import annotations
+
+import os
 
 import click
 from flask import Flask
@@ -19,8 +22,16 @@ from web.cli_calendar import calendar_group
 
 
 @click.group()
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log what happens (INFO); quiet (warnings only) otherwise.",
+)
+def cli(verbose: bool) -> None:
     """Zhiping (职评): BPMN-driven review of professional-title applications."""
+    # An explicit ZHIPING_LOG_LEVEL wins; otherwise commands print only their own results.
+    os.environ.setdefault("ZHIPING_LOG_LEVEL", "INFO" if verbose else "WARNING")
 
 
 @cli.command()

@@ -251,7 +251,7 @@ class OperationVerbs:
             new_status = act(session, inst, wf)
             event = self._event(actor, inst, action, None, None, reason=why)
             event.detail = detail or None
-            status, _problem = self._save(
+            status, problem = self._save(
                 session,
                 inst,
                 wf,
@@ -261,7 +261,7 @@ class OperationVerbs:
                 base_status=new_status,
             )
             uow.commit()
-        return {"id": str(inst.id), "status": status, "action": action}
+        return {"id": str(inst.id), "status": status, "action": action, "problem": problem}
 
     def retry(
         self, instance_id: str, actor: Actor, reason: Any, data: Mapping[str, Any] | None = None

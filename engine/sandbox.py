@@ -166,7 +166,7 @@ def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
             return subprocess.Popen(argv, user=_NOBODY, group=_NOBODY, extra_groups=[], **common)
         except PermissionError:
             _UNPRIVILEGED["usable"] = False
-            log.warning(
+            log.info(
                 "script workers run as the server's user: %s is not reachable by nobody", argv[0]
             )
     return subprocess.Popen(argv, **common)

@@ -48,6 +48,12 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def _log_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command line lowers the log level through the environment; keep that per test.
+    monkeypatch.setenv("ZHIPING_LOG_LEVEL", os.environ.get("ZHIPING_LOG_LEVEL", "INFO"))
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)

@@ -217,26 +217,60 @@ def instances_list(stuck: bool, status: str | None, process: str | None) -> None
     click.echo(f"{total} instance(s)")
 
 
+def _repair(action: str, instance_id: str, reason: str, **kwargs: object) -> None:
+    app = create_app()
+    with app.app_context():
+        try:
+            result = getattr(app.extensions["engine"], action)(
+                instance_id, CLI_OPERATOR, reason, **kwargs
+            )
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
+    status = result["status"]
+    if status == "error":
+        # The action ran but the instance is still stuck: say so, and fail the command.
+        raise click.ClickException(
+            f"instance {result['id']}: {action} ran, but the instance is still in error: "
+            f"{result.get('problem') or 'see instances list --stuck'}"
+        )
+    click.echo(f"instance {result['id']}: {action} done, status {status}")
+
+
+@instances_group.command("retry")
+@click.argument("instance_id")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option(
+    "--data",
+    "data_json",
+    default=None,
+    metavar="JSON",
+    help="Corrected task data merged into the errored task first, e.g. '{\"divisor\": 2}'.",
+)
+def instances_retry(instance_id: str, reason: str, data_json: str | None) -> None:
+    """Rerun the errored task of one instance; exit 1 if it is still in error."""
+    data = None
+    if data_json is not None:
+        try:
+            data = json.loads(data_json)
+        except ValueError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--data") from exc
+        if not isinstance(data, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--data")
+    _repair("retry", instance_id, reason, data=data)
+
+
 def _instance_action(action: str) -> click.Command:
     @click.command(action)
     @click.argument("instance_id")
     @click.option("--reason", required=True, help="Why (kept in the audit trail).")
     def command(instance_id: str, reason: str) -> None:
-        app = create_app()
-        with app.app_context():
-            try:
-                result = getattr(app.extensions["engine"], action)(
-                    instance_id, CLI_OPERATOR, reason
-                )
-            except EngineError as exc:
-                raise click.ClickException(exc.message) from exc
-        click.echo(f"instance {result['id']}: {action} done, status {result['status']}")
+        _repair(action, instance_id, reason)
 
     command.help = f"{action.capitalize()} one instance."
     return command
 
 
-for _action in ("retry", "suspend", "resume", "terminate"):
+for _action in ("suspend", "resume", "terminate"):
     instances_group.add_command(_instance_action(_action))
 
 

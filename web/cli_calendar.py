@@ -60,7 +60,7 @@ def calendar_show(year: int) -> None:
     if not view.known:
         click.echo(
             f"{year}: not known - dates in {year} are refused until an administrator runs "
-            f"`python run.py calendar add-year {year} --holiday ... --workday ...`"
+            f"`zhiping calendar add-year {year} --holiday ... --workday ...`"
         )
     else:
         by = f" by {view.entered_by} at {view.entered_at}" if view.source == "entered" else ""
@@ -111,7 +111,7 @@ def calendar_set(day: date, kind: str, note: str | None) -> None:
             )
         except UnknownYearError as exc:
             raise click.ClickException(
-                f"{exc.message}; run `python run.py calendar add-year {exc.year} ...` first"
+                f"{exc.message}; run `zhiping calendar add-year {exc.year} ...` first"
             ) from exc
         except EngineError as exc:
             raise _fail(exc) from exc

@@ -68,6 +68,7 @@ def defaults() -> dict[str, Any]:
         "CALENDAR_MAKEUP_DAYS_COUNT": True,
         "BASE_URL": "http://127.0.0.1:5000",
         "CLOCK": None,
+        "LOG_LEVEL": "INFO",
     }
 
 

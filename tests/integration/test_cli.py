@@ -98,3 +98,58 @@ def test_bpmn_promote_rolls_back_and_audit_verify_reports_the_chain(runner, tmp_
     assert missing.exit_code == 1 and "没有第 5 版" in missing.output
     verified = runner.invoke(cli, ["audit", "verify"])
     assert verified.exit_code == 0 and "audit chain intact: 3 events" in verified.output
+
+
+def test_instances_retry_takes_corrected_data_and_fails_while_still_in_error(runner, tmp_path):
+    from web import create_app
+    from web.cli import CLI_OPERATOR
+
+    sample = tmp_path / "sample.bpmn"
+    sample.write_bytes(process(script="ratio = 10 / divisor"))
+    assert runner.invoke(cli, ["bpmn", "deploy", str(sample)]).exit_code == 0
+    app = create_app()
+    with app.app_context():
+        inst = app.extensions["engine"].start_bare(
+            "sample", {"divisor": 0, "unit_org_id": "x"}, actor=CLI_OPERATOR
+        )
+    still = runner.invoke(cli, ["instances", "retry", str(inst), "--reason", "重试"])
+    assert still.exit_code == 1
+    assert "still in error" in still.output and "ZeroDivisionError" in still.output
+    for bad in ("[1]", "{nope"):
+        refused = runner.invoke(
+            cli, ["instances", "retry", str(inst), "--reason", "重试", "--data", bad]
+        )
+        assert refused.exit_code == 2 and "--data" in refused.output
+    fixed = runner.invoke(
+        cli, ["instances", "retry", str(inst), "--reason", "改正除数", "--data", '{"divisor": 2}']
+    )
+    assert fixed.exit_code == 0, fixed.output
+    assert f"instance {inst}: retry done, status running" in fixed.output
+
+
+def test_the_command_line_is_quiet_unless_asked(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ZHIPING_INSTANCE_DIR": str(tmp_path / "instance"),
+        "ZHIPING_DATABASE_URL": f"sqlite:///{tmp_path / 'quiet.db'}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(root / "run.py"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    quiet = run("db", "upgrade")
+    assert quiet.returncode == 0
+    assert quiet.stdout.strip() == "database is up to date" and quiet.stderr == ""
+    loud = run("-v", "db", "upgrade")
+    assert loud.returncode == 0 and "INFO" in loud.stderr
