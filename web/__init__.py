@@ -37,6 +37,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("ZHIPING")
     app.config.update(overrides or {})
     cfg.finish(app.config)
+    # JSON answers are UTF-8 with Chinese as it is, not \uXXXX escapes.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger().setLevel(str(app.config["LOG_LEVEL"]).upper())
     # SpiffWorkflow logs every task state change at INFO: noise, and a cost on every step.

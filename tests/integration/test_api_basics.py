@@ -289,3 +289,10 @@ def test_messages_list_and_mark_read(api):
     unit_kinds = [m["kind"] for m in api.get("/me/messages", unit["username"]).json["items"]]
     assert "entrustment_approved" in unit_kinds
     assert api.post("/me/messages/999999/read", person["username"]).status == 404
+
+
+def test_json_answers_are_utf8_without_escapes(api):
+    token = api.login("yz_water_1")
+    r = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.content_type.startswith("application/json")
+    assert "张三".encode() in r.data and b"\\u" not in r.data
