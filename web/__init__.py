@@ -61,6 +61,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FILES_DIR"]),
         max_bytes=int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
         max_pages=int(app.config["MAX_PDF_PAGES"]),
+        max_decoded_bytes=int(app.config["PDF_MAX_DECODED_MB"]) * 1024 * 1024,
+        max_objects=int(app.config["PDF_MAX_OBJECTS"]),
     )
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
     app.extensions["onboarding"] = Onboarding(engine, store)

@@ -41,6 +41,8 @@ def defaults() -> dict[str, Any]:
         "PASSWORD_SCRYPT_N": 2**14,
         "MAX_UPLOAD_MB": 20,
         "MAX_PDF_PAGES": 200,
+        "PDF_MAX_DECODED_MB": 50,
+        "PDF_MAX_OBJECTS": 50_000,
         "SMS_GATEWAY_URL": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -104,5 +104,8 @@ def urge(app_id: str) -> Any:
 def review_form(app_id: str) -> Any:
     pdf = current_app.extensions["exports"].review_form(app_id, me())
     return send_file(
-        io.BytesIO(pdf), mimetype="application/pdf", download_name=f"评审表-{app_id}.pdf"
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        download_name=f"评审表-{app_id}.pdf",
+        as_attachment=True,
     )
