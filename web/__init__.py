@@ -70,7 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 
-    from web import auth, errors, scheduler, security
+    from web import auth, errors, input_guard, scheduler, security
     from web.blueprints import (
         api,
         pages,
@@ -86,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_unit,
     )
 
+    input_guard.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

@@ -219,6 +219,6 @@ def messages() -> Any:
     return jsonify({"items": items, "total": len(items)})
 
 
-@bp.post("/me/messages/<int:message_id>/read")
+@bp.post("/me/messages/<id:message_id>/read")
 def message_read(message_id: int) -> Any:
     return jsonify(current_app.extensions["accounts"].mark_message_read(message_id, actor()))

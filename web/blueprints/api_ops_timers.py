@@ -62,8 +62,8 @@ def list_timers() -> Any:
     return jsonify(listing([t.as_dict() for t in items], total))
 
 
-@bp.post("/<timer_id>/fire")
-def fire(timer_id: str) -> Any:
+@bp.post("/<id:timer_id>/fire")
+def fire(timer_id: int) -> Any:
     body = json_body() if request.data else {}
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):

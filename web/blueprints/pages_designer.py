@@ -75,7 +75,7 @@ def index() -> Any:
     return render_template("designer/index.html", versions=engine().list_versions())
 
 
-@bp.get("/<process_id>/<int:version>")
+@bp.get("/<process_id>/<id:version>")
 @roles_required("admin")
 def diagram(process_id: str, version: int) -> Any:
     svg = inline_svg(engine().version_diagram(process_id, version))
