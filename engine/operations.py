@@ -355,8 +355,10 @@ class OperationVerbs:
         """Move an instance to another version of its process (report only with dry_run)."""
         _require_operator(actor)
         why = _reason(reason)
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise InvalidDataError("请指定目标版本号", fields={"version": "expected an integer"})
+        if not isinstance(version, int) or parse_id(version) is None:
+            raise InvalidDataError(
+                "请指定目标版本号", fields={"version": "expected a version number"}
+            )
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)

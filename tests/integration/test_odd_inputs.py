@@ -172,3 +172,17 @@ def test_odd_offsets_and_years_on_pages_are_not_server_errors(app):
     assert client.get("/admin/instances/%C2%B2").status_code == 404
     assert client.get("/admin/calendar?year=%C2%B2").status_code == 200
     assert client.get("/admin/calendar?year=99999").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("version", "status"), [(2**40, 422), (2**31, 422), (0, 422), (2**70, 400)]
+)
+def test_version_numbers_beyond_range_are_refused(api, version, status):
+    _, person, app_id = application_at_unit_review(api)
+    instance = api.get(f"/applications/{app_id}", person["username"]).json["instance_id"]
+    r = api.post(
+        f"/ops/instances/{instance}/migrate", "admin", json={"version": version, "reason": "x"}
+    )
+    assert_json_error(r, status)
+    r = api.post("/specs/title_application/instances", "admin", json={"version": version})
+    assert_json_error(r, 404 if status == 422 else status)
