@@ -111,6 +111,9 @@ class Applications:
             for k in ("series", "level", "specialty")
             if not isinstance(body.get(k), str) or not body[k].strip()
         }
+        for k, most in (("series", 64), ("level", 32), ("specialty", 100)):
+            if k not in fields and len(body[k].strip()) > most:
+                fields[k] = f"不能超过 {most} 个字符 (at most {most} characters)"
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         with self._uow() as uow:

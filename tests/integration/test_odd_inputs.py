@@ -186,3 +186,24 @@ def test_version_numbers_beyond_range_are_refused(api, version, status):
     assert_json_error(r, status)
     r = api.post("/specs/title_application/instances", "admin", json={"version": version})
     assert_json_error(r, 404 if status == 422 else status)
+
+
+def test_over_long_texts_are_422_not_a_database_error(app, api):
+    """PostgreSQL refuses a VARCHAR overflow that SQLite stores silently."""
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    r = api.post(
+        "/applications",
+        person["username"],
+        json={"series": "工程" * 40, "level": "中级", "specialty": "水利工程"},
+    )
+    assert_json_error(r, 422)
+    assert "series" in r.json["error"]["fields"]
+    client = app.test_client()
+    client.post("/login", data={"username": "admin", "password": "admin-Pass-1"})
+    page = client.post(
+        "/admin/calendar/days", data={"day": "2026-12-01", "kind": "holiday", "note": "注" * 201}
+    )
+    assert page.status_code < 500
+    with app.app_context():
+        assert app.extensions["engine"].calendar_year(2026).overrides == []
