@@ -1,7 +1,7 @@
 """The workflow runtime and the domain services BPMN calls. Knows nothing of Flask."""
 
 from engine.accounts import Accounts
-from engine.applications import Applications
+from engine.applications import APPLICATION_STATUSES, Applications
 from engine.clock import CHINA_TZ, ManualClock, system_clock
 from engine.errors import (
     AccountLockedError,
@@ -18,7 +18,9 @@ from engine.errors import (
 )
 from engine.exports import Exports
 from engine.files import Documents, FileStore
+from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Onboarding
+from engine.operations import INSTANCE_STATUSES
 from engine.policy import may_deploy
 from engine.reminders import DeliveryError, SmsMessage
 from engine.sandbox import SandboxLimits
@@ -28,7 +30,10 @@ from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
 from engine.workdays import CalendarPolicy, parse_date
 
 __all__ = [
+    "APPLICATION_STATUSES",
     "CHINA_TZ",
+    "INSTANCE_STATUSES",
+    "MAX_ID",
     "AccountLockedError",
     "Accounts",
     "Actor",
@@ -59,5 +64,6 @@ __all__ = [
     "default_validators",
     "may_deploy",
     "parse_date",
+    "parse_id",
     "system_clock",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import audit_event
 from engine.errors import AccountLockedError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.ids import parse_id
 from engine.names import (
     NameRefused,
     canonical_username,
@@ -520,10 +521,11 @@ class Accounts:
             uow.commit()
             return counts
 
-    def mark_message_read(self, message_id: int, actor: Actor) -> dict[str, Any]:
+    def mark_message_read(self, message_id: int | str, actor: Actor) -> dict[str, Any]:
         """Mark one in-app message to the caller (or the caller's org) as read."""
+        key = parse_id(message_id)
         with self._uow() as uow:
-            row = uow.session.get(Notification, message_id)
+            row = uow.session.get(Notification, key) if key is not None else None
             if row is None or row.channel != "inapp":
                 raise NotFoundError("消息不存在 (unknown message)")
             org_message = row.user_id is None and row.org_id and row.org_id == actor.org_id

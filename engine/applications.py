@@ -12,6 +12,7 @@ from engine import forms
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.policy import may_act
 from engine.queries import summary_of
@@ -37,6 +38,17 @@ OPEN_STATUSES = (
     "returned",
     "awaiting_payment",
     "awaiting_paper",
+)
+# Every status an application can have (API.md), for validating list filters.
+APPLICATION_STATUSES = (
+    *OPEN_STATUSES,
+    "rejected",
+    "completed",
+    "terminated",
+    "withdrawn",
+    "result_publicity",
+    "certified",
+    "not_passed",
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
 EXPORTABLE = ("awaiting_paper", "completed")
@@ -71,9 +83,10 @@ def can_see(actor: Actor, app: Application) -> bool:
     return actor.role in REVIEWER_ROLES and actor.org_id in (app.chain or [])
 
 
-def visible_application(session: Session, application_id: str, actor: Actor) -> Application:
+def visible_application(session: Session, application_id: int | str, actor: Actor) -> Application:
     """The application with this id if the actor may see it (404 unknown, 403 not yours)."""
-    app = session.get(Application, int(application_id)) if application_id.isdigit() else None
+    key = parse_id(application_id)
+    app = session.get(Application, key) if key is not None else None
     if app is None:
         raise NotFoundError("申报不存在 (unknown application)")
     if not can_see(actor, app):
@@ -98,6 +111,9 @@ class Applications:
             for k in ("series", "level", "specialty")
             if not isinstance(body.get(k), str) or not body[k].strip()
         }
+        for k, most in (("series", 64), ("level", 32), ("specialty", 100)):
+            if k not in fields and len(body[k].strip()) > most:
+                fields[k] = f"不能超过 {most} 个字符 (at most {most} characters)"
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         with self._uow() as uow:
@@ -172,7 +188,7 @@ class Applications:
             out["work_summary"] = dossier["summary"]
         return out
 
-    def get(self, application_id: str, actor: Actor) -> dict[str, Any]:
+    def get(self, application_id: int | str, actor: Actor) -> dict[str, Any]:
         """One application with its current tasks, chain and timeline."""
         with self._uow() as uow:
             session = uow.session
@@ -260,6 +276,11 @@ class Applications:
         self, actor: Actor, *, status: str | None, org: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Applications visible to the caller, newest first."""
+        if status and status not in APPLICATION_STATUSES:
+            raise InvalidDataError(
+                "未知的申报状态 (unknown status)",
+                fields={"status": f"one of {', '.join(APPLICATION_STATUSES)}"},
+            )
         with self._uow() as uow:
             session = uow.session
             query = _visible(select(Application), actor)
@@ -273,7 +294,7 @@ class Applications:
             ).all()
             return [self._row(session, a) for a in rows], int(total or 0)
 
-    def urge(self, application_id: str, actor: Actor) -> dict[str, Any]:
+    def urge(self, application_id: int | str, actor: Actor) -> dict[str, Any]:
         """催办: remind whoever holds the application's current tasks, once per task per day."""
         now = self.clock()
         today = now.astimezone(CHINA_TZ).date().isoformat()

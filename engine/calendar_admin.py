@@ -21,6 +21,7 @@ from engine.views import iso
 from engine.workdays import CalendarPolicy, WorkCalendar
 from storage import AuditEvent, CalendarOverride, CalendarYear
 
+NOTE_LENGTH = 200  # calendar_override.note
 _LIBRARY_YEARS = frozenset(WorkCalendar().known_years())  # what chinese_calendar covers
 
 
@@ -180,6 +181,10 @@ class CalendarVerbs:
 
     @staticmethod
     def _put_day(session: Any, day: date, is_workday: bool, note: str | None) -> str:
+        if note is not None and len(note) > NOTE_LENGTH:
+            raise InvalidDataError(
+                "备注过长", fields={"note": f"不能超过 {NOTE_LENGTH} 个字符 (too long)"}
+            )
         row = session.get(CalendarOverride, day)
         if row is None:
             session.add(CalendarOverride(day=day, is_workday=is_workday, note=note))

@@ -1,4 +1,6 @@
-"""PDF checks for uploads and the stamping of generated PDFs: bytes in, bytes out.
+"""Uploaded file names and the stamping of generated PDFs: bytes in, bytes out.
+
+The checks of uploaded PDFs live in engine/pdf_checks.py (re-exported here).
 
 Generated text uses reportlab's built-in CID font STSong-Light: it needs no font file, and
 pypdf's extract_text() reads it back. It is not embedded, so a viewer draws it with its own
@@ -7,23 +9,18 @@ Song/Ming face (Adobe Reader, Chrome/Edge and Chinese Windows all have one).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import unicodedata
 import warnings
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, NullObject, StreamObject
+from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -32,27 +29,29 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from engine.errors import FileRejectedError
+from engine.pdf_checks import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_PAGES,
+    PdfInfo,
+    PdfLimits,
+    inspect_pdf,
+)
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_PAGES",
+    "Footer",
+    "PdfInfo",
+    "PdfLimits",
+    "entrustment_template_pdf",
+    "inspect_pdf",
+    "safe_filename",
+    "stamp_pdf",
+]
 
 PLATFORM_NAME = "浙江省专业技术任职资格申报与评审管理平台"
 FONT = "STSong-Light"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_PAGES = 200
-
-# pypdf raises far more than PyPdfError on hostile input (a bad xref gives KeyError or
-# ValueError, a broken stream zlib.error); all of them mean "unreadable", never a 500.
-_PARSE_ERRORS = (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError)
-_PARSE_ERRORS += (AssertionError, OSError, RecursionError, zlib.error)
-_EOF_WINDOW = 1024
-_MAX_TREE_DEPTH = 32
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
-
-
-@dataclass(frozen=True)
-class PdfInfo:
-    sha256: str
-    size: int
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -61,116 +60,6 @@ class Footer:
 
     verification_code: str
     verify_url: str
-
-
-def inspect_pdf(
-    data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pages: int = MAX_UPLOAD_PAGES
-) -> PdfInfo:
-    """Check that an upload is a readable, unencrypted PDF within limits; describe it.
-
-    :raises FileRejectedError: with status 413, 415 or 422 and a specific code.
-    """
-    _check_bytes(data, max_bytes)
-    pages = _count_readable_pages(data, max_pages)
-    return PdfInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=pages)
-
-
-def _check_bytes(data: bytes, max_bytes: int) -> None:
-    if not data:
-        raise FileRejectedError("文件为空（the file is empty）", code="empty_file")
-    if len(data) > max_bytes:
-        limit = _size_label(max_bytes)
-        raise FileRejectedError(
-            f"文件超过 {limit} 的大小限制（the file is larger than {limit}）",
-            status=413,
-            code="file_too_large",
-        )
-    if not data.startswith(b"%PDF-"):
-        raise FileRejectedError(
-            "文件不是 PDF 格式，请上传 PDF 文件（the file is not a PDF）",
-            status=415,
-            code="not_pdf",
-        )
-    # pypdf in lenient mode rebuilds a cut-off file from what is left, so check the end.
-    if b"%%EOF" not in data[-_EOF_WINDOW:]:
-        raise _unreadable()
-
-
-def _size_label(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:g} MB"
-    return f"{size / 1024:g} KB" if size >= 1024 else f"{size} B"
-
-
-def _count_readable_pages(data: bytes, max_pages: int) -> int:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted:
-                raise FileRejectedError(
-                    "PDF 文件已加密，请去除密码保护后重新上传（the PDF is encrypted）",
-                    code="pdf_encrypted",
-                )
-            count = len(reader.pages)
-            _check_page_count(count, max_pages)
-            _check_page_tree(reader.root_object["/Pages"])
-            for page in reader.pages:
-                _read_page(page)
-        except _PARSE_ERRORS as exc:
-            raise _unreadable() from exc
-    return count
-
-
-def _check_page_count(count: int, max_pages: int) -> None:
-    if count == 0:
-        raise FileRejectedError("PDF 文件没有页面（the PDF has no pages）", code="pdf_no_pages")
-    if count > max_pages:
-        raise FileRejectedError(
-            f"PDF 共 {count} 页，超过 {max_pages} 页的上限"
-            f"（the PDF has {count} pages, more than {max_pages}）",
-            code="too_many_pages",
-        )
-
-
-def _check_page_tree(node: DictionaryObject, depth: int = 0) -> None:
-    """Fail on a page-tree entry that points nowhere; lenient pypdf skips such pages."""
-    if depth > _MAX_TREE_DEPTH:
-        raise _unreadable()
-    for kid in _resolve(node.get("/Kids")) or []:
-        child = _resolve(kid)
-        if not isinstance(child, DictionaryObject):
-            raise _unreadable()
-        if "/Kids" in child:
-            _check_page_tree(child, depth + 1)
-
-
-def _read_page(page: PageObject) -> None:
-    """Decode the page's content streams; a missing stream means a damaged file."""
-    _ = page.mediabox.width
-    if "/Contents" not in page:
-        return  # a blank page
-    contents = _resolve(page.get("/Contents"))
-    for item in contents if isinstance(contents, ArrayObject) else [contents]:
-        stream = _resolve(item)
-        if not isinstance(stream, StreamObject):
-            raise _unreadable()
-        stream.get_data()
-
-
-def _resolve(obj: Any) -> Any:
-    """Follow an indirect reference; a dangling one comes back as None."""
-    if obj is None:
-        return None
-    obj = obj.get_object()
-    return None if isinstance(obj, NullObject) else obj
-
-
-def _unreadable() -> FileRejectedError:
-    return FileRejectedError(
-        "PDF 文件已损坏或不完整，无法读取（the PDF is damaged or incomplete）",
-        code="pdf_unreadable",
-    )
 
 
 def safe_filename(name: str, *, max_length: int = 120) -> str:

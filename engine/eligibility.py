@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine.workdays import parse_date
+
 RULES_FILE = Path("rules") / "eligibility.json"
 
 
@@ -23,7 +25,7 @@ def load_rules(bpmn_dir: Path) -> dict[str, Any]:
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(str(value))
+        return parse_date(value)
     except ValueError:
         return None
 

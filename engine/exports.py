@@ -55,7 +55,7 @@ class Exports:
     def verify_url(self, code: str) -> str:
         return f"{self.base_url}/api/v1/verify/{code}"
 
-    def review_form(self, application_id: str, actor: Actor) -> bytes:
+    def review_form(self, application_id: int | str, actor: Actor) -> bytes:
         """The watermarked form; 409 until the last level approved and payment is confirmed."""
         with self._uow() as uow:
             session = uow.session
@@ -97,7 +97,7 @@ class Exports:
             uow.commit()
             return pdf
 
-    def public_version(self, application_id: str, actor: Actor) -> bytes:
+    def public_version(self, application_id: int | str, actor: Actor) -> bytes:
         """The 公示版 without ID number and phone, for the unit's publicity notice."""
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.documents import inspect_pdf, safe_filename
+from engine.documents import PdfLimits, inspect_pdf, safe_filename
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
 from engine.forms import file_fields
 from engine.views import Actor
@@ -23,10 +23,20 @@ from storage import Application, StoredFile
 class FileStore:
     """Checks, stores and reads uploaded PDFs."""
 
-    def __init__(self, root: Path, *, max_bytes: int, max_pages: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        max_bytes: int,
+        max_pages: int,
+        max_decoded_bytes: int = PdfLimits.max_decoded_bytes,
+        max_objects: int = PdfLimits.max_objects,
+    ) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.max_pages = max_pages
+        self.max_decoded_bytes = max_decoded_bytes
+        self.max_objects = max_objects
 
     def path_for(self, sha256: str) -> Path:
         """Where a blob lives; the name is the hash, never the user's file name."""
@@ -36,7 +46,13 @@ class FileStore:
         self, session: Session, data: bytes, filename: str, owner: Actor, now: datetime
     ) -> StoredFile:
         """Check a PDF and store it; nothing is written when the check fails."""
-        info = inspect_pdf(data, max_bytes=self.max_bytes, max_pages=self.max_pages)
+        info = inspect_pdf(
+            data,
+            max_bytes=self.max_bytes,
+            max_pages=self.max_pages,
+            max_decoded_bytes=self.max_decoded_bytes,
+            max_objects=self.max_objects,
+        )
         target = self.path_for(info.sha256)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from copy import deepcopy
-from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import InvalidDataError
+from engine.workdays import parse_date
 
 FORMAT_CHECKER = FormatChecker()
 
 
 @FORMAT_CHECKER.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    date.fromisoformat(value)
-    return len(value) == 10
+    """Strict YYYY-MM-DD, the one date rule of every form; date.fromisoformat alone also
+    takes week dates ('2026-W49-1') and compact ones ('20261201')."""
+    if isinstance(value, str):
+        parse_date(value)
+    return True
 
 
 def schema_problem(text: str) -> str | None:

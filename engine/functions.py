@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ, Clock
+from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.workdays import parse_date
 from storage import Dossier, Notification, Org, User
@@ -114,7 +115,8 @@ class ProcessFunctions:
         """Record the outcome of a dossier review."""
         if status not in ("approved", "returned"):
             raise ValueError(f"unknown dossier status {status!r}")
-        dossier = self.session.get(Dossier, int(dossier_id))
+        key = parse_id(dossier_id)
+        dossier = self.session.get(Dossier, key) if key is not None else None
         if dossier is None:
             raise ValueError(f"unknown dossier {dossier_id!r}")
         dossier.status = status
@@ -122,10 +124,11 @@ class ProcessFunctions:
 
     def notify(self, to: int | str, kind: str, text: str) -> None:
         """Queue an in-app message and an SMS (12333 channel) for a user or an org."""
-        if isinstance(to, str) and not to.isdigit():
+        if isinstance(to, str) and parse_id(to) is None:
             user_id, org_id = None, self._org(to).id
         else:
-            user = self.session.get(User, int(to))
+            key = parse_id(to)
+            user = self.session.get(User, key) if key is not None else None
             if user is None:
                 raise ValueError(f"unknown user {to!r}")
             user_id, org_id = user.id, None

@@ -24,6 +24,7 @@ from engine.errors import (
     InvalidDataError,
     NotFoundError,
 )
+from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.views import Actor, iso, jsonable
 from storage import (
@@ -38,6 +39,7 @@ from storage import (
 )
 
 ACTIVE = ("running", "waiting", "error", "suspended")
+INSTANCE_STATUSES = (*ACTIVE, "completed", "terminated")
 OVERDUE_GRACE = timedelta(minutes=5)
 LONG_SUSPENSION = timedelta(days=7)
 
@@ -137,6 +139,11 @@ class OperationVerbs:
     ) -> tuple[list[dict[str, Any]], int]:
         """Instances for operators; ``stuck`` keeps those with a problem (reason shown)."""
         _require_operator(actor)
+        if status and status not in INSTANCE_STATUSES:
+            raise InvalidDataError(
+                "未知的实例状态 (unknown status)",
+                fields={"status": f"one of {', '.join(INSTANCE_STATUSES)}"},
+            )
         with self._uow() as uow:
             session = uow.session
             query = select(ProcessInstance)
@@ -158,15 +165,14 @@ class OperationVerbs:
             ]
             return stuck_rows[offset : offset + limit], len(stuck_rows)
 
-    def _instance(self, session: Session, instance_id: str) -> ProcessInstance:
-        inst = (
-            session.get(ProcessInstance, int(instance_id)) if str(instance_id).isdigit() else None
-        )
+    def _instance(self, session: Session, instance_id: int | str) -> ProcessInstance:
+        key = parse_id(instance_id)
+        inst = session.get(ProcessInstance, key) if key is not None else None
         if inst is None:
             raise NotFoundError("流程实例不存在 (unknown instance)")
         return inst
 
-    def get_instance(self, instance_id: str, actor: Actor) -> dict[str, Any]:
+    def get_instance(self, instance_id: int | str, actor: Actor) -> dict[str, Any]:
         """One instance with its tasks, timers, data and history."""
         _require_operator(actor)
         with self._uow() as uow:
@@ -227,7 +233,7 @@ class OperationVerbs:
     # ----- acting -------------------------------------------------------------------
     def _operate(
         self,
-        instance_id: str,
+        instance_id: int | str,
         actor: Actor,
         reason: Any,
         action: str,
@@ -264,7 +270,11 @@ class OperationVerbs:
         return {"id": str(inst.id), "status": status, "action": action, "problem": problem}
 
     def retry(
-        self, instance_id: str, actor: Actor, reason: Any, data: Mapping[str, Any] | None = None
+        self,
+        instance_id: int | str,
+        actor: Actor,
+        reason: Any,
+        data: Mapping[str, Any] | None = None,
     ) -> dict:
         """Merge data into the errored task and run it again."""
         if data is not None and not isinstance(data, Mapping):
@@ -288,7 +298,7 @@ class OperationVerbs:
         detail: dict[str, Any] = {"data_changes": changes}
         return self._operate(instance_id, actor, reason, "retry", act, detail)
 
-    def reset(self, instance_id: str, actor: Actor, reason: Any, task_name: Any) -> dict:
+    def reset(self, instance_id: int | str, actor: Actor, reason: Any, task_name: Any) -> dict:
         """Move the instance back to the latest run of a task (by its BPMN id)."""
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
@@ -313,7 +323,7 @@ class OperationVerbs:
 
         return self._operate(instance_id, actor, reason, "reset", act)
 
-    def suspend(self, instance_id: str, actor: Actor, reason: Any) -> dict:
+    def suspend(self, instance_id: int | str, actor: Actor, reason: Any) -> dict:
         """Stop task completion and timers until resumed."""
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
@@ -323,7 +333,7 @@ class OperationVerbs:
 
         return self._operate(instance_id, actor, reason, "suspend", act)
 
-    def resume(self, instance_id: str, actor: Actor, reason: Any) -> dict:
+    def resume(self, instance_id: int | str, actor: Actor, reason: Any) -> dict:
         """Let a suspended instance go on (refused while a task is in error)."""
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
@@ -333,7 +343,7 @@ class OperationVerbs:
 
         return self._operate(instance_id, actor, reason, "resume", act)
 
-    def terminate(self, instance_id: str, actor: Actor, reason: Any) -> dict:
+    def terminate(self, instance_id: int | str, actor: Actor, reason: Any) -> dict:
         """Cancel every open task; the instance and its application end as terminated.
 
         A dossier under that review goes back to draft, and its applicant is told.
@@ -366,13 +376,15 @@ class OperationVerbs:
         return problems
 
     def migrate(
-        self, instance_id: str, actor: Actor, reason: Any, version: Any, dry_run: bool = False
+        self, instance_id: int | str, actor: Actor, reason: Any, version: Any, dry_run: bool = False
     ) -> dict:
         """Move an instance to another version of its process (report only with dry_run)."""
         _require_operator(actor)
         why = require_reason(reason)
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise InvalidDataError("请指定目标版本号", fields={"version": "expected an integer"})
+        if not isinstance(version, int) or isinstance(version, bool) or parse_id(version) is None:
+            raise InvalidDataError(
+                "请指定目标版本号", fields={"version": "expected a version number"}
+            )
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)

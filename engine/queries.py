@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from engine import eligibility, forms, runtime
 from engine.clock import CHINA_TZ
-from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
+from engine.errors import ForbiddenError, InvalidDataError, NotFoundError, TaskNotReadyError
+from engine.ids import parse_id
 from engine.policy import may_act, task_filter_for
 from engine.views import Actor, TaskDetail, TaskSummary, iso, jsonable
 from storage import AuditEvent, HumanTask, ProcessInstance
@@ -76,9 +77,12 @@ class TaskQueries:
         if org:
             conds.append(HumanTask.org_id == org)
         if application:
-            if not str(application).isdigit():
-                return [], 0
-            conds.append(HumanTask.application_id == int(application))
+            key = parse_id(application)
+            if key is None:
+                raise InvalidDataError(
+                    "申报编号格式不正确", fields={"application": "应为申报编号 (an application id)"}
+                )
+            conds.append(HumanTask.application_id == key)
         with self._uow() as uow:
             total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
             rows = uow.session.scalars(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from engine.ids import parse_id
 from engine.views import TaskSummary, iso
 from storage import (
     Application,
@@ -193,7 +194,7 @@ def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str
 def _business_key_names(session: Any, keys: Iterable[str | None]) -> dict[str, str]:
     """business_key -> a readable name: dossier-<id> is its applicant, a unit id its name."""
     keys = {k for k in keys if k}
-    dossiers = {int(k[8:]) for k in keys if k.startswith("dossier-") and k[8:].isdigit()}
+    dossiers = {n for k in keys if k.startswith("dossier-") and (n := parse_id(k[8:])) is not None}
     names: dict[str, str] = {}
     for dossier_id, name in session.execute(
         select(Dossier.id, User.name)

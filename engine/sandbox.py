@@ -10,6 +10,7 @@ server goes on serving: the runaway work was never on a server thread.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -325,6 +326,12 @@ class SandboxPool:
 
 _POOLS: dict[SandboxLimits, SandboxPool] = {}
 _POOLS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS.values()):
+        pool.close()
 
 
 def pool_for(limits: SandboxLimits) -> SandboxPool:

@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.files import check_file_refs
 from engine.functions import REGISTERED, ProcessFunctions
+from engine.ids import parse_id
 from engine.operations import OperationVerbs
 from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
 from engine.policy import may_act
@@ -127,6 +128,8 @@ class WorkflowEngine(
         """Start an instance outside any application (trial runs, system processes)."""
         if not actor.is_admin:
             raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
+        if version is not None and parse_id(version) is None:
+            raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
         with self._uow() as uow:
             version_id = None
             if version is not None:

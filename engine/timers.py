@@ -27,6 +27,7 @@ from engine.errors import (
     InvalidDataError,
     NotFoundError,
 )
+from engine.ids import parse_id
 from engine.views import Actor, iso
 from storage import ProcessInstance, Timer
 
@@ -137,7 +138,7 @@ class TimerVerbs:
             raise ForbiddenError("仅平台管理员可手动触发定时器 (admin only)")
         if actor is not None:
             reason = require_reason(reason)
-        key = int(timer_id) if str(timer_id).isdigit() else None
+        key = parse_id(timer_id)
         if key is None or self._claim_and_fire(key, actor, reason, strict=True, force=force) == "":
             raise NotFoundError("定时器不存在 (unknown timer)")
         with self._uow() as uow:

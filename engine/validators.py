@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -37,8 +38,7 @@ class PublicityWindow:
             return
         if not data.get("publicity_start") or not data.get("publicity_end"):
             return
-        start = parse_date(str(data["publicity_start"]))
-        end = parse_date(str(data["publicity_end"]))
+        start, end = _window(data)
         if end < start:
             raise InvalidDataError(
                 "公示结束日期早于开始日期",
@@ -58,6 +58,17 @@ class PublicityWindow:
             f"最早可于 {earliest.isoformat()} 结束 (earliest valid end {earliest.isoformat()})"
         )
         raise InvalidDataError("公示期不足", fields={"publicity_end": message})
+
+
+def _window(data: Mapping[str, Any]) -> tuple[date, date]:
+    """The publicity window's dates, 422 naming the field that is not YYYY-MM-DD."""
+    days = []
+    for name in ("publicity_start", "publicity_end"):
+        try:
+            days.append(parse_date(data[name]))
+        except ValueError as exc:
+            raise InvalidDataError("日期格式不正确", fields={name: str(exc)}) from exc
+    return days[0], days[1]
 
 
 def default_validators(policy: CalendarPolicy | None = None) -> dict[str, Any]:

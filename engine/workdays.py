@@ -116,7 +116,9 @@ class WorkCalendar:
 def parse_date(value: str) -> date:
     """Parse a strict YYYY-MM-DD string, raising ValueError with a readable message."""
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError(f"日期格式应为 YYYY-MM-DD（invalid date {value!r}, expected YYYY-MM-DD）")
+        raise ValueError(
+            f"日期格式应为 YYYY-MM-DD（invalid date {value!r:.40}, expected YYYY-MM-DD）"
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:

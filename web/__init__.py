@@ -69,6 +69,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.config["FILES_DIR"]),
         max_bytes=int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
         max_pages=int(app.config["MAX_PDF_PAGES"]),
+        max_decoded_bytes=int(app.config["PDF_MAX_DECODED_MB"]) * 1024 * 1024,
+        max_objects=int(app.config["PDF_MAX_OBJECTS"]),
     )
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
     app.extensions["onboarding"] = Onboarding(engine, store)
@@ -76,7 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 
-    from web import auth, errors, scheduler, security
+    from web import auth, errors, input_guard, scheduler, security
     from web.blueprints import (
         api,
         pages,
@@ -92,7 +94,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_unit,
     )
 
-    # Sessions first: a timed-out page user is sent to sign in before CSRF checks the form.
+    # The input guard before anything reads the request; then sessions, so a timed-out page
+    # user is sent to sign in before CSRF checks the form.
+    input_guard.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     errors.init_app(app)

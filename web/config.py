@@ -44,6 +44,8 @@ def defaults() -> dict[str, Any]:
         "SCRIPT_TIME_LIMIT_SECONDS": 2,
         "SCRIPT_MEMORY_LIMIT_MB": 256,
         "SCRIPT_WORKERS": 8,
+        "PDF_MAX_DECODED_MB": 50,
+        "PDF_MAX_OBJECTS": 50_000,
         "SMS_GATEWAY_URL": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "REGISTER_RATE_LIMIT": "5 per hour",

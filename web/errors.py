@@ -26,6 +26,26 @@ HTTP_CODES = {
 }
 
 
+# Werkzeug's own descriptions are English; a user reads these instead.
+HTTP_MESSAGES = {
+    400: "请求格式不正确 (malformed request)",
+    401: "需要登录或有效的访问令牌 (unauthorized)",
+    403: "无权执行此操作 (forbidden)",
+    404: "请求的资源不存在 (not found)",
+    405: "不支持该请求方法 (method not allowed)",
+    413: "请求内容过大 (request too large)",
+    415: "不支持的内容类型 (unsupported media type)",
+    429: "请求过于频繁，请稍后再试 (rate limited)",
+}
+
+
+def _message(exc: HTTPException, status: int) -> str:
+    """The exception's own description, or a Chinese one in place of werkzeug's default."""
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    return HTTP_MESSAGES.get(status, exc.description or "")
+
+
 def error_body(status: int, code: str, message: str, fields: dict | None = None) -> Response:
     """The API error shape: {"error": {"code", "message", "fields"?}}."""
     err: dict = {"code": code, "message": message}
@@ -75,9 +95,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response | str, int] | Response:
         status = exc.code or 500
+        message = _message(exc, status)
         if _wants_json():
-            return error_body(status, HTTP_CODES.get(status, "http_error"), exc.description or "")
-        return render_template("error.html", status=status, message=exc.description), status
+            return error_body(status, HTTP_CODES.get(status, "http_error"), message)
+        return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int] | Response:

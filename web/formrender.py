@@ -5,6 +5,7 @@ The same schema the server validates with; the browser only gets a convenience v
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -176,9 +177,11 @@ def _scalar(prop: Mapping[str, Any], raw: str) -> Any:
         except ValueError:
             pass
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
             return raw
+        # float() reads "nan" and "inf": left as text, the schema refuses them (422).
+        return number if math.isfinite(number) else raw
     if kind == "boolean":
         return raw.lower() in ("on", "true", "1", "yes")
     return raw

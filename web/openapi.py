@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import APPLICATION_STATUSES, INSTANCE_STATUSES
+from web.input_guard import MAX_OFFSET
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -88,6 +91,56 @@ def operations() -> list[Operation]:
     return ops
 
 
+STRING = {"type": "string"}
+# Numeric ids: ASCII digits within PostgreSQL's INTEGER (web/input_guard.IdConverter).
+ID = {"type": "string", "pattern": "^[0-9]{1,10}$"}
+PATH_PARAMS = {
+    name: ID for name in ("application_id", "instance_id", "timer_id", "message_id", "version")
+}
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+PAGING = [
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
+]
+# Query parameters of the list endpoints; unknown filter values answer 422.
+QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("get", "/tasks"): [
+        *PAGING,
+        _query("name", STRING),
+        _query("process", STRING),
+        _query("application", ID),
+    ],
+    ("get", "/applications"): [
+        *PAGING,
+        _query("status", {"type": "string", "enum": list(APPLICATION_STATUSES)}),
+        _query("org", STRING),
+    ],
+    ("get", "/ops/instances"): [
+        *PAGING,
+        _query("status", {"type": "string", "enum": list(INSTANCE_STATUSES)}),
+        _query("stuck", {"type": "boolean"}),
+        _query("process", STRING),
+    ],
+    ("get", "/ops/timers"): [
+        *PAGING,
+        _query("status", {"type": "string", "enum": ["pending", "fired", "cancelled", "overdue"]}),
+    ],
+}
+
+
+def _has_binary(schema: dict[str, Any]) -> bool:
+    """Whether a request body carries a file (then it is multipart/form-data)."""
+    for prop in (schema.get("properties") or {}).values():
+        if prop.get("format") == "binary" or (prop.get("items") or {}).get("format") == "binary":
+            return True
+    return False
+
+
 STATUS_TEXT = {
     "400": "Malformed request",
     "401": "No or bad token",
@@ -122,13 +175,15 @@ def _operation(
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     params = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
-    if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
-        ]
+    op["parameters"] = [
+        {"name": p, "in": "path", "required": True, "schema": PATH_PARAMS.get(p, STRING)}
+        for p in params
+    ] + QUERY.get((method, path), [])
+    if not op["parameters"]:
+        del op["parameters"]
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        media = "multipart/form-data" if _has_binary(body) else "application/json"
+        op["requestBody"] = {"required": True, "content": {media: {"schema": body}}}
     if public:
         op["security"] = []
     return op

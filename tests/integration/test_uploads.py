@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from storage import StoredFile, db
 from tests.flows import pdf_bytes, register_applicant, register_unit
+from tests.pdf_samples import ACTIVE, MB, bomb_pdf, declared_pages_pdf, many_objects_pdf
 
 
 def _encrypted() -> bytes:
@@ -106,3 +108,71 @@ def test_upload_needs_a_file_field(api):
         "/files", unit["username"], data={"other": "x"}, content_type="multipart/form-data"
     )
     assert r.status == 400
+
+
+HOSTILE = [
+    pytest.param(lambda: bomb_pdf(pages=4, decoded_per_page=60 * MB), "pdf_too_complex", id="bomb"),
+    pytest.param(lambda: declared_pages_pdf(100_000), "too_many_pages", id="100000-pages"),
+    # Over the configured object limit (1000 here) and small enough for the test client,
+    # which leaves its temporary file for bodies over 500 KB open.
+    pytest.param(lambda: many_objects_pdf(2000), "pdf_too_complex", id="2000-objects"),
+    *(pytest.param(lambda s=s: s[0], s[1], id=name) for name, s in ACTIVE.items()),
+]
+
+
+@pytest.mark.parametrize(("build", "code"), HOSTILE)
+def test_hostile_pdf_is_refused_in_bounded_memory_and_nothing_is_stored(app, api, build, code):
+    unit = register_unit(api)
+    data = build()
+    app.extensions["documents"].store.max_objects = 1000
+    before = _stored(app, Path(app.config["FILES_DIR"]))
+    tracemalloc.start()
+    try:
+        r = api.post(
+            "/files",
+            unit["username"],
+            data={"file": (io.BytesIO(data), "x.pdf")},
+            content_type="multipart/form-data",
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status == 422 and r.json["error"]["code"] == code, r
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json["error"]["message"])
+    assert peak < 100 * MB, f"peak {peak / MB:.0f} MB"
+    assert _stored(app, Path(app.config["FILES_DIR"])) == before
+
+
+def test_entrustment_with_javascript_is_refused_and_the_unit_stays_pending(app, api):
+    unit = register_unit(api, activate=False)
+    before = _stored(app, Path(app.config["FILES_DIR"]))
+    r = api.post(
+        f"/units/{unit['unit_id']}/entrustment",
+        unit["username"],
+        data={"file": (io.BytesIO(ACTIVE["open-action-js"][0]), "委托证明.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status == 422 and r.json["error"]["code"] == "pdf_javascript", r
+    assert _stored(app, Path(app.config["FILES_DIR"])) == before
+    assert api.tasks("platform_1", name="review_entrustment") == []
+
+
+def test_stored_file_is_served_as_an_attachment_that_is_never_sniffed(app, api):
+    unit = register_unit(api)
+    r = api.post(
+        "/files",
+        unit["username"],
+        data={"file": (io.BytesIO(pdf_bytes()), "学历证书.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status == 201
+    token = api.login(unit["username"])
+    got = api.client.get(
+        f"/api/v1/files/{r.json['file_id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = got.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    error = api.client.get("/api/v1/files/nope", headers={"Authorization": f"Bearer {token}"})
+    assert error.status_code == 404 and error.headers["X-Content-Type-Options"] == "nosniff"

@@ -9,6 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from engine import Actor, InvalidDataError, WorkflowEngine
 from web.auth import bearer_actor
+from web.input_guard import MAX_OFFSET, query_int, request_json
 
 
 def engine() -> WorkflowEngine:
@@ -25,28 +26,18 @@ def actor() -> Actor:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; 400 when it is malformed or not an object."""
-    if not request.data:
+    """The request's JSON object; 400 when it is malformed, odd or not an object."""
+    if not request.get_data(cache=True):
         raise BadRequest("请求体为空，需要 JSON 对象 (empty body)")
-    try:
-        body = request.get_json(force=True)
-    except BadRequest as exc:
-        raise BadRequest("请求体不是合法的 JSON (malformed JSON)") from exc
+    body = request_json()
     if not isinstance(body, dict):
         raise BadRequest("请求体必须是 JSON 对象 (expected a JSON object)")
     return body
 
 
 def paging() -> tuple[int, int]:
-    """limit (default 50, max 500) and offset from the query string."""
-    try:
-        limit = int(request.args.get("limit", 50))
-        offset = int(request.args.get("offset", 0))
-    except ValueError as exc:
-        raise BadRequest("limit 和 offset 必须是整数") from exc
-    if not 1 <= limit <= 500 or offset < 0:
-        raise BadRequest("limit 取 1..500，offset 不能为负")
-    return limit, offset
+    """limit (default 50, 1..500) and offset (0..MAX_OFFSET) from the query string; 400 else."""
+    return query_int("limit", 50, 1, 500), query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def require_text(body: dict[str, Any], *names: str) -> None:

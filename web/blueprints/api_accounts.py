@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest
 
 from engine import FileRejectedError
@@ -160,8 +161,11 @@ def _upload() -> tuple[bytes, str]:
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename={filename}"
+    """A PDF to save, never to render in the API's origin (nosniff is on every response)."""
+    # send_file adds filename* (RFC 5987) for a non-ASCII name, with an ASCII fallback.
+    response = send_file(
+        io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=filename
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -215,7 +219,7 @@ def files_upload() -> Any:
 @bp.get("/files/<file_id>")
 def files_get(file_id: str) -> Any:
     data, name = current_app.extensions["documents"].download(file_id, actor())
-    return pdf_response(data, "file.pdf" if not name.isascii() else name)
+    return pdf_response(data, name)
 
 
 @bp.get("/orgs/<org_id>/fee-setting")
@@ -237,6 +241,6 @@ def messages() -> Any:
     return jsonify({"items": items, "total": len(items)})
 
 
-@bp.post("/me/messages/<int:message_id>/read")
+@bp.post("/me/messages/<id:message_id>/read")
 def message_read(message_id: int) -> Any:
     return jsonify(current_app.extensions["accounts"].mark_message_read(message_id, actor()))

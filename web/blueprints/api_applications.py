@@ -111,8 +111,8 @@ def index() -> Any:
     return jsonify(listing(items, total))
 
 
-@bp.get("/applications/<application_id>")
-def show(application_id: str) -> Any:
+@bp.get("/applications/<id:application_id>")
+def show(application_id: int) -> Any:
     return jsonify(applications().get(application_id, actor()))
 
 
@@ -120,14 +120,14 @@ def exports() -> Any:
     return current_app.extensions["exports"]
 
 
-@bp.get("/applications/<application_id>/review-form.pdf")
-def review_form(application_id: str) -> Any:
+@bp.get("/applications/<id:application_id>/review-form.pdf")
+def review_form(application_id: int) -> Any:
     pdf = exports().review_form(application_id, actor())
     return pdf_response(pdf, f"review-form-{application_id}.pdf")
 
 
-@bp.get("/applications/<application_id>/review-form-public.pdf")
-def review_form_public(application_id: str) -> Any:
+@bp.get("/applications/<id:application_id>/review-form-public.pdf")
+def review_form_public(application_id: int) -> Any:
     pdf = exports().public_version(application_id, actor())
     return pdf_response(pdf, f"review-form-public-{application_id}.pdf")
 
@@ -137,13 +137,13 @@ def verify(code: str) -> Any:
     return jsonify(exports().verify(code))
 
 
-@bp.get("/applications/<application_id>/diagram.svg")
-def diagram(application_id: str) -> Any:
+@bp.get("/applications/<id:application_id>/diagram.svg")
+def diagram(application_id: int) -> Any:
     detail = applications().get(application_id, actor())
     svg = current_app.extensions["engine"].instance_diagram(int(detail["instance_id"]))
     return Response(svg, mimetype="image/svg+xml")
 
 
-@bp.post("/applications/<application_id>/urge")
-def urge(application_id: str) -> Any:
+@bp.post("/applications/<id:application_id>/urge")
+def urge(application_id: int) -> Any:
     return jsonify(applications().urge(application_id, actor()))

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from web.blueprints._common import actor, engine, json_body, listing, paging
+from web.input_guard import query_flag
 
 bp = Blueprint("ops", __name__, url_prefix="/ops/instances")
 
@@ -120,7 +121,7 @@ DOCS = [
 @bp.get("")
 def index() -> Any:
     limit, offset = paging()
-    stuck = request.args.get("stuck", "").lower() in ("1", "true", "yes")
+    stuck = query_flag("stuck")
     items, total = engine().list_instances(
         actor(),
         status=request.args.get("status") or None,
@@ -132,40 +133,40 @@ def index() -> Any:
     return jsonify(listing(items, total))
 
 
-@bp.get("/<instance_id>")
-def show(instance_id: str) -> Any:
+@bp.get("/<id:instance_id>")
+def show(instance_id: int) -> Any:
     return jsonify(engine().get_instance(instance_id, actor()))
 
 
-@bp.post("/<instance_id>/retry")
-def retry(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/retry")
+def retry(instance_id: int) -> Any:
     body = json_body()
     return jsonify(engine().retry(instance_id, actor(), body.get("reason"), body.get("data")))
 
 
-@bp.post("/<instance_id>/reset")
-def reset(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/reset")
+def reset(instance_id: int) -> Any:
     body = json_body()
     return jsonify(engine().reset(instance_id, actor(), body.get("reason"), body.get("task")))
 
 
-@bp.post("/<instance_id>/suspend")
-def suspend(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/suspend")
+def suspend(instance_id: int) -> Any:
     return jsonify(engine().suspend(instance_id, actor(), json_body().get("reason")))
 
 
-@bp.post("/<instance_id>/resume")
-def resume(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/resume")
+def resume(instance_id: int) -> Any:
     return jsonify(engine().resume(instance_id, actor(), json_body().get("reason")))
 
 
-@bp.post("/<instance_id>/terminate")
-def terminate(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/terminate")
+def terminate(instance_id: int) -> Any:
     return jsonify(engine().terminate(instance_id, actor(), json_body().get("reason")))
 
 
-@bp.post("/<instance_id>/migrate")
-def migrate(instance_id: str) -> Any:
+@bp.post("/<id:instance_id>/migrate")
+def migrate(instance_id: int) -> Any:
     body = json_body()
     return jsonify(
         engine().migrate(
@@ -191,7 +192,7 @@ def bulk() -> Any:
     return jsonify({"results": results})
 
 
-@bp.get("/<int:instance_id>/diagram.svg")
+@bp.get("/<id:instance_id>/diagram.svg")
 def diagram(instance_id: int) -> Any:
     engine().get_instance(str(instance_id), actor())  # operators only
     return Response(engine().instance_diagram(instance_id), mimetype="image/svg+xml")

@@ -66,8 +66,8 @@ def list_timers() -> Any:
     return jsonify(listing([t.as_dict() for t in items], total))
 
 
-@bp.post("/<timer_id>/fire")
-def fire(timer_id: str) -> Any:
+@bp.post("/<id:timer_id>/fire")
+def fire(timer_id: int) -> Any:
     body = json_body() if request.data else {}
     view = engine().fire_timer(timer_id, actor=actor(), reason=body.get("reason"))
     return jsonify(view.as_dict())

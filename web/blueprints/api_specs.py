@@ -142,7 +142,7 @@ def deploy() -> Any:
     return jsonify({"versions": rows}), status
 
 
-@bp.post("/<process_id>/<int:version>/promote")
+@bp.post("/<process_id>/<id:version>/promote")
 def promote(process_id: str, version: int) -> Any:
     who = _designer()
     body = json_body()
@@ -160,7 +160,7 @@ def start(process_id: str) -> Any:
     return jsonify({"instance_id": str(inst_id)}), 201
 
 
-@bp.get("/<process_id>/<int:version>/diagram.svg")
+@bp.get("/<process_id>/<id:version>/diagram.svg")
 def diagram(process_id: str, version: int) -> Any:
     actor()
     svg = engine().version_diagram(process_id, version)

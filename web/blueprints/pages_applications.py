@@ -21,6 +21,7 @@ from engine import ConflictError, InvalidDataError
 from web import labels
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
+from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
 PAGE = 50
@@ -28,8 +29,7 @@ PAGE = 50
 
 
 def _offset() -> int:
-    raw = request.args.get("offset", "0")
-    return int(raw) if raw.isdigit() else 0
+    return query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 200) -> Any:
@@ -73,9 +73,9 @@ def create() -> Any:
     return redirect(url_for("application_pages.show", app_id=app_id))
 
 
-@bp.get("/<app_id>")
+@bp.get("/<id:app_id>")
 @login_required
-def show(app_id: str) -> Any:
+def show(app_id: int) -> Any:
     detail = applications().get(app_id, me())
     mine, _total = engine().list_tasks(me(), application=app_id)
     return render_template(
@@ -87,9 +87,9 @@ def show(app_id: str) -> Any:
     )
 
 
-@bp.post("/<app_id>/urge")
+@bp.post("/<id:app_id>/urge")
 @login_required
-def urge(app_id: str) -> Any:
+def urge(app_id: int) -> Any:
     try:
         result = applications().urge(app_id, me())
     except ConflictError as exc:
@@ -99,10 +99,13 @@ def urge(app_id: str) -> Any:
     return redirect(url_for("application_pages.show", app_id=app_id))
 
 
-@bp.get("/<app_id>/review-form.pdf")
+@bp.get("/<id:app_id>/review-form.pdf")
 @login_required
-def review_form(app_id: str) -> Any:
+def review_form(app_id: int) -> Any:
     pdf = current_app.extensions["exports"].review_form(app_id, me())
     return send_file(
-        io.BytesIO(pdf), mimetype="application/pdf", download_name=f"评审表-{app_id}.pdf"
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        download_name=f"评审表-{app_id}.pdf",
+        as_attachment=True,
     )

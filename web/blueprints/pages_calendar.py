@@ -15,6 +15,7 @@ from web.blueprints._page_common import me, roles_required
 bp = Blueprint("calendar_pages", __name__, url_prefix="/admin/calendar")
 
 _SEPARATORS = re.compile(r"[\s,，;；、]+")
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 def _dates(text: str) -> list[date]:
@@ -29,7 +30,7 @@ def _back(year: int | str | None) -> Any:
 @roles_required("admin")
 def index() -> Any:
     raw = request.args.get("year", "")
-    year = int(raw) if raw.isdigit() else engine().clock().astimezone(CHINA_TZ).year
+    year = int(raw) if _YEAR.fullmatch(raw) else engine().clock().astimezone(CHINA_TZ).year
     view = engine().calendar_year(year)
     return render_template("calendar/index.html", cal=view)
 
@@ -75,7 +76,7 @@ def add_year() -> Any:
     form = request.form
     raw = form.get("year", "")
     try:
-        if not raw.isdigit():
+        if not _YEAR.fullmatch(raw):
             raise InvalidDataError("年份无效", fields={"year": "YYYY"})
         counts = engine().add_calendar_year(
             int(raw),
@@ -86,7 +87,7 @@ def add_year() -> Any:
         )
     except (ValueError, InvalidDataError) as exc:
         flash(getattr(exc, "message", str(exc)) + _fields(exc), "error")
-        return _back(raw if raw.isdigit() else None)
+        return _back(raw if _YEAR.fullmatch(raw) else None)
     flash(
         f"{raw} 年节假日安排已录入：新增 {counts['added']}，修改 {counts['changed']}，"
         f"未变 {counts['unchanged']}",

@@ -86,7 +86,7 @@ def index() -> Any:
     return _index()
 
 
-@bp.post("/<process_id>/<int:version>/promote")
+@bp.post("/<process_id>/<id:version>/promote")
 @allowed_by(may_deploy)
 def promote(process_id: str, version: int) -> Any:
     try:
@@ -105,7 +105,7 @@ def promote(process_id: str, version: int) -> Any:
     return redirect(url_for("designer_pages.index", _anchor=f"process-{process_id}"))
 
 
-@bp.get("/<process_id>/<int:version>")
+@bp.get("/<process_id>/<id:version>")
 @allowed_by(may_deploy)
 def diagram(process_id: str, version: int) -> Any:
     svg = inline_svg(engine().version_diagram(process_id, version))

@@ -17,4 +17,8 @@ bp = Blueprint("file_pages", __name__, url_prefix="/files")
 @login_required
 def show(file_id: str) -> Any:
     data, filename = documents().download(file_id, me())
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename)
+    response = send_file(
+        io.BytesIO(data), mimetype="application/pdf", download_name=filename, as_attachment=True
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

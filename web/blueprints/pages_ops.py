@@ -10,10 +10,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from engine import ConflictError, EngineError, InvalidDataError, NotFoundError
+from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
+from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
 from web.labels import ACTIONS
 
 bp = Blueprint("ops_pages", __name__, url_prefix="/admin/instances")
@@ -31,14 +32,14 @@ def _filters() -> dict[str, Any]:
 
 
 def _offset() -> int:
-    raw = request.args.get("offset", "0")
-    return int(raw) if raw.isdigit() else 0
+    return query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def _version(raw: str | None) -> int:
-    if not (raw or "").strip().isdigit():
+    version = parse_id((raw or "").strip())
+    if version is None:
         raise InvalidDataError("请选择目标版本", fields={"version": "请填写目标版本号"})
-    return int(raw or "")
+    return version
 
 
 def _json_data(raw: str | None) -> Any:
@@ -46,12 +47,9 @@ def _json_data(raw: str | None) -> Any:
     if not (raw or "").strip():
         return None
     try:
-        return json.loads(raw or "")
-    except json.JSONDecodeError as exc:
-        where = f"第 {exc.lineno} 行第 {exc.colno} 列"
-        raise InvalidDataError(
-            "补充数据不是合法的 JSON", fields={"data": f"JSON 格式错误（{where}）：{exc.msg}"}
-        ) from exc
+        return strict_loads(raw or "")
+    except InputRefused as exc:
+        raise InvalidDataError("补充数据不是合法的 JSON", fields={"data": str(exc)}) from exc
 
 
 def _index(
@@ -77,7 +75,7 @@ def _index(
 
 
 def _show(
-    instance_id: str,
+    instance_id: int,
     failed: str | None = None,
     error: EngineError | None = None,
     report: dict[str, Any] | None = None,
@@ -100,7 +98,7 @@ def _show(
     ), status
 
 
-def _done(instance_id: str, message: str) -> Any:
+def _done(instance_id: int, message: str) -> Any:
     flash(message, "success")
     return redirect(url_for("ops_pages.show", instance_id=instance_id))
 
@@ -141,15 +139,15 @@ def bulk() -> Any:
     )
 
 
-@bp.get("/<instance_id>")
+@bp.get("/<id:instance_id>")
 @roles_required("admin")
-def show(instance_id: str) -> Any:
+def show(instance_id: int) -> Any:
     return _show(instance_id)
 
 
-@bp.post("/<instance_id>/retry")
+@bp.post("/<id:instance_id>/retry")
 @roles_required("admin")
-def retry(instance_id: str) -> Any:
+def retry(instance_id: int) -> Any:
     try:
         data = _json_data(request.form.get("data"))
         engine().retry(instance_id, me(), request.form.get("reason"), data)
@@ -158,9 +156,9 @@ def retry(instance_id: str) -> Any:
     return _done(instance_id, "已重试出错的任务")
 
 
-@bp.post("/<instance_id>/reset")
+@bp.post("/<id:instance_id>/reset")
 @roles_required("admin")
-def reset(instance_id: str) -> Any:
+def reset(instance_id: int) -> Any:
     task = request.form.get("task")
     try:
         engine().reset(instance_id, me(), request.form.get("reason"), task)
@@ -169,9 +167,9 @@ def reset(instance_id: str) -> Any:
     return _done(instance_id, f"已回退到任务 {task}")
 
 
-@bp.post("/<instance_id>/<any(suspend, resume, terminate):action>")
+@bp.post("/<id:instance_id>/<any(suspend, resume, terminate):action>")
 @roles_required("admin")
-def change_state(instance_id: str, action: str) -> Any:
+def change_state(instance_id: int, action: str) -> Any:
     verb = {"suspend": engine().suspend, "resume": engine().resume}.get(action, engine().terminate)
     try:
         verb(instance_id, me(), request.form.get("reason"))
@@ -180,9 +178,9 @@ def change_state(instance_id: str, action: str) -> Any:
     return _done(instance_id, f"已{ACTIONS.get(action, action)}")
 
 
-@bp.post("/<instance_id>/migrate")
+@bp.post("/<id:instance_id>/migrate")
 @roles_required("admin")
-def migrate(instance_id: str) -> Any:
+def migrate(instance_id: int) -> Any:
     form = request.form
     try:
         version = _version(form.get("version"))
@@ -195,9 +193,9 @@ def migrate(instance_id: str) -> Any:
     return _done(instance_id, f"已从第 {report['from_version']} 版迁移到第 {version} 版")
 
 
-@bp.post("/<instance_id>/timers/<timer_id>/fire")
+@bp.post("/<id:instance_id>/timers/<id:timer_id>/fire")
 @roles_required("admin")
-def fire_timer(instance_id: str, timer_id: str) -> Any:
+def fire_timer(instance_id: int, timer_id: int) -> Any:
     reason = request.form.get("reason", "").strip()
     try:
         if not reason:

@@ -29,7 +29,10 @@ def entrustment() -> Any:
 def template() -> Any:
     pdf = onboarding().entrustment_template(me().org_id or "", me())
     return send_file(
-        io.BytesIO(pdf), mimetype="application/pdf", download_name="用人单位委托证明.pdf"
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        download_name="用人单位委托证明.pdf",
+        as_attachment=True,
     )
 
 
