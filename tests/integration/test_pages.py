@@ -357,6 +357,10 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
     assert "待报送纸质材料" in html and 'id="review-form"' in html
     pdf = client.get(f"/applications/{app_id}/review-form.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"] == (
+        f'attachment; filename="review-form-{app_id}.pdf"; '
+        f"filename*=UTF-8''%E8%AF%84%E5%AE%A1%E8%A1%A8-{app_id}.pdf"
+    )
 
     office = signed_in(app, "nb_office_1")
     task_id = only_task_id(office, name="receive_paper")

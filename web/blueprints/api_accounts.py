@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from engine import FileRejectedError
 from web.blueprints._common import actor, json_body
+from web.downloads import pdf_download
 from web.security import register_limit
 
 bp = Blueprint("accounts", __name__)
@@ -160,14 +160,9 @@ def _upload() -> tuple[bytes, str]:
     return data, upload.filename or "upload.pdf"
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
+def pdf_response(data: bytes, filename: str, ascii_name: str | None = None) -> Response:
     """A PDF to save, never to render in the API's origin (nosniff is on every response)."""
-    # send_file adds filename* (RFC 5987) for a non-ASCII name, with an ASCII fallback.
-    response = send_file(
-        io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=filename
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(data, filename, ascii_name or filename)
 
 
 @bp.post("/units/register")
@@ -219,7 +214,7 @@ def files_upload() -> Any:
 @bp.get("/files/<file_id>")
 def files_get(file_id: str) -> Any:
     data, name = current_app.extensions["documents"].download(file_id, actor())
-    return pdf_response(data, name)
+    return pdf_response(data, name, f"file-{file_id}.pdf")
 
 
 @bp.get("/orgs/<org_id>/fee-setting")

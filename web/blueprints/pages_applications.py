@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import (
@@ -12,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import login_required
@@ -21,6 +19,7 @@ from engine import ConflictError, InvalidDataError
 from web import labels
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
+from web.downloads import pdf_download
 from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
@@ -103,9 +102,4 @@ def urge(app_id: int) -> Any:
 @login_required
 def review_form(app_id: int) -> Any:
     pdf = current_app.extensions["exports"].review_form(app_id, me())
-    return send_file(
-        io.BytesIO(pdf),
-        mimetype="application/pdf",
-        download_name=f"评审表-{app_id}.pdf",
-        as_attachment=True,
-    )
+    return pdf_download(pdf, f"评审表-{app_id}.pdf", f"review-form-{app_id}.pdf")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, send_file
+from flask import Blueprint
 from flask_login import login_required
 
 from web.blueprints._page_common import documents, me
+from web.downloads import pdf_download
 
 bp = Blueprint("file_pages", __name__, url_prefix="/files")
 
@@ -17,8 +17,4 @@ bp = Blueprint("file_pages", __name__, url_prefix="/files")
 @login_required
 def show(file_id: str) -> Any:
     data, filename = documents().download(file_id, me())
-    response = send_file(
-        io.BytesIO(data), mimetype="application/pdf", download_name=filename, as_attachment=True
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(data, filename, f"file-{file_id}.pdf")

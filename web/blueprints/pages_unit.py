@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, FileRejectedError
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
+from web.downloads import pdf_download
 
 bp = Blueprint("unit_pages", __name__, url_prefix="/unit")
 
@@ -28,12 +28,7 @@ def entrustment() -> Any:
 @roles_required("unit")
 def template() -> Any:
     pdf = onboarding().entrustment_template(me().org_id or "", me())
-    return send_file(
-        io.BytesIO(pdf),
-        mimetype="application/pdf",
-        download_name="用人单位委托证明.pdf",
-        as_attachment=True,
-    )
+    return pdf_download(pdf, "用人单位委托证明.pdf", "entrustment.pdf")
 
 
 @bp.post("/entrustment")
