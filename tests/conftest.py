@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from engine import ManualClock
 from storage import db
+from tests import openapi_check
 from web import create_app
 from web.cli import upgrade_db
 
@@ -77,6 +78,7 @@ def app(
             **(marker.kwargs if marker else {}),
         }
     )
+    openapi_check.install(app)
     with app.app_context():
         _empty_all_tables()
         app.extensions["engine"].deploy_directory(actor="tests")

@@ -5,50 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from engine import APPLICATION_STATUSES, INSTANCE_STATUSES
+from web.api_schemas import SCHEMAS, Reply, ref
 from web.input_guard import MAX_OFFSET
 
-ERROR = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-            },
-        }
-    },
-}
 OBJ = {"type": "object"}
-TOKEN = {
-    "type": "object",
-    "required": ["token", "expires_at", "user"],
-    "properties": {
-        "token": {"type": "string", "description": "Bearer token; shown once"},
-        "expires_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the token stops working (ISO 8601 with offset)",
-        },
-        "user": {
-            "type": "object",
-            "properties": {
-                "id": {"type": "string"},
-                "username": {"type": "string"},
-                "name": {"type": "string"},
-                "role": {"type": "string"},
-                "org_id": {"type": ["string", "null"]},
-                "org_status": {"type": "string"},
-            },
-        },
-    },
-}
 
-# (method, path, summary, tag, public, request schema or None, response schema or None)
-# A response schema of None means 204 No Content.
-Operation = tuple[str, str, str, str, bool, dict | None, dict | None]
+# (method, path, summary, tag, public, request schema or None, answer): the answer is a 200
+# JSON schema, or a Reply with another status or media type (Reply("204", None): no content).
+Operation = tuple[str, str, str, str, bool, dict | None, dict | Reply]
 
 CORE: list[Operation] = [
     (
@@ -63,8 +27,9 @@ CORE: list[Operation] = [
             "type": "object",
             "required": ["username", "password"],
             "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+            "examples": [{"username": "yz_water_1", "password": "<password>"}],
         },
-        TOKEN,
+        ref("Token"),
     ),
     (
         "delete",
@@ -73,10 +38,10 @@ CORE: list[Operation] = [
         "accounts",
         False,
         None,
-        None,
+        Reply("204", None),
     ),
-    ("get", "/me", "The caller", "accounts", False, None, OBJ),
-    ("get", "/health", "Database and scheduler state", "operations", True, None, OBJ),
+    ("get", "/me", "The caller", "accounts", False, None, ref("User")),
+    ("get", "/health", "Database and scheduler state", "operations", True, None, ref("Health")),
     ("get", "/openapi.json", "This document", "operations", True, None, OBJ),
 ]
 
@@ -141,6 +106,7 @@ def _has_binary(schema: dict[str, Any]) -> bool:
     return False
 
 
+SUCCESS_TEXT = {"200": "OK", "201": "Created", "202": "Accepted", "204": "No content"}
 STATUS_TEXT = {
     "400": "Malformed request",
     "401": "No or bad token",
@@ -161,14 +127,15 @@ def _operation(
     tag: str,
     public: bool,
     body: dict | None,
-    result: dict | None,
+    result: dict | Reply,
 ) -> dict[str, Any]:
-    ok = (
-        {"204": {"description": "No content"}}
-        if result is None
-        else {"200": {"description": "OK", "content": {"application/json": {"schema": result}}}}
-    )
-    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": ok}
+    reply = result if isinstance(result, Reply) else Reply("200", result)
+    answer: dict[str, Any] = {"description": SUCCESS_TEXT[reply.status]}
+    if reply.schema is not None:
+        answer["content"] = {reply.media: {"schema": reply.schema}}
+    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {}}
+    for status in (reply.status, *reply.also):
+        op["responses"][status] = {**answer, "description": SUCCESS_TEXT[status]}
     for code, text in STATUS_TEXT.items():
         op["responses"][code] = {
             "description": text,
@@ -204,7 +171,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR},
+            "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

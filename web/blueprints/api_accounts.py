@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from engine import FileRejectedError
+from web.api_schemas import Reply, page, pdf, ref
 from web.blueprints._common import actor, json_body
 from web.downloads import pdf_download
 from web.security import register_limit
@@ -53,7 +54,7 @@ DOCS = [
                 "password",
             ],
         },
-        OBJ,
+        Reply("201", ref("UnitRegistered")),
     ),
     (
         "get",
@@ -62,7 +63,7 @@ DOCS = [
         "accounts",
         False,
         None,
-        {"type": "string", "format": "binary"},
+        pdf(),
     ),
     (
         "post",
@@ -71,7 +72,7 @@ DOCS = [
         "accounts",
         False,
         FILE,
-        OBJ,
+        Reply("202", ref("EntrustmentAccepted")),
     ),
     (
         "post",
@@ -84,7 +85,7 @@ DOCS = [
             "properties": ACCOUNT_PROPS,
             "required": ["name", "id_number", "phone", "unit_id", "username", "password"],
         },
-        OBJ,
+        Reply("201", ref("ApplicantRegistered")),
     ),
     (
         "get",
@@ -93,7 +94,7 @@ DOCS = [
         "dossier",
         False,
         None,
-        OBJ,
+        ref("Dossier"),
     ),
     (
         "put",
@@ -102,7 +103,7 @@ DOCS = [
         "dossier",
         False,
         OBJ,
-        OBJ,
+        ref("Dossier"),
     ),
     (
         "post",
@@ -111,9 +112,17 @@ DOCS = [
         "dossier",
         False,
         None,
-        OBJ,
+        ref("DossierSubmitted"),
     ),
-    ("post", "/files", "Upload a checked PDF (multipart file)", "files", False, FILE, OBJ),
+    (
+        "post",
+        "/files",
+        "Upload a checked PDF (multipart file)",
+        "files",
+        False,
+        FILE,
+        Reply("201", ref("StoredFile")),
+    ),
     (
         "get",
         "/files/{file_id}",
@@ -121,9 +130,17 @@ DOCS = [
         "files",
         False,
         None,
-        {"type": "string", "format": "binary"},
+        pdf(),
     ),
-    ("get", "/orgs/{org_id}/fee-setting", "A department's fee switch", "orgs", False, None, OBJ),
+    (
+        "get",
+        "/orgs/{org_id}/fee-setting",
+        "A department's fee switch",
+        "orgs",
+        False,
+        None,
+        ref("FeeSetting"),
+    ),
     (
         "put",
         "/orgs/{org_id}/fee-setting",
@@ -131,7 +148,7 @@ DOCS = [
         "orgs",
         False,
         {"type": "object", "required": ["charge"], "properties": {"charge": {"type": "boolean"}}},
-        OBJ,
+        ref("FeeSetting"),
     ),
     (
         "get",
@@ -140,9 +157,17 @@ DOCS = [
         "accounts",
         False,
         None,
-        OBJ,
+        page("Message"),
     ),
-    ("post", "/me/messages/{message_id}/read", "Mark a message read", "accounts", False, None, OBJ),
+    (
+        "post",
+        "/me/messages/{message_id}/read",
+        "Mark a message read",
+        "accounts",
+        False,
+        None,
+        ref("MessageRead"),
+    ),
 ]
 
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from web.api_schemas import Reply, page, pdf, ref, svg
 from web.blueprints._common import actor, json_body, listing, paging
 from web.blueprints.api_accounts import pdf_response
 
 bp = Blueprint("applications", __name__)
 
 OBJ = {"type": "object"}
-PDF = {"type": "string", "format": "binary"}
 DOCS = [
     (
         "post",
@@ -20,8 +20,12 @@ DOCS = [
         "File an application (needs an approved dossier)",
         "applications",
         False,
-        {"type": "object", "required": ["series", "level", "specialty"]},
-        OBJ,
+        {
+            "type": "object",
+            "required": ["series", "level", "specialty"],
+            "examples": [{"series": "工程", "level": "中级", "specialty": "水利工程"}],
+        },
+        Reply("201", ref("ApplicationCreated")),
     ),
     (
         "get",
@@ -30,7 +34,7 @@ DOCS = [
         "applications",
         False,
         None,
-        OBJ,
+        page("Application"),
     ),
     (
         "get",
@@ -39,7 +43,7 @@ DOCS = [
         "applications",
         False,
         None,
-        OBJ,
+        ref("ApplicationDetail"),
     ),
     (
         "get",
@@ -48,7 +52,7 @@ DOCS = [
         "applications",
         False,
         None,
-        PDF,
+        pdf(),
     ),
     (
         "get",
@@ -57,7 +61,7 @@ DOCS = [
         "applications",
         False,
         None,
-        PDF,
+        pdf(),
     ),
     (
         "get",
@@ -66,7 +70,7 @@ DOCS = [
         "applications",
         True,
         None,
-        OBJ,
+        ref("Verification"),
     ),
     (
         "get",
@@ -75,7 +79,7 @@ DOCS = [
         "applications",
         False,
         None,
-        {"type": "string"},
+        svg(),
     ),
     (
         "post",
@@ -84,7 +88,7 @@ DOCS = [
         "applications",
         False,
         None,
-        OBJ,
+        ref("UrgeResult"),
     ),
 ]
 

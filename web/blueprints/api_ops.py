@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from web.api_schemas import page, ref, svg
 from web.blueprints._common import actor, engine, json_body, listing, paging
 from web.input_guard import query_flag
 
@@ -23,7 +24,7 @@ DOCS = [
         "operations",
         False,
         None,
-        OBJ,
+        page("Instance"),
     ),
     (
         "get",
@@ -32,7 +33,7 @@ DOCS = [
         "operations",
         False,
         None,
-        OBJ,
+        ref("InstanceDetail"),
     ),
     (
         "post",
@@ -42,7 +43,7 @@ DOCS = [
         "operations",
         False,
         {**REASON, "properties": {"reason": {"type": "string"}, "data": OBJ}},
-        OBJ,
+        ref("OperationResult"),
     ),
     (
         "post",
@@ -51,7 +52,7 @@ DOCS = [
         "operations",
         False,
         {**REASON, "properties": {"reason": {"type": "string"}, "task": {"type": "string"}}},
-        OBJ,
+        ref("OperationResult"),
     ),
     (
         "post",
@@ -60,7 +61,7 @@ DOCS = [
         "operations",
         False,
         REASON,
-        OBJ,
+        ref("OperationResult"),
     ),
     (
         "post",
@@ -69,7 +70,7 @@ DOCS = [
         "operations",
         False,
         REASON,
-        OBJ,
+        ref("OperationResult"),
     ),
     (
         "post",
@@ -79,7 +80,7 @@ DOCS = [
         "operations",
         False,
         REASON,
-        OBJ,
+        ref("OperationResult"),
     ),
     (
         "post",
@@ -95,7 +96,7 @@ DOCS = [
                 "dry_run": {"type": "boolean"},
             },
         },
-        OBJ,
+        ref("Migration"),
     ),
     (
         "post",
@@ -104,7 +105,7 @@ DOCS = [
         "operations",
         False,
         {"type": "object", "required": ["action", "ids", "reason"]},
-        OBJ,
+        ref("BulkResults"),
     ),
     (
         "get",
@@ -113,7 +114,7 @@ DOCS = [
         "operations",
         False,
         None,
-        {"type": "string"},
+        svg(),
     ),
 ]
 

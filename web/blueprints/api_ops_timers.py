@@ -6,24 +6,11 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from web.api_schemas import page, ref
 from web.blueprints._common import actor, engine, json_body, listing, paging
 
 bp = Blueprint("ops_timers", __name__, url_prefix="/ops/timers")
 
-TIMER = {
-    "type": "object",
-    "properties": {
-        **{
-            k: {"type": "string"}
-            for k in ("id", "instance_id", "name", "task_id", "status", "instance_status")
-        },
-        **{
-            k: {"type": ["string", "null"], "format": "date-time"}
-            for k in ("due_at", "fired_at", "created_at")
-        },
-        "application_id": {"type": ["string", "null"]},
-    },
-}
 DOCS = [
     (
         "get",
@@ -32,13 +19,7 @@ DOCS = [
         "operations",
         False,
         None,
-        {
-            "type": "object",
-            "properties": {
-                "items": {"type": "array", "items": TIMER},
-                "total": {"type": "integer"},
-            },
-        },
+        page("Timer"),
     ),
     (
         "post",
@@ -52,7 +33,7 @@ DOCS = [
             "required": ["reason"],
             "properties": {"reason": {"type": "string", "minLength": 1}},
         },
-        TIMER,
+        ref("Timer"),
     ),
 ]
 

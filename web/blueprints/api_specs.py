@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from engine import ForbiddenError, InvalidDataError, may_deploy
+from web.api_schemas import Reply, page, ref, svg
 from web.blueprints._common import actor, engine, json_body
 
 bp = Blueprint("specs", __name__, url_prefix="/specs")
@@ -28,7 +29,7 @@ DOCS = [
         "designers",
         False,
         None,
-        OBJ,
+        page("Version"),
     ),
     (
         "post",
@@ -37,7 +38,7 @@ DOCS = [
         "designers",
         False,
         FILES,
-        OBJ,
+        ref("Validation"),
     ),
     (
         "post",
@@ -48,7 +49,7 @@ DOCS = [
         "designers",
         False,
         FILES,
-        OBJ,
+        Reply("201", ref("Deployment"), also=("200",)),
     ),
     (
         "post",
@@ -63,16 +64,7 @@ DOCS = [
             "required": ["reason"],
             "properties": {"reason": {"type": "string", "minLength": 1}},
         },
-        {
-            "type": "object",
-            "properties": {
-                "process_id": {"type": "string"},
-                "version": {"type": "integer"},
-                "current": {"type": "boolean"},
-                "previous_version": {"type": ["integer", "null"]},
-                "changed": {"type": "boolean"},
-            },
-        },
+        ref("Promotion"),
     ),
     (
         "post",
@@ -81,7 +73,7 @@ DOCS = [
         "designers",
         False,
         {"type": "object", "properties": {"data": OBJ, "version": {"type": "integer"}}},
-        OBJ,
+        Reply("201", ref("InstanceStarted")),
     ),
     (
         "get",
@@ -90,7 +82,7 @@ DOCS = [
         "designers",
         False,
         None,
-        {"type": "string"},
+        svg(),
     ),
 ]
 MAX_FILES = 50

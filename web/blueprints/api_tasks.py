@@ -7,26 +7,11 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from web.api_schemas import page, ref
 from web.blueprints._common import actor, engine, json_body, listing, paging
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-TASK = {
-    "type": "object",
-    "properties": {
-        k: {"type": "string"}
-        for k in (
-            "id",
-            "name",
-            "title",
-            "process",
-            "instance_id",
-            "application_id",
-            "org_id",
-            "created_at",
-        )
-    },
-}
 OBJ = {"type": "object"}
 DOCS = [
     (
@@ -36,10 +21,7 @@ DOCS = [
         "tasks",
         False,
         None,
-        {
-            "type": "object",
-            "properties": {"items": {"type": "array", "items": TASK}, "total": {"type": "integer"}},
-        },
+        page("TaskSummary"),
     ),
     (
         "get",
@@ -48,7 +30,7 @@ DOCS = [
         "tasks",
         False,
         None,
-        OBJ,
+        ref("TaskDetail"),
     ),
     (
         "post",
@@ -56,8 +38,12 @@ DOCS = [
         "Complete a task with form data",
         "tasks",
         False,
-        {"type": "object", "properties": {"data": OBJ}},
-        OBJ,
+        {
+            "type": "object",
+            "properties": {"data": OBJ},
+            "examples": [{"data": {"decision": "approve", "opinion": "同意推荐"}}],
+        },
+        ref("CompleteResult"),
     ),
     (
         "post",
@@ -69,8 +55,9 @@ DOCS = [
             "type": "object",
             "required": ["task_ids"],
             "properties": {"task_ids": {"type": "array", "items": {"type": "string"}}, "data": OBJ},
+            "examples": [{"task_ids": ["<task id>", "<task id>"], "data": {"decision": "approve"}}],
         },
-        OBJ,
+        ref("BatchResults"),
     ),
 ]
 

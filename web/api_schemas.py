@@ -1,0 +1,283 @@
+"""The JSON shapes the API answers with, once: OpenAPI components, checked against every answer
+the test suite receives (tests/conftest.py), so the document cannot drift from the code.
+
+Objects stay open (``additionalProperties`` is not false): a field may be added without
+breaking clients; the listed required fields are what clients may rely on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+STR: dict[str, Any] = {"type": "string"}
+OPT_STR: dict[str, Any] = {"type": ["string", "null"]}
+INT: dict[str, Any] = {"type": "integer"}
+BOOL: dict[str, Any] = {"type": "boolean"}
+ANY_OBJ: dict[str, Any] = {"type": "object"}
+TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+OPT_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
+
+
+def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An object whose ``required`` fields are always present."""
+    return {
+        "type": "object",
+        "required": sorted(required),
+        "properties": {**required, **(optional or {})},
+    }
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A reference to one of SCHEMAS."""
+    assert name in SCHEMAS, name
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+def page(name: str) -> dict[str, Any]:
+    """A list answer: ``{"items": [...], "total": N}``."""
+    return obj({"items": array(ref(name)), "total": INT})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A success answer other than a 200 JSON one, e.g. ``Reply("201", ref("Created"))``."""
+
+    status: str
+    schema: dict[str, Any] | None
+    media: str = "application/json"
+    also: tuple[str, ...] = ()  # further success statuses with the same body
+
+
+def pdf() -> Reply:
+    """A PDF download (an attachment)."""
+    return Reply("200", {"type": "string", "format": "binary"}, "application/pdf")
+
+
+def svg() -> Reply:
+    """An SVG diagram."""
+    return Reply("200", {"type": "string"}, "image/svg+xml")
+
+
+NAMED_ORG = obj({"id": STR, "name": STR})
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": obj(
+        {
+            "error": obj(
+                {"code": STR, "message": STR},
+                {"fields": {"type": "object", "additionalProperties": STR}},
+            )
+        }
+    ),
+    "User": obj(
+        {"id": STR, "username": STR, "name": STR, "role": STR, "org_id": OPT_STR},
+        {"org_status": OPT_STR},
+    ),
+    "Token": obj(
+        {
+            "token": {"type": "string", "description": "Bearer token; shown once"},
+            "expires_at": {**TIME, "description": "When the token stops working"},
+            "user": {"$ref": "#/components/schemas/User"},
+        }
+    ),
+    "Health": obj({"ok": BOOL, "db": STR, "scheduler": {"enum": ["running", "not running"]}}),
+    "TaskSummary": obj(
+        {
+            "id": STR,
+            "name": STR,
+            "title": STR,
+            "process": STR,
+            "lane": STR,
+            "instance_id": STR,
+            "application_id": OPT_STR,
+            "org_id": OPT_STR,
+            "created_at": TIME,
+        }
+    ),
+    "TaskDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/TaskSummary"},
+            obj(
+                {"form": ANY_OBJ, "data": ANY_OBJ},
+                {"ui_schema": {"type": ["object", "null"]}, "context": ANY_OBJ},
+            ),
+        ]
+    },
+    "CompleteResult": obj(
+        {
+            "instance_id": STR,
+            "status": STR,
+            "problem": OPT_STR,
+            "next_tasks": array({"$ref": "#/components/schemas/TaskSummary"}),
+        }
+    ),
+    "BatchResults": obj(
+        {
+            "results": array(
+                obj(
+                    {"task_id": STR, "ok": BOOL},
+                    {"error": {"type": ["object", "null"]}, "result": ANY_OBJ},
+                )
+            )
+        }
+    ),
+    "UnitRegistered": obj({"unit_id": STR, "org_id": STR, "status": STR}),
+    "EntrustmentAccepted": obj({"unit_id": STR, "file_id": STR, "instance_id": STR, "status": STR}),
+    "ApplicantRegistered": obj({"applicant_id": STR}),
+    "Dossier": obj(
+        {"status": STR, "data": ANY_OBJ},
+        {"can_edit": BOOL, "can_submit": BOOL, "form": ANY_OBJ, "updated_at": OPT_TIME},
+    ),
+    "DossierSubmitted": obj({"instance_id": STR, "status": STR}),
+    "StoredFile": obj({"file_id": STR, "filename": STR, "pages": INT, "sha256": STR, "size": INT}),
+    "FeeSetting": obj({"org_id": STR, "charge": BOOL}),
+    "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
+    "MessageRead": obj({"id": INT, "read": BOOL}),
+    "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
+    "TimelineEntry": obj(
+        {"at": TIME, "action": STR, "actor": STR},
+        {
+            "org": OPT_STR,
+            "task": OPT_STR,
+            "opinion": OPT_STR,
+            "reason": OPT_STR,
+            "status_after": OPT_STR,
+        },
+    ),
+    "ReviewFormRecord": obj(
+        {"file_id": STR, "sha256": STR, "verification_code": STR, "exported_at": TIME}
+    ),
+    "Application": obj(
+        {
+            "id": STR,
+            "status": STR,
+            "series": STR,
+            "level": STR,
+            "specialty": STR,
+            "applicant": NAMED_ORG,
+            "unit": NAMED_ORG,
+            "chain": array(STR),
+            "instance_id": OPT_STR,
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+        {
+            "stage": OPT_STR,
+            "publicity_end": OPT_STR,
+            "review_form": {
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/ReviewFormRecord"}]
+            },
+        },
+    ),
+    "ApplicationDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Application"},
+            obj(
+                {
+                    "submitted": ANY_OBJ,
+                    "timeline": array({"$ref": "#/components/schemas/TimelineEntry"}),
+                    "current_tasks": array({"$ref": "#/components/schemas/TaskSummary"}),
+                    "can_urge": BOOL,
+                    "can_export_review_form": BOOL,
+                },
+                {"publicity_release_at": OPT_TIME},
+            ),
+        ]
+    },
+    "UrgeResult": obj({"urged": INT, "skipped": INT}),
+    "Verification": obj(
+        {"valid": BOOL, "verification_code": STR},
+        {
+            "applicant": STR,
+            "series": STR,
+            "level": STR,
+            "specialty": STR,
+            "status": STR,
+            "sha256": STR,
+            "exported_at": TIME,
+        },
+    ),
+    "Version": obj(
+        {"process_id": STR, "version": INT, "sha256": STR, "deployed_at": TIME},
+        {"created": BOOL, "current": BOOL},
+    ),
+    "Problem": obj(
+        {"file": STR, "element": OPT_STR, "message": STR}, {"line": {"type": ["integer", "null"]}}
+    ),
+    "Validation": obj({"ok": BOOL, "problems": array({"$ref": "#/components/schemas/Problem"})}),
+    "Deployment": obj({"versions": array({"$ref": "#/components/schemas/Version"})}),
+    "Promotion": obj(
+        {"process_id": STR, "version": INT, "current": BOOL, "changed": BOOL},
+        {"previous_version": {"type": ["integer", "null"]}},
+    ),
+    "InstanceStarted": obj({"instance_id": STR}),
+    "Instance": obj(
+        {
+            "id": STR,
+            "process": STR,
+            "version": INT,
+            "status": {
+                "enum": ["running", "waiting", "suspended", "error", "completed", "terminated"]
+            },
+            "problem": OPT_STR,
+            "application_id": OPT_STR,
+            "updated_at": TIME,
+        },
+        {"problems": array(STR), "business_key": OPT_STR},
+    ),
+    "InstanceDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Instance"},
+            obj(
+                {
+                    "tasks": array(
+                        obj(
+                            {"id": STR, "name": STR, "state": STR},
+                            {"title": OPT_STR, "error": OPT_STR},
+                        )
+                    ),
+                    "timers": array(ANY_OBJ),
+                    "data": ANY_OBJ,
+                    "history": array(ANY_OBJ),
+                },
+                {"can": ANY_OBJ, "reset_candidates": array(STR)},
+            ),
+        ]
+    },
+    "OperationResult": obj({"id": STR, "status": STR, "action": STR}, {"problem": OPT_STR}),
+    "Migration": obj(
+        {"id": STR, "ok": BOOL, "dry_run": BOOL, "problems": array(STR)},
+        {"from_version": INT, "to_version": INT},
+    ),
+    "BulkResults": obj(
+        {
+            "results": array(
+                obj(
+                    {"id": STR, "ok": BOOL},
+                    {"result": ANY_OBJ, "error": {"type": ["object", "null"]}},
+                )
+            )
+        }
+    ),
+    "Timer": obj(
+        {
+            "id": STR,
+            "instance_id": STR,
+            "name": STR,
+            "due_at": TIME,
+            "status": STR,
+            "created_at": TIME,
+        },
+        {
+            "application_id": OPT_STR,
+            "task_id": OPT_STR,
+            "fired_at": OPT_TIME,
+            "instance_status": STR,
+        },
+    ),
+}
