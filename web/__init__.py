@@ -40,7 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # JSON answers are UTF-8 with Chinese as it is, not \uXXXX escapes.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger().setLevel(str(app.config["LOG_LEVEL"]).upper())
+    level = str(app.config["LOG_LEVEL"]).upper()
+    logging.getLogger().setLevel(level)
+    # werkzeug sets INFO on its own logger unless told: its request log follows ours.
+    logging.getLogger("werkzeug").setLevel(level)
     # SpiffWorkflow logs every task state change at INFO: noise, and a cost on every step.
     logging.getLogger("spiff").setLevel(logging.WARNING)
 
