@@ -82,6 +82,10 @@ class ScriptResultError(ValueError):
     """A script's answer cannot be stored as task data (not JSON, too large, malformed)."""
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not task data")
+
+
 def _child_source() -> str:
     policy = (_HERE / "script_policy.py").read_text(encoding="utf-8")
     child = (_HERE / "sandbox_child.py").read_text(encoding="utf-8")
@@ -109,10 +113,12 @@ class _Worker:
     def _read(self, n: int, deadline: float) -> bytes:
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
+        poller = select.poll()  # not select(): a busy server has descriptors past 1024
+        poller.register(fd, select.POLLIN | select.POLLHUP)
         chunks: list[bytes] = []
         while n:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0 or not poller.poll(left * 1000):
                 raise TimeoutError
             chunk = os.read(fd, min(n, 1 << 20))
             if not chunk:
@@ -128,7 +134,7 @@ class _Worker:
         if size > _MAX_FRAME:
             raise ScriptResultError("script result too large")
         try:
-            message = json.loads(self._read(size, deadline))
+            message = json.loads(self._read(size, deadline), parse_constant=_no_constants)
         except (RecursionError, ValueError) as exc:
             raise ScriptResultError(f"script result unreadable: {exc}") from None
         if not isinstance(message, dict):
