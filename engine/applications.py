@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import forms
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
+from engine.committees import Committee
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
@@ -52,7 +53,7 @@ APPLICATION_STATUSES = (
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
 EXPORTABLE = ("awaiting_paper", "completed")
-SERIES = {"工程"}
+PAPER_COPIES = 3  # 纸质材料一式三份
 
 
 def _chain_has(org_id: str | None) -> Any:
@@ -94,6 +95,75 @@ def visible_application(session: Session, application_id: int | str, actor: Acto
     return app
 
 
+def _ancestors(session: Session, org_id: str | None) -> list[str]:
+    """The org ids above an org, nearest first."""
+    out: list[str] = []
+    org = session.get(Org, org_id) if org_id else None
+    while org is not None and org.parent_id is not None and org.parent_id not in out:
+        out.append(org.parent_id)
+        org = session.get(Org, org.parent_id)
+    return out
+
+
+def committee_summary(committee: Committee) -> dict[str, Any]:
+    """Who reviews an application and where its paper goes."""
+    return {
+        "id": committee.id,
+        "name": committee.name,
+        "office_org_id": committee.office_org_id,
+        "address": committee.address,
+        "phone": committee.phone,
+        "contacts": [dict(c) for c in committee.contacts],
+    }
+
+
+def payment_state(
+    data: Mapping[str, Any], status: str, tasks: Sequence[HumanTask]
+) -> dict[str, Any] | None:
+    """The fee decided when the review completed, and where its payment stands (None before)."""
+    fee = data.get("fee")
+    if not isinstance(fee, Mapping) or "payment_due" not in data:
+        return None
+    names = {t.name for t in tasks}
+    if not data.get("payment_due"):
+        state = "not_required"
+    elif "confirm_payment" in names:
+        state = "refused" if data.get("payment_refuse_reason") else "awaiting_reference"
+    elif "verify_payment" in names:
+        state = "awaiting_confirmation"
+    elif status in ("awaiting_paper", "completed"):
+        state = "confirmed"
+    else:
+        state = "closed"
+    return {
+        "due": bool(data.get("payment_due")),
+        "state": state,
+        "item": fee.get("item"),
+        "amount": fee.get("amount"),
+        "currency": fee.get("currency", "CNY"),
+        "payee": dict(fee.get("payee") or {}),
+        "method": fee.get("method"),
+        "instructions": list(fee.get("instructions") or []),
+        "remark": fee.get("remark"),
+        "reference": data.get("payment_reference"),
+        "paid_on": data.get("paid_on"),
+        "refuse_reason": data.get("payment_refuse_reason"),
+    }
+
+
+def paper_state(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the office last recorded of the paper copies (None before any record)."""
+    copies = data.get("copies")
+    if not isinstance(copies, int) or isinstance(copies, bool):
+        return None
+    return {
+        "copies": copies,
+        "required": PAPER_COPIES,
+        "missing": data.get("missing") if copies < PAPER_COPIES else None,
+        "received_on": data.get("received_on"),
+    }
+
+
 class Applications:
     """Filing and reading title applications."""
 
@@ -116,6 +186,8 @@ class Applications:
                 fields[k] = f"不能超过 {most} 个字符 (at most {most} characters)"
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
+        series, level, specialty = (body[k].strip() for k in ("series", "level", "specialty"))
+        committee = self.engine.committees().check(series, level, specialty)
         with self._uow() as uow:
             session = uow.session
             dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
@@ -135,13 +207,21 @@ class Applications:
                     code="application_open",
                 )
             user = session.get(User, actor.id)
+            if committee.office_org_id not in _ancestors(session, user.org_id):
+                raise InvalidDataError(
+                    "所在单位不在该评委会的受理范围内",
+                    fields={
+                        "specialty": f"{committee.name}不受理本单位所属主管部门的申报"
+                        " (the unit's departments do not lead to this committee)"
+                    },
+                )
             now = self.clock()
             app = Application(
                 applicant_id=actor.id,
                 unit_org_id=user.org_id,
-                series=body["series"].strip(),
-                level=body["level"].strip(),
-                specialty=body["specialty"].strip(),
+                series=series,
+                level=level,
+                specialty=specialty,
                 status="draft",
                 created_at=now,
                 updated_at=now,
@@ -162,6 +242,9 @@ class Applications:
                     "series": app.series,
                     "level": app.level,
                     "specialty": app.specialty,
+                    "committee_id": committee.id,
+                    "committee_name": committee.name,
+                    "committee_address": committee.address,
                     "dossier": dossier.data or {},
                     **self._form_start(app, dossier.data or {}),
                 },
@@ -202,6 +285,11 @@ class Applications:
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
             out["submitted"] = self._submitted(session, app)
+            data = self._data(session, app)
+            committee = self.committee_of(app, data)
+            out["committee"] = committee_summary(committee) if committee else None
+            out["payment"] = payment_state(data, app.status, tasks)
+            out["paper"] = paper_state(data)
             release = session.scalars(
                 select(Timer.due_at).where(
                     Timer.instance_id == app.instance_id, Timer.status == "pending"
@@ -211,6 +299,18 @@ class Applications:
             out["can_export_review_form"] = app.status in EXPORTABLE
             out["can_urge"] = any(not may_act(actor, t) for t in tasks)
             return out
+
+    def committee_of(self, app: Application, data: Mapping[str, Any]) -> Committee | None:
+        """The committee reviewing an application: the one it was filed with, else the
+        catalogue's committee for its series / level / specialty."""
+        catalogue = self.engine.committees()
+        return catalogue.get(data.get("committee_id")) or catalogue.find(
+            app.series, app.level, app.specialty
+        )
+
+    def _data(self, session: Session, app: Application) -> dict[str, Any]:
+        inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
+        return self.engine.instance_data(session, inst.id) if inst is not None else {}
 
     def _submitted(self, session: Session, app: Application) -> dict[str, Any]:
         """The applicant's current application form values (what reviewers review)."""

@@ -225,9 +225,11 @@ class DemoLoader:
                 decision="approve",
                 opinion="资历、年度考核、继续教育均符合条件，同意",
             )
-            self._do(reviewer, "recommend", app_id, note="同意推荐")
+            if reviewer != chain[-1]:  # the top level's approval ends the review
+                self._do(reviewer, "recommend", app_id, note="同意推荐")
         if stage == "completed":
-            self._do(username, "confirm_payment", app_id, paid=True, receipt_no="NB-DEMO-0001")
+            self._do(username, "confirm_payment", app_id, payment_reference="NBDEMO20260001")
+            self._do("nb_office", "verify_payment", app_id, decision="confirm")
             self._do("nb_office", "receive_paper", app_id, copies=3)
 
     def _unit_review(self, app_id: str, *, open_window: bool) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engine.applications import EXPORTABLE, visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
+from engine.committees import UNPUBLISHED, Committee
 from engine.errors import ConflictError, NotFoundError
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
@@ -172,7 +173,11 @@ class Exports:
                 "series": app.series,
                 "level": app.level,
                 "specialty": app.specialty,
-                "committee": _committee(app, orgs),
+                **_committee_facts(
+                    self.engine.committees().get(data.get("committee_id"))
+                    or self.engine.committees().find(app.series, app.level, app.specialty),
+                    _committee(app, orgs),
+                ),
                 "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
             },
             "education": dossier.get("education") or [],
@@ -228,6 +233,23 @@ def _committee(app: Application, orgs: dict[str, Org]) -> str:
         (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == "office"), None
     )
     return office.name if office else ""
+
+
+def _committee_facts(committee: Committee | None, fallback: str) -> dict[str, Any]:
+    """The committee's name, the office's address (where the paper copies go) and contacts."""
+    if committee is None:
+        return {"committee": fallback}
+    contacts = "；".join(
+        f"{c['role']}：{c.get('name') or UNPUBLISHED}"
+        + (f" {c['phone']}" if c.get("phone") else "")
+        for c in committee.contacts
+    )
+    return {
+        "committee": committee.name,
+        "committee_address": committee.address,
+        "committee_phone": committee.phone or UNPUBLISHED,
+        "committee_contacts": contacts,
+    }
 
 
 def _period(item: dict[str, Any]) -> dict[str, Any]:

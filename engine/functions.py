@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ, Clock
+from engine.committees import Catalogue
 from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
+from engine.payments import payment_terms
 from engine.workdays import parse_date
 from storage import Dossier, Notification, Org, User
 
@@ -24,6 +26,7 @@ REGISTERED = (
     "review_chain_for",
     "office_of",
     "chain_charges",
+    "payment_terms",
     "publicity_over",
     "publicity_release_at",
     "activate_unit",
@@ -36,8 +39,15 @@ REGISTERED = (
 class ProcessFunctions:
     """The registered functions, bound to one unit of work."""
 
-    def __init__(self, session: Session, clock: Clock, instance_id: int | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        instance_id: int | None,
+        committees: Catalogue | None = None,
+    ) -> None:
         self.session = session
+        self.committees = committees or Catalogue([])
         self.clock = clock
         self.instance_id = instance_id
         self._queued: list[Notification] = []
@@ -65,8 +75,9 @@ class ProcessFunctions:
             raise ValueError(f"unknown organisation {org_id!r}")
         return org
 
-    def review_chain_for(self, unit_org_id: str) -> list[str]:
-        """Org ids from the unit's competent department up to the top of the tree."""
+    def review_chain_for(self, unit_org_id: str, committee_id: str | None = None) -> list[str]:
+        """Org ids from the unit's competent department up the tree; with a committee, the
+        chain ends at that committee's office and the office's HRSS (its parent)."""
         chain: list[str] = []
         org = self._org(unit_org_id)
         while org.parent_id is not None:
@@ -76,6 +87,17 @@ class ProcessFunctions:
             chain.append(org.id)
         if not chain:
             raise ValueError(f"unit {unit_org_id!r} has no competent department")
+        committee = self.committees.get(committee_id) if committee_id else None
+        if committee_id and committee is None:
+            raise ValueError(f"unknown committee {committee_id!r}")
+        if committee is not None:
+            office = committee.office_org_id
+            if office not in chain:
+                raise ValueError(f"committee office {office!r} is not above unit {unit_org_id!r}")
+            chain = chain[: chain.index(office) + 1]
+            parent = self._org(office).parent_id
+            if parent is not None:
+                chain.append(parent)
         return chain
 
     def office_of(self, review_chain: list[str]) -> str:
@@ -88,6 +110,15 @@ class ProcessFunctions:
     def chain_charges(self, review_chain: list[str]) -> bool:
         """Whether any level of the chain has its fee switch on."""
         return any(self._org(org_id).charge for org_id in review_chain)
+
+    def payment_terms(
+        self, committee_id: str, level: str, application_id: int | str
+    ) -> dict[str, Any]:
+        """Amount, payee and how to pay, from the committee's fee schedule (now)."""
+        committee = self.committees.get(committee_id)
+        if committee is None:
+            raise ValueError(f"unknown committee {committee_id!r}")
+        return payment_terms(committee, str(level), application_id)
 
     def publicity_over(self, publicity_end: str) -> bool:
         """Whether the publicity window (both ends counted) ended before today."""

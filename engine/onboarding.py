@@ -16,6 +16,7 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.fees import affected_by_switch
 from engine.files import FileStore, check_file_refs
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
 from engine.names import NameRefused, clean_name, clean_username
@@ -341,10 +342,15 @@ class Onboarding:
         return org
 
     def get_fee(self, org_id: str, actor: Actor) -> dict[str, Any]:
-        """A department's fee switch (default: charge)."""
+        """A department's fee switch (default: charge) and the applications in flight whose
+        fee would change if it were switched (``affected``)."""
         with self._uow() as uow:
-            org = self._fee_org(uow.session, org_id, actor, write=False)
-            return {"org_id": org.id, "charge": bool(org.charge)}
+            session = uow.session
+            org = self._fee_org(session, org_id, actor, write=False)
+            affected = affected_by_switch(
+                session, self.engine.committees(), org.id, not bool(org.charge)
+            )
+            return {"org_id": org.id, "charge": bool(org.charge), "affected": affected}
 
     def set_fee(self, org_id: str, charge: Any, actor: Actor) -> dict[str, Any]:
         """Switch a department's fee on or off (收费 / 不收费)."""
@@ -353,17 +359,23 @@ class Onboarding:
                 "charge 必须是 true 或 false", fields={"charge": "expected boolean"}
             )
         with self._uow() as uow:
-            org = self._fee_org(uow.session, org_id, actor, write=True)
+            session = uow.session
+            org = self._fee_org(session, org_id, actor, write=True)
+            affected = affected_by_switch(session, self.engine.committees(), org.id, charge)
             before = org.charge
             org.charge = charge
-            uow.session.add(
+            session.add(
                 audit_event(
                     self.clock(),
                     actor,
                     "fee_setting",
                     org_id=org.id,
-                    detail={"before": before, "after": charge},
+                    detail={
+                        "before": before,
+                        "after": charge,
+                        "affected": [a["id"] for a in affected],
+                    },
                 )
             )
             uow.commit()
-            return {"org_id": org.id, "charge": charge}
+            return {"org_id": org.id, "charge": charge, "affected": affected}

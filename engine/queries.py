@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import eligibility, forms, runtime
+from engine import committees, eligibility, forms, runtime
 from engine.clock import CHINA_TZ
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError, TaskNotReadyError
 from engine.ids import parse_id
@@ -35,6 +35,7 @@ class TaskQueries:
     """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
 
     _rules: dict[str, Any] | None = None
+    _committees: committees.Catalogue | None = None
 
     def instance_data(self, session: Session, instance_id: int | None) -> dict[str, Any]:
         """An instance's most recent task data ({} when there is no such instance)."""
@@ -49,6 +50,16 @@ class TaskQueries:
         if self._rules is None:
             self._rules = eligibility.load_rules(self.bpmn_dir)
         return self._rules
+
+    def committees(self) -> committees.Catalogue:
+        """The designers' committee catalogue, bpmn/rules/committees.json (read once)."""
+        if self._committees is None:
+            self._committees = committees.load_catalogue(self.bpmn_dir)
+        return self._committees
+
+    def committees_listing(self) -> list[dict[str, Any]]:
+        """GET /committees: every committee of the catalogue."""
+        return [c.public() for c in self.committees().committees]
 
     def list_tasks(
         self,

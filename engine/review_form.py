@@ -187,6 +187,12 @@ def _cover(form: Mapping, title: str) -> list[Flowable]:
         ("评审委员会", app.get("committee")),
         ("填表日期", app.get("filed_at")),
     ]
+    if app.get("committee_address"):
+        pairs += [
+            ("评委会办公室地址", app.get("committee_address")),
+            ("办公室电话", app.get("committee_phone")),
+            ("咨询联系人", app.get("committee_contacts")),
+        ]
     return [_para(title, _TITLE), Spacer(1, 5 * mm), _pairs(pairs)]
 
 

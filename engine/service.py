@@ -148,7 +148,7 @@ class WorkflowEngine(
 
     # ----- running --------------------------------------------------------------------
     def _script_engine(self, session: Session, instance_id: int | None) -> Any:
-        functions = ProcessFunctions(session, self.clock, instance_id).table()
+        functions = ProcessFunctions(session, self.clock, instance_id, self.committees()).table()
         return script_engine(functions, self.sandbox_limits)
 
     def _advance(self, wf: runtime.ZWorkflow) -> None:
@@ -248,7 +248,7 @@ class WorkflowEngine(
         )
         session.add(inst)
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
-        functions = ProcessFunctions(session, self.clock, None)
+        functions = ProcessFunctions(session, self.clock, None, self.committees())
         engine = script_engine(functions.table(), self.sandbox_limits)
         wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
         self._advance(wf)

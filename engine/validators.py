@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidDataError, UnknownYearError
+from engine.payments import provider_for
 from engine.workdays import CalendarPolicy, WorkCalendar, parse_date
 from storage import CalendarOverride, CalendarYear
 
@@ -71,6 +72,26 @@ def _window(data: Mapping[str, Any]) -> tuple[date, date]:
     return days[0], days[1]
 
 
+class PaymentReference:
+    """The recorded payment reference must be one the payment provider accepts
+    (property ``paymentProvider``, the offline bank transfer when unset)."""
+
+    def __call__(
+        self,
+        session: Session,
+        data: Mapping[str, Any],
+        schema: Mapping[str, Any],
+        properties: Mapping[str, str],
+    ) -> None:
+        provider = provider_for(properties.get("paymentProvider"))
+        result = provider.check(str(data.get("payment_reference") or ""))
+        if not result.ok:
+            raise InvalidDataError("缴费凭证号不正确", fields={"payment_reference": result.message})
+
+
 def default_validators(policy: CalendarPolicy | None = None) -> dict[str, Any]:
     """The validators BPMN user tasks may name."""
-    return {"publicity_window": PublicityWindow(policy or CalendarPolicy())}
+    return {
+        "publicity_window": PublicityWindow(policy or CalendarPolicy()),
+        "payment_reference": PaymentReference(),
+    }

@@ -189,10 +189,46 @@ def level(api: Api, org: str, app_id: str, decision: str = "approve", **extra: A
         data.setdefault("reject_reason", "资历不符合申报条件")
     r = api.complete(task["id"], user, **data)
     assert r.status == 200, r
-    if decision == "approve":
+    if decision == "approve" and org != CHAIN[-1]:
+        # below the top level an approval is followed by 审核推荐; the top level's approval
+        # ends the review (payment or paper comes next)
         rec = api.only_task(user, application=app_id, name="recommend")
         r = api.complete(rec["id"], user, note="同意推荐")
         assert r.status == 200, r
+    return r
+
+
+OFFICE = "nb_office_1"
+
+
+def record_payment(
+    api: Api, person: dict[str, Any], app_id: str, reference: str = "NB2026112600001"
+) -> Response:
+    """The applicant records the bank transfer's reference on the payment step."""
+    task = api.only_task(person["username"], application=app_id, name="confirm_payment")
+    r = api.complete(task["id"], person["username"], payment_reference=reference)
+    assert r.status == 200, r
+    return r
+
+
+def verify_payment(api: Api, app_id: str, decision: str = "confirm", **extra: Any) -> Response:
+    """The committee office confirms (or refuses) the recorded payment."""
+    task = api.only_task(OFFICE, application=app_id, name="verify_payment")
+    r = api.complete(task["id"], OFFICE, decision=decision, **extra)
+    assert r.status == 200, r
+    return r
+
+
+def pay(api: Api, person: dict[str, Any], app_id: str) -> None:
+    """Payment recorded by the applicant and confirmed by the office."""
+    record_payment(api, person, app_id)
+    verify_payment(api, app_id)
+
+
+def receive_paper(api: Api, app_id: str, copies: int = 3, **extra: Any) -> Response:
+    task = api.only_task(OFFICE, application=app_id, name="receive_paper")
+    r = api.complete(task["id"], OFFICE, copies=copies, **extra)
+    assert r.status == 200, r
     return r
 
 

@@ -135,7 +135,78 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "DossierSubmitted": obj({"instance_id": STR, "status": STR}),
     "StoredFile": obj({"file_id": STR, "filename": STR, "pages": INT, "sha256": STR, "size": INT}),
-    "FeeSetting": obj({"org_id": STR, "charge": BOOL}),
+    "AffectedApplication": obj(
+        {"id": STR, "status": STR, "series": STR, "level": STR, "specialty": STR},
+        {"applicant": OPT_STR, "amount_after": INT},
+    ),
+    "FeeSetting": obj(
+        {"org_id": STR, "charge": BOOL},
+        {"affected": array({"$ref": "#/components/schemas/AffectedApplication"})},
+    ),
+    "Contact": obj({"role": STR}, {"name": OPT_STR, "phone": OPT_STR}),
+    "Payee": obj({"name": STR}, {"account_name": OPT_STR, "account_no": OPT_STR, "bank": OPT_STR}),
+    "Committee": obj(
+        {
+            "id": STR,
+            "name": STR,
+            "office_org_id": STR,
+            "address": STR,
+            "phone": OPT_STR,
+            "contacts": array({"$ref": "#/components/schemas/Contact"}),
+            "series": array(STR),
+            "levels": array(STR),
+            "specialties": array(STR),
+        },
+        {
+            "fees": {
+                "type": "object",
+                "additionalProperties": obj({"item": STR, "amount": INT}),
+            },
+            "payee": {"$ref": "#/components/schemas/Payee"},
+        },
+    ),
+    "CommitteeSummary": obj(
+        {
+            "id": STR,
+            "name": STR,
+            "office_org_id": STR,
+            "address": STR,
+            "phone": OPT_STR,
+            "contacts": array({"$ref": "#/components/schemas/Contact"}),
+        }
+    ),
+    "Payment": obj(
+        {
+            "due": BOOL,
+            "state": {
+                "type": "string",
+                "enum": [
+                    "not_required",
+                    "awaiting_reference",
+                    "awaiting_confirmation",
+                    "refused",
+                    "confirmed",
+                    "closed",
+                ],
+            },
+            "amount": INT,
+            "payee": {"$ref": "#/components/schemas/Payee"},
+            "instructions": array(STR),
+        },
+        {
+            "item": OPT_STR,
+            "currency": OPT_STR,
+            "method": OPT_STR,
+            "remark": OPT_STR,
+            "reference": OPT_STR,
+            "paid_on": OPT_STR,
+            "refuse_reason": OPT_STR,
+        },
+    ),
+    "Paper": obj(
+        {"copies": INT, "required": INT},
+        {"missing": OPT_STR, "received_on": OPT_STR},
+    ),
     "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
@@ -185,7 +256,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "can_urge": BOOL,
                     "can_export_review_form": BOOL,
                 },
-                {"publicity_release_at": OPT_TIME},
+                {
+                    "publicity_release_at": OPT_TIME,
+                    "committee": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {"$ref": "#/components/schemas/CommitteeSummary"},
+                        ]
+                    },
+                    "payment": {
+                        "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Payment"}]
+                    },
+                    "paper": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Paper"}]},
+                },
             ),
         ]
     },

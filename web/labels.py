@@ -51,7 +51,10 @@ ACTIONS = {
     "complete": "提交",
     "submit_application": "提交申报",
     "recommend": "审核推荐",
-    "confirm_payment": "确认缴费",
+    "confirm_payment": "登记缴费凭证",
+    "verify_payment": "缴费核对",
+    "confirm": "确认到账",
+    "refuse": "退回缴费凭证",
     "receive_paper": "登记纸质材料",
     "review_entrustment": "审核委托证明",
     "approve": "通过",
@@ -79,6 +82,7 @@ TASKS = {
     "level_review": "本级审查",
     "recommend": "审核推荐",
     "confirm_payment": "缴费确认",
+    "verify_payment": "缴费核对",
     "receive_paper": "登记纸质材料",
 }
 PROCESSES = {
@@ -86,8 +90,14 @@ PROCESSES = {
     "dossier_review": "业绩档案审核",
     "unit_registration": "用人单位注册",
 }
-SERIES = ["工程"]
-LEVELS = ["初级", "中级", "高级", "正高级"]
+PAYMENT_STATE = {
+    "not_required": "无需缴费",
+    "awaiting_reference": "待缴费并登记流水号",
+    "awaiting_confirmation": "待评委会办公室核对",
+    "refused": "缴费凭证被退回，请重新登记",
+    "confirmed": "已确认到账",
+    "closed": "—",
+}
 REVIEWER_ROLES = {"dept", "hrss", "office"}
 INSTANCE_STATUS = {
     "running": "运行中",
@@ -134,6 +144,7 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     elif actor.role in REVIEWER_ROLES:
         items += [
             ("待推荐", url_for("review_pages.recommend")),
+            ("批量审核", url_for("review_pages.approve")),
             ("申报查询", url_for("application_pages.index")),
             ("收费设定", url_for("review_pages.fee")),
         ]
@@ -171,6 +182,7 @@ def template_context() -> dict[str, Any]:
     return {
         "ROLES": ROLES,
         "APPLICATION_STATUS": APPLICATION_STATUS,
+        "PAYMENT_STATE": PAYMENT_STATE,
         "DOSSIER_STATUS": DOSSIER_STATUS,
         "ENTRUSTMENT_STATE": ENTRUSTMENT_STATE,
         "ACTIONS": ACTIONS,

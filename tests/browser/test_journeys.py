@@ -68,7 +68,9 @@ def test_applicant_registers_keeps_dossier_files_and_submits(live: Live, new_pag
     assert "已提交" in reviewer.content()
 
     page.click("#nav >> text=我的申报")
-    page.fill("#specialty", "水利工程")
+    page.select_option("#series", "工程")
+    page.select_option("#level", "中级")
+    page.select_option("#specialty", "水利工程")
     page.click("form.inline-form button")
     assert "/tasks/" in page.url
     shot(page, "09-submit-application")
@@ -287,10 +289,12 @@ def test_applicant_pays_exports_and_office_receives_paper(live: Live, new_page: 
     page.goto(f"/applications/{app_id}")
     page.locator("#current-tasks").get_by_role("link", name="办理").click()
     shot(page, "30-confirm-payment")
-    field(page, "paid").check()
-    field(page, "receipt_no").fill("NB2026-001")
+    assert "180 元" in page.inner_text("#payment-amount")
+    field(page, "payment_reference").fill("NB2026112600001")
     field(page, "paid_on").fill("2026-11-26")
     page.click("form.task-form button[type=submit]")
+    flows.verify_payment(live.api, app_id)
+    page.goto(f"/applications/{app_id}")
     assert page.inner_text("#app-status") == "待报送纸质材料"
     shot(page, "31-application-export")
     pdf = page.request.get(page.get_attribute("#review-form", "href"))

@@ -11,6 +11,8 @@ from tests.flows import (
     CHAIN,
     application_at_unit_review,
     level,
+    pay,
+    receive_paper,
     status_of,
     unit_approves,
 )
@@ -75,18 +77,22 @@ def test_extra_sign_off_task_at_the_office(api):
         '<spiffworkflow:property name="orgVariable" value="office_org" />'
         '<spiffworkflow:property name="status" value=\'"awaiting_paper"\' />'
         "</spiffworkflow:properties></bpmn:extensionElements>"
-        "<bpmn:incoming>f_paper_received</bpmn:incoming><bpmn:outgoing>f_signed</bpmn:outgoing>"
+        "<bpmn:incoming>f_paper_complete</bpmn:incoming><bpmn:outgoing>f_signed</bpmn:outgoing>"
         "</bpmn:userTask>"
         '<bpmn:sequenceFlow id="f_signed" sourceRef="office_signoff" targetRef="complete_application" />'
     )
     changed = TITLE.replace(
-        '<bpmn:sequenceFlow id="f_paper_received" sourceRef="receive_paper" targetRef="complete_application" />',
-        '<bpmn:sequenceFlow id="f_paper_received" sourceRef="receive_paper" targetRef="office_signoff" />'
-        + signoff,
+        'id="f_paper_complete" name="已齐" sourceRef="gw_paper_complete" '
+        'targetRef="complete_application">',
+        'id="f_paper_complete" name="已齐" sourceRef="gw_paper_complete" '
+        'targetRef="office_signoff">',
     )
     changed = changed.replace(
-        "<bpmn:incoming>f_paper_received</bpmn:incoming>\n    </bpmn:scriptTask>",
-        "<bpmn:incoming>f_signed</bpmn:incoming>\n    </bpmn:scriptTask>",
+        '<bpmn:sequenceFlow id="f_completed"', signoff + '<bpmn:sequenceFlow id="f_completed"'
+    )
+    changed = changed.replace(
+        "<bpmn:incoming>f_paper_complete</bpmn:incoming>\n      <bpmn:outgoing>f_completed",
+        "<bpmn:incoming>f_signed</bpmn:incoming>\n      <bpmn:outgoing>f_completed",
     )
     changed = changed.replace(
         "<bpmn:flowNodeRef>receive_paper</bpmn:flowNodeRef>",
@@ -99,10 +105,8 @@ def test_extra_sign_off_task_at_the_office(api):
     unit_approves(api, unit, app_id)
     for org in CHAIN:
         level(api, org, app_id)
-    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
-    api.complete(pay["id"], person["username"], paid=True)
-    paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
-    api.complete(paper["id"], "nb_office_1", copies=3)
+    pay(api, person, app_id)
+    receive_paper(api, app_id)
     assert status_of(api, person, app_id) == "awaiting_paper"
     sign = api.only_task("nb_office_1", application=app_id, name="office_signoff")
     assert api.complete(sign["id"], "nb_office_1", note="同意").status == 200

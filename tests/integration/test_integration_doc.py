@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.flows import CHAIN, application_at_unit_review, level, unit_approves
+from tests.flows import CHAIN, application_at_unit_review, level, pay, unit_approves
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
 
@@ -39,8 +39,7 @@ def test_the_integration_walkthrough_runs_as_written(api, server, tmp_path):
     unit_approves(api, unit, done)
     for org in CHAIN:
         level(api, org, done)
-    pay = api.only_task(person["username"], application=done, name="confirm_payment")
-    assert api.complete(pay["id"], person["username"], paid=True).status == 200
+    pay(api, person, done)
     waiting = []
     for _ in range(2):
         unit, person, app_id = application_at_unit_review(api)

@@ -349,10 +349,12 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
     assert "待缴费" in html and 'id="review-form"' not in html
     pay_task = task_links(html)[0]
     assert "缴费确认" in text(client.get(f"/tasks/{pay_task}"))
-    r = client.post(f"/tasks/{pay_task}", data={"receipt_no": "NB-1"})
-    assert r.status_code == 422 and field_error(text(r), "paid")
-    data = {"paid": "true", "receipt_no": "NB-1", "paid_on": "2026-11-26"}
+    r = client.post(f"/tasks/{pay_task}", data={"paid_on": "2026-11-26"})
+    assert r.status_code == 422 and field_error(text(r), "payment_reference")
+    data = {"payment_reference": "NB2026112600001", "paid_on": "2026-11-26"}
     assert client.post(f"/tasks/{pay_task}", data=data).status_code == 302
+    assert 'id="review-form"' not in text(client.get(f"/applications/{app_id}"))
+    flows.verify_payment(api, app_id)
     html = text(client.get(f"/applications/{app_id}"))
     assert "待报送纸质材料" in html and 'id="review-form"' in html
     pdf = client.get(f"/applications/{app_id}/review-form.pdf")
@@ -367,7 +369,11 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
     html = text(office.get(f"/tasks/{task_id}"))
     assert "资历" in html and 'id="hints"' in html
     r = office.post(f"/tasks/{task_id}", data={"copies": "2"})
-    assert r.status_code == 422 and field_error(text(r), "copies")
+    assert r.status_code == 422 and field_error(text(r), "missing")
+    r = office.post(f"/tasks/{task_id}", data={"copies": "2", "missing": "评审表 1 份"})
+    assert r.status_code == 302
+    assert "尚缺：评审表 1 份" in text(client.get(f"/applications/{app_id}"))
+    task_id = only_task_id(office, name="receive_paper")
     assert office.post(f"/tasks/{task_id}", data={"copies": "3"}).status_code == 302
     assert "已办结" in text(client.get(f"/applications/{app_id}"))
 

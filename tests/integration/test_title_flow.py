@@ -8,11 +8,15 @@ from tests.flows import (
     application_at_unit_review,
     file_application,
     level,
+    pay,
+    receive_paper,
+    record_payment,
     register_applicant,
     register_unit,
     status_of,
     submit,
     unit_approves,
+    verify_payment,
 )
 
 
@@ -25,18 +29,11 @@ def test_happy_path_through_five_levels_to_completed(api):
     for org in CHAIN:
         level(api, org, app_id)
     assert status_of(api, person, app_id) == "awaiting_payment"
-    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
-    assert (
-        api.complete(
-            pay["id"], person["username"], paid=True, receipt_no="NB2026-001", paid_on="2026-11-26"
-        ).status
-        == 200
-    )
+    record_payment(api, person, app_id, "NB2026-001")
+    assert status_of(api, person, app_id) == "awaiting_payment"
+    verify_payment(api, app_id)
     assert status_of(api, person, app_id) == "awaiting_paper"
-    paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
-    assert (
-        api.complete(paper["id"], "nb_office_1", copies=3, received_on="2026-11-30").status == 200
-    )
+    receive_paper(api, app_id, received_on="2026-11-30")
     detail = api.get(f"/applications/{app_id}", person["username"]).json
     assert detail["status"] == "completed" and detail["current_tasks"] == []
     actions = [(e["task"], e["action"]) for e in detail["timeline"]]
@@ -215,8 +212,7 @@ def test_review_form_export_watermark_opinions_and_verification(api):
         level(api, org, app_id)
     r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
     assert r.status == 409 and r.json["error"]["code"] == "review_form_not_ready"
-    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
-    api.complete(pay["id"], person["username"], paid=True)
+    pay(api, person, app_id)
     r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
     assert r.status == 200 and r.json.startswith(b"%PDF")
     pages = _pages_text(r.json)
@@ -311,8 +307,10 @@ def test_application_form_starts_prefilled_and_defaults_fill_the_rest(api):
     unit_approves(api, unit, app_id)
     for org in CHAIN:
         level(api, org, app_id)
-    pay = api.only_task(person["username"], application=app_id, name="confirm_payment")
-    assert api.complete(pay["id"], person["username"]).status == 200
+    task = api.only_task(person["username"], application=app_id, name="confirm_payment")
+    r = api.complete(task["id"], person["username"])
+    assert r.status == 422 and list(r.json["error"]["fields"]) == ["payment_reference"]
+    pay(api, person, app_id)
     paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
     assert api.complete(paper["id"], "nb_office_1").status == 200
     assert status_of(api, person, app_id) == "completed"

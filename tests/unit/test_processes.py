@@ -69,9 +69,10 @@ FLOW_NODE_TAGS = {
 class Fakes:
     """Fakes of the functions the engine registers for scripts, recording their calls."""
 
-    def __init__(self, chain=None, charges=True, over=True):
+    def __init__(self, chain=None, charges=True, over=True, amount=180):
         self.chain = list(CHAIN if chain is None else chain)
         self.charges = charges
+        self.amount = amount
         self.over = over
         self.notices: list[tuple] = []
         self.activated: list[str] = []
@@ -79,8 +80,8 @@ class Fakes:
         self.dossier_status: list[tuple] = []
 
     def functions(self):
-        def review_chain_for(unit_org_id):
-            assert unit_org_id == "unit-1"
+        def review_chain_for(unit_org_id, committee_id=None):
+            assert unit_org_id == "unit-1" and committee_id == "nb-water-mid"
             return list(self.chain)
 
         def office_of(review_chain):
@@ -88,6 +89,11 @@ class Fakes:
 
         def chain_charges(review_chain):
             return self.charges
+
+        def payment_terms(committee_id, level, application_id):
+            assert (committee_id, level) == ("nb-water-mid", "中级")
+            return {"item": "评审费", "amount": self.amount, "payee": {"name": "评委会办公室"},
+                    "remark": f"职称评审费-申报{application_id}"}  # fmt: skip
 
         def publicity_over(publicity_end):
             return self.over
@@ -112,6 +118,7 @@ class Fakes:
             "review_chain_for": review_chain_for,
             "office_of": office_of,
             "chain_charges": chain_charges,
+            "payment_terms": payment_terms,
             "publicity_over": publicity_over,
             "publicity_release_at": publicity_release_at,
             "activate_unit": activate_unit,
@@ -211,6 +218,9 @@ TITLE_DATA = {
     "series": "工程",
     "level": "中级",
     "specialty": "水利工程",
+    "committee_id": "nb-water-mid",
+    "committee_name": "宁波市水利工程技术人员中级专业技术职务任职资格评审委员会",
+    "committee_address": "宁波市江北区丽江东路366号",
 }
 SUBMIT = {
     "title_applied": "工程师",
@@ -246,15 +256,19 @@ def submit_and_unit_approve(run):
 
 
 def climb(run, levels, last_decision=None):
-    """Approve and recommend `levels` levels; then give `last_decision` at the next level."""
+    """Approve `levels` levels (recommending below the top one, where approval ends the
+    review); then give `last_decision` at the next level."""
     for i in range(levels):
         task = run.task("level_review")
         assert task.data["level_org"] == run.fakes.chain[i]
         assert task.data["decision"] is None  # nothing left over from the previous step
         assert run.status(task) == "in_review"
         run.complete("level_review", **approve(**CHECKS))
-        assert run.org(run.task("recommend")) == run.fakes.chain[i]
-        run.complete("recommend", note="推荐上报")
+        if i + 1 < len(run.fakes.chain):
+            assert run.org(run.task("recommend")) == run.fakes.chain[i]
+            run.complete("recommend", note="推荐上报")
+        else:
+            assert "recommend" not in run.ready_names()
     if last_decision is not None:
         run.complete("level_review", **last_decision)
 
@@ -264,7 +278,12 @@ def close(run, payment):
         task = run.task("confirm_payment")
         assert run.status(task) == "awaiting_payment"
         assert run.prop(task, "orgVariable") is None
-        run.complete("confirm_payment", paid=True, receipt_no="NB2025-001", paid_on="2025-04-01")
+        assert task.data["fee"]["amount"] == 180
+        run.complete("confirm_payment", payment_reference="NB2025-001", paid_on="2025-04-01")
+        task = run.task("verify_payment")
+        assert run.status(task) == "awaiting_payment"
+        assert run.org(task) == "nb-office"
+        run.complete("verify_payment", decision="confirm")
     task = run.task("receive_paper")
     assert run.status(task) == "awaiting_paper"
     assert run.org(task) == "nb-office"
@@ -347,8 +366,8 @@ def test_title_happy_path_five_levels_with_payment(specs, round_trip):
     assert levels == CHAIN
     assert [n for n, _ in run.history] == [
         "submit_application", "unit_review",
-        *["level_review", "recommend"] * 5,
-        "confirm_payment", "receive_paper",
+        *["level_review", "recommend"] * 4, "level_review",
+        "confirm_payment", "verify_payment", "receive_paper",
     ]  # fmt: skip
     kinds = run.fakes.kinds()
     assert kinds == ["unit_approved", *["level_approved"] * 5, "payment_due",
@@ -364,6 +383,63 @@ def test_no_payment_when_no_level_charges(specs, round_trip):
     assert "confirm_payment" not in run.ready_names()
     close(run, payment=False)
     assert run.data["payment_due"] is False
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("charges_at_end", [False, True])
+def test_fee_decided_by_the_switches_when_review_completes(specs, round_trip, charges_at_end):
+    run = start_title(specs, round_trip, charges=not charges_at_end)
+    submit_and_unit_approve(run)
+    climb(run, 4)
+    assert "payment_due" not in run.ready()[0].data  # nothing decided while under review
+    run.fakes.charges = charges_at_end  # every level switched before the last approval
+    run.complete("level_review", **approve(**CHECKS))
+    assert "recommend" not in run.ready_names()
+    assert run.data["payment_due"] is charges_at_end
+    assert run.ready_names() == (["confirm_payment"] if charges_at_end else ["receive_paper"])
+    close(run, payment=charges_at_end)
+
+
+@ROUND_TRIP
+def test_no_payment_when_the_schedule_has_no_fee(specs, round_trip):
+    run = start_title(specs, round_trip, amount=0)
+    submit_and_unit_approve(run)
+    climb(run, 5)
+    assert run.ready_names() == ["receive_paper"]
+    close(run, payment=False)
+
+
+@ROUND_TRIP
+def test_refused_payment_reference_goes_back_to_the_applicant(specs, round_trip):
+    run = start_title(specs, round_trip)
+    submit_and_unit_approve(run)
+    climb(run, 5)
+    assert run.fakes.kinds()[-1] == "payment_due"
+    assert "180 元" in run.fakes.notices[-1][2] and "评委会办公室" in run.fakes.notices[-1][2]
+    run.complete("confirm_payment", payment_reference="WRONG-0001")
+    run.complete("verify_payment", decision="refuse", payment_refuse_reason="未查到该笔到账")
+    task = run.task("confirm_payment")
+    assert run.status(task) == "awaiting_payment"
+    assert task.data["payment_refuse_reason"] == "未查到该笔到账"
+    assert run.fakes.kinds()[-1] == "payment_refused"
+    assert "未查到该笔到账" in run.fakes.notices[-1][2]
+    close(run, payment=True)
+    assert [n for n, _ in run.history].count("verify_payment") == 2
+
+
+@ROUND_TRIP
+def test_short_paper_delivery_keeps_the_step_open(specs, round_trip):
+    run = start_title(specs, round_trip, charges=False)
+    submit_and_unit_approve(run)
+    climb(run, 5)
+    run.complete("receive_paper", copies=1, missing="评审表 2 份（加盖单位公章）")
+    task = run.task("receive_paper")
+    assert run.status(task) == "awaiting_paper" and run.org(task) == "nb-office"
+    assert not run.wf.is_completed()
+    to, kind, text = run.fakes.notices[-1]
+    assert (to, kind) == (APPLICANT, "paper_missing")
+    assert "1 份" in text and "评审表 2 份" in text and "丽江东路366号" in text
+    close(run, payment=False)
 
 
 @ROUND_TRIP
@@ -565,10 +641,16 @@ def form_errors(name, data):
         ("submit_application.schema.json", SUBMIT, True),
         ("submit_application.schema.json", {**SUBMIT, "pledge": False}, False),
         ("submit_application.schema.json", {**SUBMIT, "attachments": [1]}, False),
-        ("confirm_payment.schema.json", {"paid": True, "paid_on": "2025-04-01"}, True),
-        ("confirm_payment.schema.json", {"paid": False}, False),
+        ("confirm_payment.schema.json", {"payment_reference": "NB2025-001",
+                                         "paid_on": "2025-04-01"}, True),
+        ("confirm_payment.schema.json", {"paid_on": "2025-04-01"}, False),
+        ("verify_payment.schema.json", {"decision": "confirm"}, True),
+        ("verify_payment.schema.json", {"decision": "refuse"}, False),  # needs the reason
+        ("verify_payment.schema.json", {"decision": "refuse",
+                                        "payment_refuse_reason": "未查到到账"}, True),
         ("receive_paper.schema.json", {"copies": 3}, True),
-        ("receive_paper.schema.json", {"copies": 2}, False),
+        ("receive_paper.schema.json", {"copies": 2}, False),  # says what is missing
+        ("receive_paper.schema.json", {"copies": 2, "missing": "评审表 1 份"}, True),
         ("dossier.schema.json", {}, False),
         (
             "dossier.schema.json",
@@ -690,9 +772,11 @@ def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
             assert re.fullmatch(r"[a-z_]+", props.get("orgVariable", "")), ts.name
         if process_id == "title_application":
             assert "status" in props, ts.name
-        if "validator" in props:
-            assert props["validator"] == "publicity_window"
+        if props.get("validator") == "publicity_window":
             assert int(props["publicityWorkdays"]) == 5
+        elif "validator" in props:
+            assert props["validator"] == "payment_reference"
+            assert props["paymentProvider"] == "bank_transfer"
         assert props.get("prefill", "false") == (
             "true" if ts.name == "submit_application" else "false"
         )
@@ -717,7 +801,8 @@ def test_api_task_names_exist(specs):
         "dossier_review": {"review_dossier"},
         "unit_registration": {"review_entrustment"},
         "title_application": {"submit_application", "unit_review", "publicity_result",
-                              "level_review", "recommend", "confirm_payment", "receive_paper"},
+                              "level_review", "recommend", "confirm_payment", "verify_payment",
+                              "receive_paper"},
     }  # fmt: skip
 
 

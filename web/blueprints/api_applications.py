@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from web.api_schemas import Reply, page, pdf, ref, svg
+from web.api_schemas import Reply, array, page, pdf, ref, svg
 from web.blueprints._common import actor, json_body, listing, paging
 from web.blueprints.api_accounts import pdf_response
 
@@ -14,6 +14,16 @@ bp = Blueprint("applications", __name__)
 
 OBJ = {"type": "object"}
 DOCS = [
+    (
+        "get",
+        "/committees",
+        "The committee catalogue (评委会): office, address, contacts, what it reviews, fees"
+        " (any signed-in user)",
+        "applications",
+        False,
+        None,
+        array(ref("Committee")),
+    ),
     (
         "post",
         "/applications",
@@ -95,6 +105,12 @@ DOCS = [
 
 def applications() -> Any:
     return current_app.extensions["applications"]
+
+
+@bp.get("/committees")
+def committees() -> Any:
+    actor()  # any signed-in user: applicants choose from it, offices and reviewers read it
+    return jsonify(current_app.extensions["engine"].committees_listing())
 
 
 @bp.post("/applications")

@@ -16,7 +16,6 @@ from flask import (
 from flask_login import login_required
 
 from engine import ConflictError, InvalidDataError
-from web import labels
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
@@ -42,10 +41,9 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
         offset=offset,
         page=PAGE,
         wanted=wanted,
-        form=form or {"series": "工程", "level": "中级", "specialty": ""},
+        form=form or {"series": "", "level": "", "specialty": ""},
         error=error,
-        series=labels.SERIES,
-        levels=labels.LEVELS,
+        options=engine().committees().options(),
         can_file=me().role == "applicant",
     ), status
 

@@ -1,4 +1,5 @@
-"""Reviewers' pages: batch recommend (审核推荐) and the department's fee switch (收费设定)."""
+"""Reviewers' pages: batch recommend (审核推荐), batch approval at the last level (批量审核)
+and the department's fee switch (收费设定, with the applications a change would affect)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,61 @@ def recommend_selected() -> Any:
     )
 
 
+def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
+    """This department's 本级审查 tasks where it is the top of the chain."""
+    tasks, _total = engine().list_tasks(me(), name="level_review", limit=500)
+    subjects = read_models().task_subjects(tasks)
+    top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
+    return top, subjects
+
+
+@bp.get("/approve")
+@roles_required(*REVIEWERS)
+def approve() -> Any:
+    tasks, subjects = _last_level()
+    return render_template("review/approve.html", tasks=tasks, subjects=subjects, error=None)
+
+
+@bp.post("/approve")
+@roles_required(*REVIEWERS)
+def approve_selected() -> Any:
+    tasks, subjects = _last_level()
+    ids = request.form.getlist("task_ids")
+    opinion = request.form.get("opinion", "").strip()
+    error = None if ids else "请至少选择一项申报"
+    error = error or (None if opinion else "请填写审查意见")
+    if error:
+        return render_template(
+            "review/approve.html", tasks=tasks, subjects=subjects, error=error
+        ), 422
+    allowed = {t.id for t in tasks}
+    results = engine().complete_many(
+        [i for i in ids if i in allowed], {"decision": "approve", "opinion": opinion}, actor=me()
+    )
+    results += [
+        {
+            "task_id": i,
+            "ok": False,
+            "error": {"code": "not_last_level", "message": "不是本部门最后一级审查的申报"},
+        }
+        for i in ids
+        if i not in allowed
+    ]
+    return render_template(
+        "review/recommend_result.html",
+        results=results,
+        tasks={t.id: t for t in tasks},
+        subjects=subjects,
+        title="批量审核",
+    )
+
+
 @bp.get("/fee")
 @roles_required(*REVIEWERS)
 def fee() -> Any:
     setting = onboarding().get_fee(me().org_id or "", me())
     org_name = read_models().org_names([me().org_id]).get(me().org_id or "")
-    return render_template("review/fee.html", setting=setting, org_name=org_name)
+    return render_template("review/fee.html", setting=setting, org_name=org_name, confirm=None)
 
 
 @bp.post("/fee")
@@ -58,6 +108,14 @@ def set_fee() -> Any:
     choice = request.form.get("charge")
     if choice not in ("true", "false"):
         raise InvalidDataError("请选择收费或不收费", fields={"charge": "必填 (required)"})
+    setting = onboarding().get_fee(me().org_id or "", me())
+    changes = (choice == "true") != setting["charge"]
+    if changes and setting["affected"] and request.form.get("confirmed") != "yes":
+        # a confirm step: show what the change would affect before saving it
+        org_name = read_models().org_names([me().org_id]).get(me().org_id or "")
+        return render_template(
+            "review/fee.html", setting=setting, org_name=org_name, confirm=choice
+        )
     onboarding().set_fee(me().org_id or "", choice == "true", me())
     flash("已设置为「收费」" if choice == "true" else "已设置为「不收费」", "success")
     return redirect(url_for("review_pages.fee"))

@@ -20,4 +20,31 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // 系列 → 级别 → 专业: offer only the combinations of the committee catalogue.
+  var filing = document.getElementById("filing");
+  if (filing && filing.dataset.options) {
+    var options = JSON.parse(filing.dataset.options);
+    var fill = function (select, names) {
+      var keep = select.value;
+      select.innerHTML = "";
+      [""].concat(names).forEach(function (name) {
+        var option = document.createElement("option");
+        option.value = name;
+        option.textContent = name || "请选择";
+        option.selected = name === keep;
+        select.appendChild(option);
+      });
+    };
+    var series = filing.querySelector("#series");
+    var level = filing.querySelector("#level");
+    var specialty = filing.querySelector("#specialty");
+    var cascade = function () {
+      var levels = options[series.value] || {};
+      fill(level, Object.keys(levels));
+      fill(specialty, levels[level.value] || []);
+    };
+    series.addEventListener("change", cascade);
+    level.addEventListener("change", cascade);
+    cascade();
+  }
 });
