@@ -104,7 +104,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             {"$ref": "#/components/schemas/TaskSummary"},
             obj(
                 {"form": ANY_OBJ, "data": ANY_OBJ},
-                {"ui_schema": {"type": ["object", "null"]}, "context": ANY_OBJ},
+                {
+                    "ui_schema": {"type": ["object", "null"]},
+                    "context": {
+                        "type": "object",
+                        "properties": {
+                            "return_marks": array({"$ref": "#/components/schemas/ItemMark"}),
+                            "changes_since_return": array(
+                                {"$ref": "#/components/schemas/ItemChange"}
+                            ),
+                        },
+                    },
+                },
             ),
         ]
     },
@@ -139,6 +150,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
+    "ItemMark": obj({"path": STR, "note": STR}, {"label": STR}),
+    "ItemChange": obj(
+        {"path": STR, "label": STR, "change": {"enum": ["added", "removed", "changed"]}},
+        {"old": {}, "new": {}},
+    ),
     "TimelineEntry": obj(
         {"at": TIME, "action": STR, "actor": STR},
         {
@@ -147,6 +163,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "opinion": OPT_STR,
             "reason": OPT_STR,
             "status_after": OPT_STR,
+            "marks": array({"$ref": "#/components/schemas/ItemMark"}),
         },
     ),
     "ReviewFormRecord": obj(
@@ -185,7 +202,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "can_urge": BOOL,
                     "can_export_review_form": BOOL,
                 },
-                {"publicity_release_at": OPT_TIME},
+                {
+                    "publicity_release_at": OPT_TIME,
+                    "return_marks": array({"$ref": "#/components/schemas/ItemMark"}),
+                },
             ),
         ]
     },
