@@ -16,7 +16,7 @@ from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFo
 from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.policy import may_act
-from engine.queries import summary_of
+from engine.queries import last_return_marks, summary_of
 from engine.service import WorkflowEngine
 from engine.views import Actor, iso
 from storage import (
@@ -284,6 +284,7 @@ class Applications:
             out = self._row(session, app)
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
+            out["return_marks"] = last_return_marks(session, application_id=app.id)
             out["submitted"] = self._submitted(session, app)
             data = self._data(session, app)
             committee = self.committee_of(app, data)
@@ -368,6 +369,7 @@ class Applications:
                     or detail.get("return_reason")
                     or detail.get("reject_reason"),
                     "status_after": e.after_status,
+                    "marks": [m for m in detail.get("marks") or [] if isinstance(m, dict)],
                 }
             )
         return out

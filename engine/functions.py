@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ, Clock
@@ -32,6 +33,7 @@ REGISTERED = (
     "activate_unit",
     "reject_entrustment",
     "set_dossier_status",
+    "current_dossier",
     "notify",
 )
 
@@ -152,6 +154,19 @@ class ProcessFunctions:
             raise ValueError(f"unknown dossier {dossier_id!r}")
         dossier.status = status
         dossier.updated_at = self.clock()
+
+    def current_dossier(self, applicant_user_id: int, snapshot: Any = None) -> dict[str, Any]:
+        """The applicant's dossier as it is now (a resubmission carries the corrected one);
+        the given snapshot when the applicant has none."""
+        key = parse_id(applicant_user_id)
+        row = (
+            self.session.scalars(select(Dossier).where(Dossier.user_id == key)).first()
+            if key is not None
+            else None
+        )
+        if row is not None and isinstance(row.data, dict) and row.data:
+            return dict(row.data)
+        return dict(snapshot) if isinstance(snapshot, dict) else {}
 
     def notify(self, to: int | str, kind: str, text: str) -> None:
         """Queue an in-app message and an SMS (12333 channel) for a user or an org."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import committees, eligibility, forms, runtime
+from engine import committees, eligibility, forms, marks, runtime
 from engine.clock import CHINA_TZ
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError, TaskNotReadyError
 from engine.ids import parse_id
@@ -36,6 +38,7 @@ class TaskQueries:
 
     _rules: dict[str, Any] | None = None
     _committees: committees.Catalogue | None = None
+    _dossier_form: dict[str, Any] | None = None
 
     def instance_data(self, session: Session, instance_id: int | None) -> dict[str, Any]:
         """An instance's most recent task data ({} when there is no such instance)."""
@@ -60,6 +63,21 @@ class TaskQueries:
     def committees_listing(self) -> list[dict[str, Any]]:
         """GET /committees: every committee of the catalogue."""
         return [c.public() for c in self.committees().committees]
+
+    def dossier_form(self) -> dict[str, Any]:
+        """The dossier's JSON Schema from bpmn/forms (read once), for labelling items."""
+        if self._dossier_form is None:
+            path = self.bpmn_dir / "forms" / "dossier.schema.json"
+            self._dossier_form = json.loads(path.read_text(encoding="utf-8"))
+        return self._dossier_form
+
+    @staticmethod
+    def submission_form(version: Any) -> dict[str, Any] | None:
+        """The applicant's form of a process: its prefilled user task's schema, if any."""
+        for meta in version.loaded.user_tasks.values():
+            if meta.prefill and meta.form:
+                return version.forms.get(meta.form)
+        return None
 
     def list_tasks(
         self,
@@ -129,9 +147,43 @@ class TaskQueries:
             data: dict[str, Any] = task.data if task is not None else {}
             values = forms.prefill(schema, data) if meta.prefill else {}
             context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
+            returned = context.pop("returned_version", None)
+            submission = self.submission_form(version)
+            if "marks" in (schema.get("properties") or {}):
+                schema = _with_mark_choices(
+                    schema, marks.options(data, submission, self.dossier_form())
+                )
+                if isinstance(returned, dict):
+                    context["changes_since_return"] = marks.changes(
+                        returned, data, submission, self.dossier_form()
+                    )
+            context["return_marks"] = last_return_marks(session, instance_id=inst.id)
             if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
                 today = self.clock().astimezone(CHINA_TZ).date()
                 context["hints"] = eligibility.hints(
                     self.eligibility_rules(), data["dossier"], data, today
                 )
             return TaskDetail(summary_of(row), schema, ui, values, jsonable(context))
+
+
+def last_return_marks(
+    session: Session, *, instance_id: int | None = None, application_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The marks (path, note, label) of the latest return on an instance or application."""
+    query = select(AuditEvent.detail).where(AuditEvent.action == "return")
+    if instance_id is not None:
+        query = query.where(AuditEvent.instance_id == instance_id)
+    else:
+        query = query.where(AuditEvent.application_id == application_id)
+    detail = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).first()
+    found = (detail or {}).get("marks") if isinstance(detail, dict) else None
+    return list(found) if isinstance(found, list) else []
+
+
+def _with_mark_choices(schema: dict[str, Any], choices: list[dict[str, str]]) -> dict[str, Any]:
+    """The review form with this application's items offered for a mark's path."""
+    out = deepcopy(schema)
+    path = (((out["properties"]["marks"].get("items") or {}).get("properties")) or {}).get("path")
+    if isinstance(path, dict) and choices:
+        path["oneOf"] = choices
+    return out

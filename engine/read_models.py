@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from engine.ids import parse_id
+from engine.queries import last_return_marks
 from engine.views import TaskSummary, iso
 from storage import (
     Application,
@@ -126,6 +127,19 @@ class ReadModels:
             return _last_decision(
                 uow.session, "dossier_review", f"dossier-{dossier_id}", "review_dossier"
             )
+
+    def returned_application_marks(self, user_id: int) -> list[dict[str, Any]]:
+        """Marks on dossier items of the applicant's returned application (to fix there)."""
+        with self._uow() as uow:
+            app_id = uow.session.scalars(
+                select(Application.id).where(
+                    Application.applicant_id == user_id, Application.status == "returned"
+                )
+            ).first()
+            if app_id is None:
+                return []
+            marks = last_return_marks(uow.session, application_id=app_id)
+            return [m for m in marks if str(m.get("path", "")).startswith("/dossier/")]
 
     def notifications(
         self, user_id: int, org_id: str | None, *, limit: int = 200
@@ -240,6 +254,7 @@ def _last_decision(
         "action": event.action,
         "opinion": event.opinion,
         "reason": event.reason or detail.get("reject_reason") or detail.get("return_reason"),
+        "marks": [m for m in detail.get("marks") or [] if isinstance(m, dict)],
     }
 
 

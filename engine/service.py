@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import forms, runtime
+from engine import forms, marks, runtime
 from engine.audit import AuditVerbs, audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
@@ -46,7 +46,7 @@ from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
 
 
-AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no")
+AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
 
 
 def _audited(key: str) -> bool:
@@ -328,6 +328,8 @@ class WorkflowEngine(
         self._check_files(session, schema, data, actor)
         if meta.validator:
             self.validators[meta.validator](session, data, schema, meta.properties)
+        if "marks" in (schema.get("properties") or {}):
+            self._take_marks(version, task.data, data)
         task.data.update(dict(data))
         try:
             task.run()
@@ -342,6 +344,16 @@ class WorkflowEngine(
         session.flush()
         next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
         return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
+
+    def _take_marks(
+        self, version: LoadedVersion, current: Mapping[str, Any], data: dict[str, Any]
+    ) -> None:
+        """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
+        version it returned (the applicant's form values and the dossier) for the diff."""
+        submission = self.submission_form(version)
+        data["marks"] = marks.check(data.get("marks"), current, submission, self.dossier_form())
+        if data.get("decision") == "return":
+            data["returned_version"] = marks.roots(current, submission)
 
     def _check_files(self, session: Session, schema: Mapping, data: Mapping, actor: Actor) -> None:
         check_file_refs(session, schema, data, actor)

@@ -104,7 +104,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             {"$ref": "#/components/schemas/TaskSummary"},
             obj(
                 {"form": ANY_OBJ, "data": ANY_OBJ},
-                {"ui_schema": {"type": ["object", "null"]}, "context": ANY_OBJ},
+                {
+                    "ui_schema": {"type": ["object", "null"]},
+                    "context": {
+                        "type": "object",
+                        "properties": {
+                            "return_marks": array({"$ref": "#/components/schemas/ItemMark"}),
+                            "changes_since_return": array(
+                                {"$ref": "#/components/schemas/ItemChange"}
+                            ),
+                        },
+                    },
+                },
             ),
         ]
     },
@@ -210,6 +221,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
+    "ItemMark": obj({"path": STR, "note": STR}, {"label": STR}),
+    "ItemChange": obj(
+        {"path": STR, "label": STR, "change": {"enum": ["added", "removed", "changed"]}},
+        {"old": {}, "new": {}},
+    ),
     "TimelineEntry": obj(
         {"at": TIME, "action": STR, "actor": STR},
         {
@@ -218,6 +234,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "opinion": OPT_STR,
             "reason": OPT_STR,
             "status_after": OPT_STR,
+            "marks": array({"$ref": "#/components/schemas/ItemMark"}),
         },
     ),
     "ReviewFormRecord": obj(
@@ -268,6 +285,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Payment"}]
                     },
                     "paper": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Paper"}]},
+                    "return_marks": array({"$ref": "#/components/schemas/ItemMark"}),
                 },
             ),
         ]

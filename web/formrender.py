@@ -246,3 +246,26 @@ def file_ids(schema: Mapping[str, Any], value: Any) -> list[str]:
         props = schema.get("properties") or {}
         return [i for k, p in props.items() for i in file_ids(p, value.get(k))]
     return []
+
+
+def mark_notes(marks: Iterable[Any], schema: Mapping[str, Any], root: str) -> dict[str, str]:
+    """Field name -> '退回标记：note' for marks under /<root>/, to show beside the fields
+    (a whole list element is shown on its first cell)."""
+    notes: dict[str, str] = {}
+    for mark in marks:
+        path = mark.get("path") if isinstance(mark, Mapping) else None
+        if not isinstance(path, str) or not path.startswith(f"/{root}/"):
+            continue
+        parts = path[len(root) + 2 :].split("/")
+        prop: Mapping[str, Any] = schema
+        for key in parts:
+            prop = (
+                prop.get("items") if key.isdigit() else (prop.get("properties") or {}).get(key)
+            ) or {}
+        if prop.get("type") == "object" and parts[-1].isdigit():
+            first = next(iter(prop.get("properties") or {}), None)
+            parts = [*parts, first] if first else parts
+        name = ".".join(parts)
+        text = f"退回标记：{mark.get('note') or ''}"
+        notes[name] = f"{notes[name]}；{text}" if name in notes else text
+    return notes

@@ -164,6 +164,19 @@ def _messages() -> list[tuple[str, str]]:
     return [("消息", url_for("message_pages.index"))]
 
 
+def mark_value(value: object) -> str:
+    """An old or new value of a changed item, as one line of text."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return "，".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return "；".join(mark_value(v) for v in value)
+    return str(value)
+
+
 def short_time(value: str | None) -> str:
     """An ISO timestamp as Ningbo wall-clock time: '2026-11-26 10:00'."""
     if not value:

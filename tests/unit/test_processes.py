@@ -78,6 +78,8 @@ class Fakes:
         self.activated: list[str] = []
         self.rejected: list[str] = []
         self.dossier_status: list[tuple] = []
+        self.dossier_reads: list = []
+        self.dossier: dict | None = None
 
     def functions(self):
         def review_chain_for(unit_org_id, committee_id=None):
@@ -110,6 +112,10 @@ class Fakes:
         def set_dossier_status(dossier_id, status):
             self.dossier_status.append((dossier_id, status))
 
+        def current_dossier(applicant_user_id, snapshot=None):
+            self.dossier_reads.append(applicant_user_id)
+            return dict(self.dossier) if self.dossier is not None else dict(snapshot or {})
+
         def notify(to, kind, text):
             assert isinstance(to, int | str) and re.fullmatch(r"[a-z_]+", kind) and text
             self.notices.append((to, kind, text))
@@ -124,6 +130,7 @@ class Fakes:
             "activate_unit": activate_unit,
             "reject_entrustment": reject_entrustment,
             "set_dossier_status": set_dossier_status,
+            "current_dossier": current_dossier,
             "notify": notify,
         }
 
@@ -221,6 +228,7 @@ TITLE_DATA = {
     "committee_id": "nb-water-mid",
     "committee_name": "宁波市水利工程技术人员中级专业技术职务任职资格评审委员会",
     "committee_address": "宁波市江北区丽江东路366号",
+    "dossier": {"appraisals": [{"year": 2023, "grade": "合格"}]},
 }
 SUBMIT = {
     "title_applied": "工程师",
@@ -907,3 +915,17 @@ def test_diagram_is_complete(process_id):
 
 def test_no_stray_bpmn_files():
     assert sorted(p.stem for p in BPMN_DIR.glob("*.bpmn")) == sorted(PROCESSES)
+
+
+@ROUND_TRIP
+def test_unit_review_takes_the_current_dossier(specs, round_trip):
+    """A resubmission carries the dossier as the applicant corrected it, not the one filed."""
+    run = start_title(specs, round_trip)
+    run.complete("submit_application", **SUBMIT)
+    assert run.task("unit_review").data["dossier"] == TITLE_DATA["dossier"]
+    run.complete("unit_review", **ret("第3年度考核有误"), marks=[])
+    corrected = {"appraisals": [{"year": 2023, "grade": "优秀"}]}
+    run.fakes.dossier = corrected
+    run.complete("submit_application", **SUBMIT)
+    assert run.task("unit_review").data["dossier"] == corrected
+    assert run.fakes.dossier_reads == [APPLICANT, APPLICANT]

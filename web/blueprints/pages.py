@@ -13,13 +13,14 @@ from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import engine
 from web.blueprints._page_common import merge_uploads, read_models
-from web.formrender import build_fields, parse_form, unplaced_errors
+from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
 from web.task_context import task_context
 
 bp = Blueprint("pages", __name__)
 bp.app_context_processor(labels.template_context)
 bp.app_template_filter("short_time")(labels.short_time)
+bp.app_template_filter("mark_value")(labels.mark_value)
 
 
 @bp.get("/")
@@ -85,6 +86,9 @@ def _task_page(
     error: str | None = None,
     status: int = 422,
 ) -> Any:
+    if detail.summary.lane == "applicant":
+        marks = detail.context.get("return_marks") or []
+        errors = {**mark_notes(marks, detail.form, "submitted"), **errors}
     fields = build_fields(detail.form, detail.ui_schema, data, errors)
     return render_template(
         "pages/task.html",

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, InvalidDataError
 from web.blueprints._page_common import me, merge_uploads, onboarding, read_models, roles_required
-from web.formrender import build_fields, file_ids, parse_form, unplaced_errors
+from web.formrender import build_fields, file_ids, mark_notes, parse_form, unplaced_errors
 
 bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
 
@@ -17,15 +17,20 @@ bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
 
 def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None = None) -> Any:
     _schema, ui = read_models().form("dossier")
+    feedback = read_models().dossier_feedback(me().id)
+    marks = list(feedback["marks"]) if feedback and dossier["status"] == "returned" else []
+    marks += read_models().returned_application_marks(me().id)
+    errors = {**mark_notes(marks, dossier["form"], "dossier"), **errors}
     fields = build_fields(dossier["form"], ui, data, errors)
     return render_template(
         "dossier/edit.html",
         dossier=dossier,
         fields=fields,
+        marks=marks,
         locked=not dossier["can_edit"],
-        feedback=read_models().dossier_feedback(me().id),
+        feedback=feedback,
         message=message,
-        other_errors=unplaced_errors(fields, errors),
+        other_errors=unplaced_errors(fields, errors) if message else {},
         files=read_models().files(file_ids(dossier["form"], data)),
     ), (422 if message else 200)
 
