@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import forms
+from engine import eligibility, forms
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
@@ -51,6 +51,14 @@ APPLICATION_STATUSES = (
     "not_passed",
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
+# The eligibility checks a review records (资历, 年度考核, 继续教育, 评聘结合, 破格条件审查).
+CHECKS = (
+    "seniority_ok",
+    "appraisal_ok",
+    "continuing_education_ok",
+    "post_quota_ok",
+    "exceptional_ok",
+)
 EXPORTABLE = ("awaiting_paper", "completed")
 SERIES = {"工程"}
 
@@ -202,6 +210,13 @@ class Applications:
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
             out["submitted"] = self._submitted(session, app)
+            out["exceptional_conditions"] = (
+                eligibility.exceptional_conditions(
+                    self.engine.eligibility_rules(), out["submitted"]
+                )
+                if app.exceptional
+                else []
+            )
             release = session.scalars(
                 select(Timer.due_at).where(
                     Timer.instance_id == app.instance_id, Timer.status == "pending"
@@ -241,6 +256,7 @@ class Applications:
             "instance_id": str(app.instance_id),
             "publicity_end": app.publicity_end.isoformat() if app.publicity_end else None,
             "review_form": app.review_form,
+            "exceptional": bool(app.exceptional),
             "created_at": iso(app.created_at),
             "updated_at": iso(app.updated_at),
         }
@@ -268,6 +284,7 @@ class Applications:
                     or detail.get("return_reason")
                     or detail.get("reject_reason"),
                     "status_after": e.after_status,
+                    "checks": {k: detail[k] for k in CHECKS if k in detail} or None,
                 }
             )
         return out

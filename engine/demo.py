@@ -105,6 +105,15 @@ def _id_number(n: int) -> str:
     return head + id_check_char(head)
 
 
+# The four eligibility checks an approval confirms (资历, 年度考核, 继续教育, 评聘结合).
+CHECKS = {
+    "seniority_ok": True,
+    "appraisal_ok": True,
+    "continuing_education_ok": True,
+    "post_quota_ok": True,
+}
+
+
 class DemoLoader:
     """Loads the demo once; a second run notices and only prints the logins."""
 
@@ -224,6 +233,7 @@ class DemoLoader:
                 app_id,
                 decision="approve",
                 opinion="资历、年度考核、继续教育均符合条件，同意",
+                **CHECKS,
             )
             self._do(reviewer, "recommend", app_id, note="同意推荐")
         if stage == "completed":
@@ -240,6 +250,7 @@ class DemoLoader:
             app_id,
             decision="approve",
             opinion="经审核，申报材料完整无误，公示期内无异议，同意报送",
+            **CHECKS,
             publicity_start=start.isoformat(),
             publicity_end=end.isoformat(),
             publicity_place="单位公告栏及内网",

@@ -180,13 +180,22 @@ class ReadModels:
 def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str, Any]]:
     rows = session.execute(
         select(
-            Application.id, Application.series, Application.level, Application.specialty, User.name
+            Application.id,
+            Application.series,
+            Application.level,
+            Application.specialty,
+            Application.exceptional,
+            User.name,
         )
         .join(User, User.id == Application.applicant_id)
         .where(Application.id.in_(app_ids))
     )
     return {
-        row.id: {"applicant": row.name, "subject": f"{row.series} · {row.level} · {row.specialty}"}
+        row.id: {
+            "applicant": row.name,
+            "subject": f"{row.series} · {row.level} · {row.specialty}",
+            "exceptional": bool(row.exceptional),
+        }
         for row in rows
     }
 

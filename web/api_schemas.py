@@ -147,6 +147,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "opinion": OPT_STR,
             "reason": OPT_STR,
             "status_after": OPT_STR,
+            "checks": {"oneOf": [{"type": "null"}, {"type": "object"}]},
         },
     ),
     "ReviewFormRecord": obj(
@@ -169,6 +170,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "stage": OPT_STR,
             "publicity_end": OPT_STR,
+            "exceptional": BOOL,
             "review_form": {
                 "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/ReviewFormRecord"}]
             },
@@ -185,11 +187,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "can_urge": BOOL,
                     "can_export_review_form": BOOL,
                 },
-                {"publicity_release_at": OPT_TIME},
+                {"publicity_release_at": OPT_TIME, "exceptional_conditions": array(STR)},
             ),
         ]
     },
     "UrgeResult": obj({"urged": INT, "skipped": INT}),
+    "WithdrawResult": obj(
+        {"application_id": STR, "status": STR, "withdrawn_by": {"enum": ["applicant", "unit"]}}
+    ),
     "Verification": obj(
         {"valid": BOOL, "verification_code": STR},
         {
