@@ -104,6 +104,9 @@ def _expressions(ts: Any) -> Iterable[tuple[str, str, str]]:
     event_def = getattr(ts, "event_definition", None)
     if isinstance(event_def, TimerEventDefinition) and isinstance(event_def.expression, str):
         yield "timer expression", event_def.expression, "eval"
+    props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+    if isinstance(props.get("withdrawWhen"), str):
+        yield "withdrawWhen", props["withdrawWhen"], "eval"
 
 
 class SpecValidator:
