@@ -201,7 +201,7 @@ class DemoLoader:
             }
         )
         me = self._as(username)
-        self.onboarding.put_dossier(DOSSIER, me)
+        self.onboarding.put_dossier(self._dossier(), me)
         self.onboarding.submit_dossier(me)
         self._do("unit_demo", "review_dossier", decision="approve", opinion="档案属实")
         if stage == "draft":
@@ -239,6 +239,19 @@ class DemoLoader:
         if stage == "completed":
             self._do(username, "confirm_payment", app_id, paid=True, receipt_no="NB-DEMO-0001")
             self._do("nb_office", "receive_paper", app_id, copies=3)
+
+    def _dossier(self) -> dict:
+        """The demo dossier with appraisals and training for the five years before today,
+        so the demo applications meet the binding eligibility rules whenever it runs."""
+        year = self.engine.clock().astimezone(CHINA_TZ).year
+        years = range(year - 5, year)
+        return {
+            **DOSSIER,
+            "appraisals": [{"year": y, "grade": "合格"} for y in years],
+            "continuing_education": [
+                {"year": y, "public_hours": 30, "professional_hours": 64} for y in years
+            ],
+        }
 
     def _unit_review(self, app_id: str, *, open_window: bool) -> None:
         today = self.engine.clock().astimezone(CHINA_TZ).date()
