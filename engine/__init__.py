@@ -27,6 +27,7 @@ from engine.sandbox import SandboxLimits
 from engine.service import WorkflowEngine
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
+from engine.withdrawal import Withdrawals
 from engine.workdays import CalendarPolicy, parse_date
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "TaskNotReadyError",
     "TaskSummary",
     "UnknownYearError",
+    "Withdrawals",
     "WorkflowEngine",
     "default_validators",
     "may_deploy",

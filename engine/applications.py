@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import forms
+from engine import eligibility, forms
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.committees import Committee
@@ -52,6 +52,14 @@ APPLICATION_STATUSES = (
     "not_passed",
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
+# The eligibility checks a review records (资历, 年度考核, 继续教育, 评聘结合, 破格条件审查).
+CHECKS = (
+    "seniority_ok",
+    "appraisal_ok",
+    "continuing_education_ok",
+    "post_quota_ok",
+    "exceptional_ok",
+)
 EXPORTABLE = ("awaiting_paper", "completed")
 PAPER_COPIES = 3  # 纸质材料一式三份
 
@@ -291,6 +299,13 @@ class Applications:
             out["committee"] = committee_summary(committee) if committee else None
             out["payment"] = payment_state(data, app.status, tasks)
             out["paper"] = paper_state(data)
+            out["exceptional_conditions"] = (
+                eligibility.exceptional_conditions(
+                    self.engine.eligibility_rules(), out["submitted"]
+                )
+                if app.exceptional
+                else []
+            )
             release = session.scalars(
                 select(Timer.due_at).where(
                     Timer.instance_id == app.instance_id, Timer.status == "pending"
@@ -342,6 +357,7 @@ class Applications:
             "instance_id": str(app.instance_id),
             "publicity_end": app.publicity_end.isoformat() if app.publicity_end else None,
             "review_form": app.review_form,
+            "exceptional": bool(app.exceptional),
             "created_at": iso(app.created_at),
             "updated_at": iso(app.updated_at),
         }
@@ -370,6 +386,7 @@ class Applications:
                     or detail.get("reject_reason"),
                     "status_after": e.after_status,
                     "marks": [m for m in detail.get("marks") or [] if isinstance(m, dict)],
+                    "checks": {k: detail[k] for k in CHECKS if k in detail} or None,
                 }
             )
         return out

@@ -105,6 +105,15 @@ def _id_number(n: int) -> str:
     return head + id_check_char(head)
 
 
+# The four eligibility checks an approval confirms (资历, 年度考核, 继续教育, 评聘结合).
+CHECKS = {
+    "seniority_ok": True,
+    "appraisal_ok": True,
+    "continuing_education_ok": True,
+    "post_quota_ok": True,
+}
+
+
 class DemoLoader:
     """Loads the demo once; a second run notices and only prints the logins."""
 
@@ -192,7 +201,7 @@ class DemoLoader:
             }
         )
         me = self._as(username)
-        self.onboarding.put_dossier(DOSSIER, me)
+        self.onboarding.put_dossier(self._dossier(), me)
         self.onboarding.submit_dossier(me)
         self._do("unit_demo", "review_dossier", decision="approve", opinion="档案属实")
         if stage == "draft":
@@ -224,6 +233,7 @@ class DemoLoader:
                 app_id,
                 decision="approve",
                 opinion="资历、年度考核、继续教育均符合条件，同意",
+                **CHECKS,
             )
             if reviewer != chain[-1]:  # the top level's approval ends the review
                 self._do(reviewer, "recommend", app_id, note="同意推荐")
@@ -231,6 +241,19 @@ class DemoLoader:
             self._do(username, "confirm_payment", app_id, payment_reference="NBDEMO20260001")
             self._do("nb_office", "verify_payment", app_id, decision="confirm")
             self._do("nb_office", "receive_paper", app_id, copies=3)
+
+    def _dossier(self) -> dict:
+        """The demo dossier with appraisals and training for the five years before today,
+        so the demo applications meet the binding eligibility rules whenever it runs."""
+        year = self.engine.clock().astimezone(CHINA_TZ).year
+        years = range(year - 5, year)
+        return {
+            **DOSSIER,
+            "appraisals": [{"year": y, "grade": "合格"} for y in years],
+            "continuing_education": [
+                {"year": y, "public_hours": 30, "professional_hours": 64} for y in years
+            ],
+        }
 
     def _unit_review(self, app_id: str, *, open_window: bool) -> None:
         today = self.engine.clock().astimezone(CHINA_TZ).date()
@@ -242,6 +265,7 @@ class DemoLoader:
             app_id,
             decision="approve",
             opinion="经审核，申报材料完整无误，公示期内无异议，同意报送",
+            **CHECKS,
             publicity_start=start.isoformat(),
             publicity_end=end.isoformat(),
             publicity_place="单位公告栏及内网",

@@ -146,3 +146,40 @@ def hints(
         continuing_education(rules, dossier, today),
         post_quota(rules, dossier, application),
     ]
+
+
+CHECK_FIELDS = {
+    "seniority": "seniority_ok",
+    "appraisal": "appraisal_ok",
+    "continuing_education": "continuing_education_ok",
+    "post_quota": "post_quota_ok",
+}
+EXCEPTIONAL_CHECK = "exceptional_ok"
+
+
+def exceptional(application: Mapping) -> bool:
+    """Whether the applicant declared 破格 (the exceptional route) on the application form."""
+    return application.get("exceptional") is True
+
+
+def waived(rules: Mapping, application: Mapping) -> set[str]:
+    """Rules a 破格 declaration turns from a block into the explicit review item 破格条件审查."""
+    if not exceptional(application):
+        return set()
+    return set((rules.get("exceptional") or {}).get("waives") or [])
+
+
+def blocking(rules: Mapping, found: list[dict[str, Any]], application: Mapping) -> list[dict]:
+    """The failed hints of hard rules (bpmn/rules: hard_rules) that are not waived by 破格."""
+    hard = set(rules.get("hard_rules") or [])
+    skip = waived(rules, application)
+    return [h for h in found if h["ok"] is False and h["check"] in hard - skip]
+
+
+def exceptional_conditions(rules: Mapping, application: Mapping) -> list[str]:
+    """The labels of the 破格 conditions the applicant declared (from the rules file)."""
+    labels = {
+        c.get("id"): c.get("label") for c in (rules.get("exceptional") or {}).get("conditions", [])
+    }
+    chosen = application.get("exceptional_conditions") or []
+    return [str(labels.get(c, c)) for c in chosen if isinstance(c, str)]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import eligibility
 from engine.applications import EXPORTABLE, visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
@@ -37,6 +38,16 @@ LEVEL_NAMES = {
     "office": "评委会办公室",
 }
 DECISIONS = {"approve": "通过", "return": "退回", "reject": "不通过"}
+
+
+# The eligibility checks each approval records, as the review form names them.
+CHECK_LABELS = {
+    "seniority_ok": "资历",
+    "appraisal_ok": "年度考核",
+    "continuing_education_ok": "继续教育",
+    "post_quota_ok": "评聘结合",
+    "exceptional_ok": "破格条件审查",
+}
 
 
 def mask_name(name: str) -> str:
@@ -179,6 +190,12 @@ class Exports:
                     _committee(app, orgs),
                 ),
                 "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
+                "exceptional": bool(app.exceptional),
+                "exceptional_conditions": eligibility.exceptional_conditions(
+                    self.engine.eligibility_rules(), data
+                )
+                if app.exceptional
+                else [],
             },
             "education": dossier.get("education") or [],
             "current_title": dossier.get("current_title") or {},
@@ -223,6 +240,9 @@ class Exports:
                     "opinion": e.opinion,
                     "by": e.actor_name,
                     "at": e.at.astimezone(CHINA_TZ).date().isoformat(),
+                    "checks": {
+                        CHECK_LABELS[k]: v for k, v in (e.detail or {}).items() if k in CHECK_LABELS
+                    },
                 }
             )
         return out

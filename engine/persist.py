@@ -184,6 +184,8 @@ class Saver:
         before = app.status
         app.status, app.stage = self._app_status(wf, version, inst_status, now, app.status)
         data = ready[0].data if ready else wf.last_task.data if wf.last_task else {}
+        if isinstance(data.get("exceptional"), bool):
+            app.exceptional = data["exceptional"]
         if data.get("review_chain"):
             app.chain = list(data["review_chain"])
         if isinstance(data.get("publicity_end"), str):
@@ -206,7 +208,8 @@ class Saver:
             outcome = (wf.last_task.data if wf.last_task else {}).get("outcome") or wf.data.get(
                 "outcome"
             )
-            return ("rejected" if outcome == "rejected" else "completed"), None
+            # The end state's outcome names the status (rejected, withdrawn, completed).
+            return (str(outcome) if outcome else "completed"), None
         for task in now.ready:
             meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
             if meta.status_expr:

@@ -39,3 +39,12 @@ def task_filter_for(actor: Actor) -> dict:
 def may_deploy(actor: Actor) -> bool:
     """Whether this user may validate, deploy and promote process definitions."""
     return actor.role in DEPLOY_ROLES
+
+
+def withdraw_side(actor: Actor, applicant_id: int, unit_org_id: str | None) -> str | None:
+    """Who the actor withdraws an application as: its applicant, its unit, or nobody (None)."""
+    if actor.role == "applicant" and actor.id == applicant_id:
+        return "applicant"
+    if actor.role == "unit" and actor.org_status == "active" and actor.org_id == unit_org_id:
+        return "unit"
+    return None

@@ -160,9 +160,14 @@ class TaskQueries:
             context["return_marks"] = last_return_marks(session, instance_id=inst.id)
             if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
                 today = self.clock().astimezone(CHINA_TZ).date()
-                context["hints"] = eligibility.hints(
-                    self.eligibility_rules(), data["dossier"], data, today
-                )
+                rules = self.eligibility_rules()
+                found = eligibility.hints(rules, data["dossier"], data, today)
+                binding = {h["check"] for h in eligibility.blocking(rules, found, data)}
+                waived = eligibility.waived(rules, data)
+                for hint in found:
+                    hint["binding"] = hint["check"] in binding
+                    hint["waived"] = hint["check"] in waived
+                context["hints"] = found
             return TaskDetail(summary_of(row), schema, ui, values, jsonable(context))
 
 

@@ -199,6 +199,7 @@ def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str
             Application.level,
             Application.specialty,
             Application.chain,
+            Application.exceptional,
             User.name,
         )
         .join(User, User.id == Application.applicant_id)
@@ -210,6 +211,7 @@ def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str
             "subject": f"{row.series} · {row.level} · {row.specialty}",
             # the top of the review chain: its approval ends the review (no 审核推荐)
             "last_level": (list(row.chain or []) or [None])[-1],
+            "exceptional": bool(row.exceptional),
         }
         for row in rows
     }

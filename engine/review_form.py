@@ -193,6 +193,9 @@ def _cover(form: Mapping, title: str) -> list[Flowable]:
             ("办公室电话", app.get("committee_phone")),
             ("咨询联系人", app.get("committee_contacts")),
         ]
+    if app.get("exceptional"):
+        conditions = "；".join(str(c) for c in app.get("exceptional_conditions") or [])
+        pairs.append(("申报类型", f"破格申报（{conditions or '破格条件见附件'}）"))
     return [_para(title, _TITLE), Spacer(1, 5 * mm), _pairs(pairs)]
 
 
@@ -330,6 +333,10 @@ def _opinion(op: Mapping) -> Table:
     style = [*_GRID, ("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), _SHADE)]
     _add_wide(data, style, "审核单位", op.get("org"))
     _add_four(data, style, ("审核结论", op.get("decision"), "日　　期", op.get("at")))
+    checks = op.get("checks")
+    if isinstance(checks, Mapping) and checks:
+        ticks = "；".join(f"{k}：{'符合' if v else '未确认'}" for k, v in checks.items())
+        _add_wide(data, style, "审查项目", ticks)
     _add_wide(data, style, "意　　见", op.get("opinion"))
     last = len(data)
     data.append(

@@ -101,6 +101,11 @@ class LoadedSpec:
     has_timers: bool = False
 
 
+def validator_names(value: str | None) -> list[str]:
+    """The validators a user task names: one or several, separated by spaces or commas."""
+    return [n for n in (value or "").replace(",", " ").split() if n]
+
+
 def parse_xml(data: bytes) -> etree._Element:
     """Parse XML without DTDs, entities or network; refuse DOCTYPE declarations."""
     root = etree.fromstring(data, HARDENED_XML)

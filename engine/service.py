@@ -39,19 +39,26 @@ from engine.sandbox import SandboxLimits
 from engine.scripts import DEFAULT_LIMITS, script_engine
 from engine.specs import SpecValidator
 from engine.timers import TimerVerbs
-from engine.validators import default_validators
+from engine.validators import EligibilityGate, default_validators
 from engine.views import Actor, CompleteResult
 from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 
 FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
 
 
-AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
+AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks", "exceptional_ok")
+# The eligibility checks a reviewer confirms (资历, 年度考核, 继续教育, 评聘结合).
+CHECK_FIELDS = ("seniority_ok", "appraisal_ok", "continuing_education_ok", "post_quota_ok")
 
 
 def _audited(key: str) -> bool:
     """Form fields worth keeping in the audit trail beside the opinion."""
-    return key in AUDITED_FIELDS or key.endswith("_reason") or key.startswith("publicity_")
+    return (
+        key in AUDITED_FIELDS
+        or key in CHECK_FIELDS
+        or key.endswith("_reason")
+        or key.startswith("publicity_")
+    )
 
 
 class UnitOfWork(Protocol):
@@ -90,6 +97,7 @@ class WorkflowEngine(
         self.validators: dict[str, FormValidator] = dict(
             default_validators() if validators is None else validators
         )
+        self.validators.setdefault("eligibility", EligibilityGate(self.eligibility_rules, clock))
         self._versions: dict[int, LoadedVersion] = {}
         self._serializer = runtime.make_serializer(self._spec_for_key)
         self.spec_validator = SpecValidator(REGISTERED, self.validators)
@@ -326,8 +334,12 @@ class WorkflowEngine(
         data = forms.with_defaults(schema, {**current, **data})
         forms.check(schema, data)
         self._check_files(session, schema, data, actor)
-        if meta.validator:
-            self.validators[meta.validator](session, data, schema, meta.properties)
+        # Validators also see the application's data; the form's own fields come only from
+        # this submission, never from an earlier step's values of the same names.
+        own = schema.get("properties") or {}
+        context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
+        for name in runtime.validator_names(meta.validator):
+            self.validators[name](session, context, schema, meta.properties)
         if "marks" in (schema.get("properties") or {}):
             self._take_marks(version, task.data, data)
         task.data.update(dict(data))

@@ -104,6 +104,9 @@ def _expressions(ts: Any) -> Iterable[tuple[str, str, str]]:
     event_def = getattr(ts, "event_definition", None)
     if isinstance(event_def, TimerEventDefinition) and isinstance(event_def.expression, str):
         yield "timer expression", event_def.expression, "eval"
+    props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+    if isinstance(props.get("withdrawWhen"), str):
+        yield "withdrawWhen", props["withdrawWhen"], "eval"
 
 
 class SpecValidator:
@@ -226,8 +229,9 @@ class SpecValidator:
             out.append(f"user task needs a lane named one of {sorted(ROLE_LANES)}")
         if meta.lane != "applicant" and not meta.org_variable:
             out.append("user task needs the property orgVariable")
-        if meta.validator and meta.validator not in self.validators:
-            out.append(f"unknown validator {meta.validator!r}")
+        for name in runtime.validator_names(meta.validator):
+            if name not in self.validators:
+                out.append(f"unknown validator {name!r}")
         if meta.status_expr:
             msg = self._expression_problem(meta.status_expr, "eval")
             if msg:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import eligibility
+from engine.clock import CHINA_TZ
 from engine.errors import InvalidDataError, UnknownYearError
 from engine.payments import provider_for
 from engine.workdays import CalendarPolicy, WorkCalendar, parse_date
@@ -87,6 +89,54 @@ class PaymentReference:
         result = provider.check(str(data.get("payment_reference") or ""))
         if not result.ok:
             raise InvalidDataError("缴费凭证号不正确", fields={"payment_reference": result.message})
+
+
+class EligibilityGate:
+    """Hard eligibility rules bind an approval (bpmn/rules/eligibility.json, ``hard_rules``).
+
+    Approving is refused while a hard rule fails, naming each failed rule; returning and
+    rejecting stay open. Every check the reviewer ticks must confirm its condition; under 破格
+    the waived rules are confirmed by the required check 破格条件审查 instead.
+    The data is the task's data with the submitted form on top.
+    """
+
+    def __init__(
+        self, rules: Callable[[], Mapping[str, Any]], clock: Callable[[], datetime]
+    ) -> None:
+        self.rules = rules
+        self.clock = clock
+
+    def __call__(
+        self,
+        session: Session,
+        data: Mapping[str, Any],
+        schema: Mapping[str, Any],
+        properties: Mapping[str, str],
+    ) -> None:
+        if data.get("decision") != "approve":
+            return
+        rules = self.rules()
+        today = self.clock().astimezone(CHINA_TZ).date()
+        dossier = data.get("dossier") if isinstance(data.get("dossier"), Mapping) else {}
+        failed = eligibility.blocking(rules, eligibility.hints(rules, dossier, data, today), data)
+        if failed:
+            named = "；".join(f"{h['label']}：{h['detail']}" for h in failed)
+            raise InvalidDataError(
+                "不符合申报条件，不得审查通过 (eligibility rule failed)",
+                fields={"decision": f"不符合申报条件，不得通过（可退回或不通过）：{named}"},
+            )
+        fields: dict[str, str] = {}
+        skip = {eligibility.CHECK_FIELDS[r] for r in eligibility.waived(rules, data)}
+        props = schema.get("properties") or {}
+        for name in eligibility.CHECK_FIELDS.values():
+            if name in props and name not in skip and data.get(name) is False:
+                fields[name] = "审查通过须确认该项符合条件 (must be confirmed to approve)"
+        if eligibility.exceptional(data) and data.get(eligibility.EXCEPTIONAL_CHECK) is not True:
+            fields[eligibility.EXCEPTIONAL_CHECK] = (
+                "破格申报须审查破格条件并确认符合 (required for an exceptional application)"
+            )
+        if fields:
+            raise InvalidDataError("审查项未确认，不能审查通过", fields=fields)
 
 
 def default_validators(policy: CalendarPolicy | None = None) -> dict[str, Any]:

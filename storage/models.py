@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -261,6 +262,8 @@ class Application(Base):
     publicity_end: Mapped[date | None] = mapped_column(Date)
     review_form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     verification_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # 破格: declared on the application form; kept here so lists and worklists can mark it.
+    exceptional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

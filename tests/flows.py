@@ -99,7 +99,12 @@ DOSSIER = {
 
 
 def register_applicant(
-    api: Api, unit: dict[str, Any], *, approve_dossier: bool = True, name: str = "李四"
+    api: Api,
+    unit: dict[str, Any],
+    *,
+    approve_dossier: bool = True,
+    name: str = "李四",
+    dossier: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     n = next(_serial)
     username = f"applicant{n}"
@@ -118,7 +123,7 @@ def register_applicant(
     assert r.status == 201, r
     applicant_id = r.json["applicant_id"]
     if approve_dossier:
-        r = api.put("/me/dossier", username, json=DOSSIER)
+        r = api.put("/me/dossier", username, json=dossier or DOSSIER)
         assert r.status == 200, r
         r = api.post("/me/dossier/submit", username)
         assert r.status == 200, r
@@ -142,6 +147,13 @@ PAST_WINDOW = {
     "publicity_end": "2026-11-20",
     "publicity_place": "单位公告栏及内网",
     "publicity_objections": "",
+}
+# The four eligibility checks an approval confirms (资历, 年度考核, 继续教育, 评聘结合).
+CHECKS = {
+    "seniority_ok": True,
+    "appraisal_ok": True,
+    "continuing_education_ok": True,
+    "post_quota_ok": True,
 }
 APPLICATION_FORM = {
     "title_applied": "工程师",
@@ -175,7 +187,7 @@ def unit_approves(api: Api, unit: dict[str, Any], app_id: str, **window: Any) ->
         unit["username"],
         decision="approve",
         opinion="经审核，材料完整无误，公示5个工作日无异议，同意报送",
-        **{**PAST_WINDOW, **window},
+        **{**CHECKS, **PAST_WINDOW, **window},
     )
 
 
@@ -183,6 +195,8 @@ def level(api: Api, org: str, app_id: str, decision: str = "approve", **extra: A
     user = REVIEWERS[org]
     task = api.only_task(user, application=app_id, name="level_review")
     data = {"decision": decision, "opinion": f"{org} 审查意见：{decision}", **extra}
+    if decision == "approve":
+        data = {**CHECKS, **data}
     if decision == "return":
         data.setdefault("return_reason", "继续教育学时证明不全")
     if decision == "reject":
@@ -230,6 +244,28 @@ def receive_paper(api: Api, app_id: str, copies: int = 3, **extra: Any) -> Respo
     r = api.complete(task["id"], OFFICE, copies=copies, **extra)
     assert r.status == 200, r
     return r
+
+
+# 助理工程师 only since 2024: short of the 4 years 本科 needs for 工程师 (资历 fails).
+JUNIOR_DOSSIER = {
+    **DOSSIER,
+    "current_title": {**DOSSIER["current_title"], "obtained": "2024-12-01"},
+}
+
+
+def upload_pdf(api: Api, username: str) -> str:
+    r = api.post(
+        "/files",
+        username,
+        data={"file": (io.BytesIO(pdf_bytes()), "证明.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status == 201, r
+    return r.json["file_id"]
+
+
+def withdraw(api: Api, username: str, app_id: str, reason: str = "材料需重新准备") -> Response:
+    return api.post(f"/applications/{app_id}/withdraw", username, json={"reason": reason})
 
 
 def status_of(api: Api, person: dict[str, Any], app_id: str) -> str:

@@ -17,6 +17,7 @@ from engine import (
     Exports,
     FileStore,
     Onboarding,
+    Withdrawals,
     WorkflowEngine,
     default_validators,
     system_clock,
@@ -78,6 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
     app.extensions["onboarding"] = Onboarding(engine, store)
     app.extensions["applications"] = Applications(engine)
+    app.extensions["withdrawals"] = Withdrawals(engine)
     app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 

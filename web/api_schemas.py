@@ -235,6 +235,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": OPT_STR,
             "status_after": OPT_STR,
             "marks": array({"$ref": "#/components/schemas/ItemMark"}),
+            "checks": {"oneOf": [{"type": "null"}, {"type": "object"}]},
         },
     ),
     "ReviewFormRecord": obj(
@@ -257,6 +258,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "stage": OPT_STR,
             "publicity_end": OPT_STR,
+            "exceptional": BOOL,
             "review_form": {
                 "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/ReviewFormRecord"}]
             },
@@ -275,6 +277,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
                 {
                     "publicity_release_at": OPT_TIME,
+                    "exceptional_conditions": array(STR),
                     "committee": {
                         "oneOf": [
                             {"type": "null"},
@@ -291,6 +294,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ]
     },
     "UrgeResult": obj({"urged": INT, "skipped": INT}),
+    "WithdrawResult": obj(
+        {"application_id": STR, "status": STR, "withdrawn_by": {"enum": ["applicant", "unit"]}}
+    ),
     "Verification": obj(
         {"valid": BOOL, "verification_code": STR},
         {

@@ -33,6 +33,7 @@ APPLICATION_STATUS = {
     "awaiting_paper": "待报送纸质材料",
     "completed": "已办结",
     "terminated": "已终止",
+    "withdrawn": "已撤回",
 }
 DOSSIER_STATUS = {
     "draft": "草稿（未提交）",
@@ -60,6 +61,7 @@ ACTIONS = {
     "approve": "通过",
     "return": "退回",
     "reject": "不通过",
+    "withdraw": "撤回",
     "fee_setting": "收费设定",
     "export_review_form": "导出评审表",
     "timer_fired": "公示期满",
@@ -72,6 +74,14 @@ ACTIONS = {
     "migrate": "迁移流程版本",
     "deploy": "发布流程",
     "promote": "设为当前版本",
+}
+# The eligibility checks a review records (timeline, review form).
+CHECKS = {
+    "seniority_ok": "资历",
+    "appraisal_ok": "年度考核",
+    "continuing_education_ok": "继续教育",
+    "post_quota_ok": "评聘结合",
+    "exceptional_ok": "破格条件审查",
 }
 TASKS = {
     "review_entrustment": "审核委托证明",
@@ -194,6 +204,7 @@ def template_context() -> dict[str, Any]:
     """Label tables for every template."""
     return {
         "ROLES": ROLES,
+        "CHECKS": CHECKS,
         "APPLICATION_STATUS": APPLICATION_STATUS,
         "PAYMENT_STATE": PAYMENT_STATE,
         "DOSSIER_STATUS": DOSSIER_STATUS,

@@ -215,8 +215,17 @@ def _upload_entrustment(page: Any) -> None:
     assert page.inner_text("#entrustment-state") == "委托证明审核中"
 
 
+APPROVAL_CHECKS = ("seniority_ok", "appraisal_ok", "continuing_education_ok", "post_quota_ok")
+
+
 def _decide(page: Any, decision: str, opinion: str, **extra: str) -> None:
     page.check(f"[name=decision][value={decision}]")
+    if decision == "approve":
+        # A reviewer's approval confirms the four eligibility checks, where the form has them.
+        for name in APPROVAL_CHECKS:
+            box = page.locator(f"input[type=checkbox][name={name}]")
+            if box.count():
+                box.first.check()
     field(page, "opinion").fill(opinion)
     for name, value in extra.items():
         field(page, name).fill(value)

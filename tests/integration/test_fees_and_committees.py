@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from tests import flows
 from tests.flows import (
     CHAIN,
+    CHECKS,
     OFFICE,
     REVIEWERS,
     application_at_unit_review,
@@ -222,7 +223,7 @@ def test_top_level_batch_approves_without_a_recommend_step(api):
     r = api.post(
         "/tasks/batch-complete",
         "nb_hrss_1",
-        json={"task_ids": ids, "data": {"decision": "approve", "opinion": "同意"}},
+        json={"task_ids": ids, "data": {"decision": "approve", "opinion": "同意", **CHECKS}},
     )
     assert r.status == 200 and all(x["ok"] for x in r.json["results"])
     assert api.tasks("nb_hrss_1") == []
@@ -240,7 +241,10 @@ def test_batch_approval_page_lists_only_the_top_level(app, api):
     assert r.status_code == 422
     task_id = api.only_task("nb_hrss_1", application=app_id)["id"]
     assert client.post("/review/approve", data={"task_ids": [task_id]}).status_code == 422
-    r = client.post("/review/approve", data={"task_ids": [task_id], "opinion": "同意"})
+    unconfirmed = client.post("/review/approve", data={"task_ids": [task_id], "opinion": "同意"})
+    assert unconfirmed.status_code == 422 and "审查通过须确认审查项" in text(unconfirmed)
+    ticks = {name: "on" for name in CHECKS}
+    r = client.post("/review/approve", data={"task_ids": [task_id], "opinion": "同意", **ticks})
     assert r.status_code == 200 and "审查通过" in text(r)
     assert status_of(api, person, app_id) == "awaiting_payment"
     # a lower level's approve list is empty: it recommends instead

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from tests import flows
-from tests.flows import DOSSIER, PAST_WINDOW
+from tests.flows import CHECKS, DOSSIER, PAST_WINDOW
 from tests.helpers import PASSWORDS
 from tests.page_helpers import field_error, only_task_id, signed_in, task_links, text
 
@@ -225,6 +225,7 @@ def test_unit_review_shows_short_publicity_next_to_field_then_climbs(app, api):
     html = text(client.get(f"/tasks/{task_id}"))
     assert "主持完成多项水库除险加固设计" in html and "河海大学" in html
     data = {
+        **{name: "on" for name in CHECKS},  # the four checks, ticked
         "decision": "approve",
         "opinion": "同意",
         "publicity_start": "2026-09-28",
@@ -271,7 +272,7 @@ def test_batch_recommend_page_reports_each_item(app, api):
         flows.submit(api, person, app_id)
         flows.unit_approves(api, unit, app_id)
         task = api.only_task("yz_water_1", application=app_id, name="level_review")
-        api.complete(task["id"], "yz_water_1", decision="approve", opinion="同意")
+        api.complete(task["id"], "yz_water_1", decision="approve", opinion="同意", **CHECKS)
         apps.append(app_id)
     client = signed_in(app, "yz_water_1")
     html = text(client.get("/review/recommend"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.flows import (
     CHAIN,
+    CHECKS,
     REVIEWERS,
     application_at_unit_review,
     file_application,
@@ -161,7 +162,7 @@ def test_batch_recommend_ten_with_one_already_done(api):
         submit(api, person, app_id)
         unit_approves(api, unit, app_id)
         task = api.only_task("yz_water_1", application=app_id, name="level_review")
-        api.complete(task["id"], "yz_water_1", decision="approve", opinion="同意")
+        api.complete(task["id"], "yz_water_1", decision="approve", opinion="同意", **CHECKS)
         apps.append(app_id)
     ids = [t["id"] for t in api.tasks("yz_water_1", name="recommend")]
     assert len(ids) == 10

@@ -100,6 +100,22 @@ DOCS = [
         None,
         ref("UrgeResult"),
     ),
+    (
+        "post",
+        "/applications/{application_id}/withdraw",
+        "撤回: the applicant withdraws (until the unit completes its review; status withdrawn), "
+        "or the unit withdraws its recommendation (until the first level decides; back to the "
+        "unit's review). 409 withdraw_too_late once it is too late, saying why",
+        "applications",
+        False,
+        {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}},
+            "examples": [{"reason": "今年暂不申报，明年材料齐全后再报"}],
+        },
+        ref("WithdrawResult"),
+    ),
 ]
 
 
@@ -167,3 +183,12 @@ def diagram(application_id: int) -> Any:
 @bp.post("/applications/<id:application_id>/urge")
 def urge(application_id: int) -> Any:
     return jsonify(applications().urge(application_id, actor()))
+
+
+def withdrawals() -> Any:
+    return current_app.extensions["withdrawals"]
+
+
+@bp.post("/applications/<id:application_id>/withdraw")
+def withdraw(application_id: int) -> Any:
+    return jsonify(withdrawals().withdraw(application_id, json_body(), actor()))

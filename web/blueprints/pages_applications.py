@@ -81,7 +81,23 @@ def show(app_id: int) -> Any:
         my_tasks={t.id for t in mine},
         orgs=org_names_of(detail),
         can_export=detail["can_export_review_form"],
+        withdraw_as=current_app.extensions["withdrawals"].available(app_id, me()),
     )
+
+
+@bp.post("/<id:app_id>/withdraw")
+@login_required
+def withdraw(app_id: int) -> Any:
+    body = {"reason": request.form.get("reason", "")}
+    try:
+        result = current_app.extensions["withdrawals"].withdraw(app_id, body, me())
+    except (ConflictError, InvalidDataError) as exc:
+        message = (exc.fields or {}).get("reason") if isinstance(exc, InvalidDataError) else None
+        flash(f"未能撤回：{message or exc.message}", "warning")
+    else:
+        done = "已撤回推荐，申报回到单位审查" if result["withdrawn_by"] == "unit" else "申报已撤回"
+        flash(done, "success")
+    return redirect(url_for("application_pages.show", app_id=app_id))
 
 
 @bp.post("/<id:app_id>/urge")

@@ -8,11 +8,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import InvalidDataError
+from web import labels
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
 REVIEWERS = ("dept", "hrss", "office")
+# The four checks an approval confirms, as the batch page asks for them (资历 … 评聘结合).
+APPROVAL_CHECKS = [(k, v) for k, v in labels.CHECKS.items() if k != "exceptional_ok"]
 
 
 def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
@@ -57,7 +60,9 @@ def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
 @roles_required(*REVIEWERS)
 def approve() -> Any:
     tasks, subjects = _last_level()
-    return render_template("review/approve.html", tasks=tasks, subjects=subjects, error=None)
+    return render_template(
+        "review/approve.html", tasks=tasks, subjects=subjects, error=None, checks=APPROVAL_CHECKS
+    )
 
 
 @bp.post("/approve")
@@ -66,15 +71,24 @@ def approve_selected() -> Any:
     tasks, subjects = _last_level()
     ids = request.form.getlist("task_ids")
     opinion = request.form.get("opinion", "").strip()
+    checks = {name: request.form.get(name) == "on" for name, _label in APPROVAL_CHECKS}
     error = None if ids else "请至少选择一项申报"
     error = error or (None if opinion else "请填写审查意见")
+    unconfirmed = [label for name, label in APPROVAL_CHECKS if not checks[name]]
+    error = error or ("审查通过须确认审查项：" + "、".join(unconfirmed) if unconfirmed else None)
     if error:
         return render_template(
-            "review/approve.html", tasks=tasks, subjects=subjects, error=error
+            "review/approve.html",
+            tasks=tasks,
+            subjects=subjects,
+            error=error,
+            checks=APPROVAL_CHECKS,
         ), 422
     allowed = {t.id for t in tasks}
     results = engine().complete_many(
-        [i for i in ids if i in allowed], {"decision": "approve", "opinion": opinion}, actor=me()
+        [i for i in ids if i in allowed],
+        {"decision": "approve", "opinion": opinion, **checks},
+        actor=me(),
     )
     results += [
         {
