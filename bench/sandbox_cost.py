@@ -15,10 +15,8 @@ Uses a temporary SQLite database (set ZHIPING_BENCH_DATABASE_URL for PostgreSQL)
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -64,33 +62,12 @@ def micro(n: int) -> None:
 
 
 def completion(rounds: int) -> None:
-    import logging
+    from _setup import bench_api
 
     import engine.service as service
     from tests import flows
-    from tests.helpers import Api
-    from web import create_app
-    from web.cli import prepare
 
-    tmp = Path(tempfile.mkdtemp(prefix="zp-bench-"))
-    os.environ["ZHIPING_INSTANCE_DIR"] = str(tmp / "instance")
-    url = os.environ.get("ZHIPING_BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}")
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_SCRYPT_N": 256,
-            "FILES_DIR": str(tmp / "files"),
-        }
-    )
-    logging.disable(logging.INFO)
-    prepare(app)
-    with app.app_context():
-        import json
-
-        doc = json.loads((ROOT / "tests" / "fixtures" / "orgs.json").read_text())
-        app.extensions["accounts"].load_orgs(doc)
-    api = Api(app)
+    api = bench_api()
     unit = flows.register_unit(api)
     person = flows.register_applicant(api, unit)
     app_id = flows.file_application(api, person)

@@ -1,0 +1,42 @@
+"""What the API benchmarks share: a migrated, deployed app on a temporary database with the
+test organisations loaded, and the tests' API client for it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bench_api() -> Any:
+    """An Api client on a fresh app: SQLite in a temporary folder, or
+    ZHIPING_BENCH_DATABASE_URL (an empty database) when set."""
+    tmp = Path(tempfile.mkdtemp(prefix="zp-bench-"))
+    os.environ["ZHIPING_INSTANCE_DIR"] = str(tmp / "instance")
+    url = os.environ.get("ZHIPING_BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}")
+
+    from tests.helpers import Api
+    from web import create_app
+    from web.cli import prepare
+
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_SCRYPT_N": 256,
+            "FILES_DIR": str(tmp / "files"),
+        }
+    )
+    logging.disable(logging.INFO)
+    prepare(app)
+    with app.app_context():
+        doc = json.loads((ROOT / "tests" / "fixtures" / "orgs.json").read_text())
+        app.extensions["accounts"].load_orgs(doc)
+    return Api(app)
