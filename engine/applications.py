@@ -52,14 +52,6 @@ APPLICATION_STATUSES = (
     "not_passed",
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
-# The eligibility checks a review records (资历, 年度考核, 继续教育, 评聘结合, 破格条件审查).
-CHECKS = (
-    "seniority_ok",
-    "appraisal_ok",
-    "continuing_education_ok",
-    "post_quota_ok",
-    "exceptional_ok",
-)
 EXPORTABLE = ("awaiting_paper", "completed")
 PAPER_COPIES = 3  # 纸质材料一式三份
 
@@ -386,7 +378,8 @@ class Applications:
                     or detail.get("reject_reason"),
                     "status_after": e.after_status,
                     "marks": [m for m in detail.get("marks") or [] if isinstance(m, dict)],
-                    "checks": {k: detail[k] for k in CHECKS if k in detail} or None,
+                    "checks": {k: detail[k] for k in eligibility.REVIEW_CHECKS if k in detail}
+                    or None,
                 }
             )
         return out

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from engine import eligibility
 from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ
@@ -106,12 +107,7 @@ def _id_number(n: int) -> str:
 
 
 # The four eligibility checks an approval confirms (资历, 年度考核, 继续教育, 评聘结合).
-CHECKS = {
-    "seniority_ok": True,
-    "appraisal_ok": True,
-    "continuing_education_ok": True,
-    "post_quota_ok": True,
-}
+CHECKS = dict.fromkeys(eligibility.APPROVAL_CHECKS, True)
 
 
 class DemoLoader:

@@ -155,6 +155,9 @@ CHECK_FIELDS = {
     "post_quota": "post_quota_ok",
 }
 EXCEPTIONAL_CHECK = "exceptional_ok"
+# The form fields an approval confirms, and all a review may record (with 破格条件审查).
+APPROVAL_CHECKS = tuple(CHECK_FIELDS.values())
+REVIEW_CHECKS = (*APPROVAL_CHECKS, EXCEPTIONAL_CHECK)
 
 
 def exceptional(application: Mapping) -> bool:

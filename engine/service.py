@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import forms, marks, runtime
+from engine import eligibility, forms, marks, runtime
 from engine.audit import AuditVerbs, audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
@@ -46,16 +46,14 @@ from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
 
 
-AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks", "exceptional_ok")
-# The eligibility checks a reviewer confirms (资历, 年度考核, 继续教育, 评聘结合).
-CHECK_FIELDS = ("seniority_ok", "appraisal_ok", "continuing_education_ok", "post_quota_ok")
+AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
 
 
 def _audited(key: str) -> bool:
     """Form fields worth keeping in the audit trail beside the opinion."""
     return (
         key in AUDITED_FIELDS
-        or key in CHECK_FIELDS
+        or key in eligibility.REVIEW_CHECKS
         or key.endswith("_reason")
         or key.startswith("publicity_")
     )

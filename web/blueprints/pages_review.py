@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import InvalidDataError
+from engine import InvalidDataError, eligibility
 from web import labels
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
@@ -15,7 +15,7 @@ from web.blueprints._page_common import me, onboarding, read_models, roles_requi
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
 REVIEWERS = ("dept", "hrss", "office")
 # The four checks an approval confirms, as the batch page asks for them (资历 … 评聘结合).
-APPROVAL_CHECKS = [(k, v) for k, v in labels.CHECKS.items() if k != "exceptional_ok"]
+APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_CHECKS]
 
 
 def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
