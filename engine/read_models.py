@@ -167,6 +167,16 @@ class ReadModels:
             ]
 
     # ----- worklists --------------------------------------------------------------------
+    def last_level_reviews(
+        self, tasks: Iterable[TaskSummary]
+    ) -> tuple[list[TaskSummary], dict[str, dict[str, Any]]]:
+        """Of these 本级审查 tasks, those whose org is the top of its chain (approval there ends
+        the review: 批量审核, no 审核推荐), with the subjects of all of them."""
+        tasks = list(tasks)
+        subjects = self.task_subjects(tasks)
+        top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
+        return top, subjects
+
     def task_subjects(self, tasks: Iterable[TaskSummary]) -> dict[str, dict[str, Any]]:
         """Task id -> who or what the task is about (applicant, unit, application)."""
         tasks = list(tasks)

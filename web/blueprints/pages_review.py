@@ -51,9 +51,7 @@ def recommend_selected() -> Any:
 def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
     """This department's 本级审查 tasks where it is the top of the chain."""
     tasks, _total = engine().list_tasks(me(), name="level_review", limit=500)
-    subjects = read_models().task_subjects(tasks)
-    top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
-    return top, subjects
+    return read_models().last_level_reviews(tasks)
 
 
 @bp.get("/approve")
