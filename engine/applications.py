@@ -285,8 +285,9 @@ class Applications:
             out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
             out["timeline"] = self.timeline(session, app.id)
             out["return_marks"] = last_return_marks(session, application_id=app.id)
-            out["submitted"] = self._submitted(session, app)
+            # The instance is read once: the form values and the payment/paper state come from it.
             data = self._data(session, app)
+            out["submitted"] = self._submitted(session, app, data)
             committee = self.committee_of(app, data)
             out["committee"] = committee_summary(committee) if committee else None
             out["payment"] = payment_state(data, app.status, tasks)
@@ -320,15 +321,18 @@ class Applications:
         inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
         return self.engine.instance_data(session, inst.id) if inst is not None else {}
 
-    def _submitted(self, session: Session, app: Application) -> dict[str, Any]:
-        """The applicant's current application form values (what reviewers review)."""
+    def _submitted(
+        self, session: Session, app: Application, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The applicant's current application form values (what reviewers review), from the
+        instance's data."""
         inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
         if inst is None:
             return {}
         version = self.engine.version(session, inst.process_version_id)
         meta = version.loaded.user_tasks.get("submit_application")
         schema = version.forms.get(meta.form or "", {}) if meta else {}
-        return forms.prefill(schema, self.engine.instance_data(session, inst.id))
+        return forms.prefill(schema, data)
 
     def _row(self, session: Session, app: Application) -> dict[str, Any]:
         applicant = session.get(User, app.applicant_id)
