@@ -64,7 +64,7 @@ def micro(n: int) -> None:
 def completion(rounds: int) -> None:
     from _setup import bench_api
 
-    import engine.service as service
+    import engine.process_runtime as service
     from tests import flows
 
     api = bench_api()

@@ -28,6 +28,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import inspect, select, text  # noqa: E402
 
 from storage import Timer, db  # noqa: E402
+from tests.helpers import start_process  # noqa: E402
 from tests.integration.test_scheduler_sweep import PROBE  # noqa: E402
 from web import create_app, scheduler  # noqa: E402
 from web.cli import upgrade_db  # noqa: E402
@@ -41,7 +42,7 @@ def make_app(url: str) -> Flask:
     upgrade_db(app)
     xml = PROBE.replace("SCRIPT", "fired = True").encode()
     with app.app_context():
-        app.extensions["engine"].deploy({"timer_probe.bpmn": xml}, actor="bench")
+        app.extensions["deployments"].deploy({"timer_probe.bpmn": xml}, actor="bench")
     return app
 
 
@@ -59,10 +60,8 @@ def setup_seconds(n: int) -> float:
 
 
 def start_probes(app: Flask, dues: list[datetime]) -> None:
-    engine = app.extensions["engine"]
-    with app.app_context():
-        for due in dues:
-            engine.start("timer_probe", actor=None, data={"due": due.isoformat()})
+    for due in dues:
+        start_process(app, "timer_probe", {"due": due.isoformat()})
 
 
 def lags(app: Flask) -> list[float]:

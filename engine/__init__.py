@@ -1,8 +1,12 @@
-"""The workflow runtime and the domain services BPMN calls. Knows nothing of Flask."""
+"""The process runtime and the services over it. Knows nothing of Flask."""
 
 from engine.accounts import Accounts
 from engine.applications import APPLICATION_STATUSES, Applications
+from engine.audit import AuditLog
+from engine.calendar_admin import CalendarAdmin
 from engine.clock import CHINA_TZ, ManualClock, system_clock
+from engine.deployments import Deployments
+from engine.designer_files import DesignerFiles
 from engine.errors import (
     AccountLockedError,
     ConcurrentUpdateError,
@@ -20,11 +24,14 @@ from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Onboarding
-from engine.operations import INSTANCE_STATUSES
+from engine.operations import INSTANCE_STATUSES, Operations
+from engine.passwords import PasswordHasher
 from engine.policy import may_deploy
-from engine.reminders import DeliveryError, SmsMessage
+from engine.process_runtime import ProcessRuntime
+from engine.reminders import DeliveryError, Notices, SmsMessage
 from engine.sandbox import SandboxLimits
-from engine.service import WorkflowEngine
+from engine.tasks import Tasks
+from engine.timers import Timers
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
 from engine.withdrawal import Withdrawals
@@ -39,12 +46,16 @@ __all__ = [
     "Accounts",
     "Actor",
     "Applications",
+    "AuditLog",
+    "CalendarAdmin",
     "CalendarPolicy",
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",
     "DeliveryError",
     "DeployError",
+    "Deployments",
+    "DesignerFiles",
     "Documents",
     "EngineError",
     "Exports",
@@ -54,15 +65,20 @@ __all__ = [
     "InvalidDataError",
     "ManualClock",
     "NotFoundError",
+    "Notices",
     "Onboarding",
+    "Operations",
+    "PasswordHasher",
+    "ProcessRuntime",
     "SandboxLimits",
     "SmsMessage",
     "TaskDetail",
     "TaskNotReadyError",
     "TaskSummary",
+    "Tasks",
+    "Timers",
     "UnknownYearError",
     "Withdrawals",
-    "WorkflowEngine",
     "default_validators",
     "may_deploy",
     "parse_date",

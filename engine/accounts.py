@@ -3,66 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import audit_event
-from engine.errors import AccountLockedError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.errors import AccountLockedError, ForbiddenError, NotFoundError
 from engine.ids import parse_id
 from engine.names import (
-    NameRefused,
     canonical_username,
-    clean_name,
-    clean_username,
     invisible_characters,
 )
-from engine.passwords import password_problem
+from engine.org_file import load_orgs
+from engine.passwords import PasswordHasher
+from engine.users import find_user
 from engine.views import Actor
-from storage import ApiToken, Notification, Org, User, WebSession
-
-ORG_KINDS = {"platform", "hrss", "office", "dept"}
-ROLES = {"admin", "designer", "platform", "hrss", "office", "dept", "unit", "applicant"}
-# Roles that are not an org kind; their accounts belong to the platform org.
-PLATFORM_STAFF_ROLES = {"admin", "designer"}
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def set_password_cost(n: int) -> None:
-    """scrypt work factor for new hashes (a power of two; tests use a small one)."""
-    if n < 2 or n & (n - 1):
-        raise ValueError("scrypt N must be a power of two")
-    _SCRYPT["n"] = n
-
-
-def hash_password(password: str) -> str:
-    """scrypt with a random salt, self-describing."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
-
-
-def check_password(stored: str, password: str) -> bool:
-    """Constant-time comparison against a stored scrypt hash."""
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        got = hashlib.scrypt(
-            password.encode(),
-            salt=bytes.fromhex(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(digest) // 2,
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got.hex(), digest)
+from storage import ApiToken, Notification, Org, User
 
 
 @dataclass(frozen=True)
@@ -86,29 +47,6 @@ def aware(value: datetime, now: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
 
 
-def find_user(session: Session, username: str) -> User | None:
-    """The account of a typed username (canonical form; older mixed-case names match too)."""
-    name = canonical_username(username)
-    if not name or invisible_characters(name):
-        return None  # no account has such a name (and NUL or surrogates never reach SQL)
-    user = session.scalars(select(User).where(User.username == name)).first()
-    if user is None:
-        query = select(User).where(func.lower(User.username) == name).order_by(User.id)
-        user = session.scalars(query).first()
-    return user
-
-
-_DUMMY_HASHES: dict[int, str] = {}
-
-
-def _dummy_hash() -> str:
-    # Unknown users cost one scrypt check too, so timing does not reveal which names exist.
-    n = _SCRYPT["n"]
-    if n not in _DUMMY_HASHES:
-        _DUMMY_HASHES[n] = hash_password(secrets.token_hex(8))
-    return _DUMMY_HASHES[n]
-
-
 def check_login(
     session: Session,
     username: str,
@@ -116,6 +54,7 @@ def check_login(
     *,
     now: datetime,
     policy: LoginPolicy,
+    hasher: PasswordHasher,
     address: str = "",
     via: str = "api",
 ) -> LoginOutcome:
@@ -130,7 +69,7 @@ def check_login(
         typed = ascii(typed)[1:-1][:64]
     detail = {"username": typed, "address": address, "via": via}
     if user is None:
-        check_password(_dummy_hash(), password)
+        hasher.dummy_check(password)
         session.add(audit_event(now, None, "login_failed", detail={**detail, "why": "unknown"}))
         return LoginOutcome()
     who = actor_of(session, user)
@@ -138,7 +77,7 @@ def check_login(
     if locked_until is not None and locked_until > now:
         session.add(audit_event(now, who, "login_failed", detail={**detail, "why": "locked"}))
         return LoginOutcome(locked_seconds=int((locked_until - now).total_seconds()) or 1)
-    if not check_password(user.password_hash, password):
+    if not hasher.check(user.password_hash, password):
         _count_failure(session, user, who, now, policy, detail)
         locked = user.locked_until is not None and aware(user.locked_until, now) > now
         return LoginOutcome(locked_seconds=policy.lock_minutes * 60 if locked else 0)
@@ -212,182 +151,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def end_all_sign_ins(session: Session, user_id: int, now: datetime, reason: str) -> None:
-    """Revoke every live web session and API token of a user (password changed, ...)."""
-    session.execute(
-        update(WebSession)
-        .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
-        .values(revoked_at=now, end_reason=reason),
-        execution_options={"synchronize_session": False},
-    )
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def _check_tree(orgs: list[Mapping[str, Any]]) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    ids = [o.get("id") for o in orgs]
-    known = set(ids)
-    for i, org in enumerate(orgs):
-        where = f"orgs[{i}]"
-        if not org.get("id") or not isinstance(org.get("id"), str):
-            problems[where] = "id is required"
-        elif ids.count(org["id"]) > 1:
-            problems[where] = f"duplicate id {org['id']!r}"
-        if org.get("kind") not in ORG_KINDS:
-            problems[f"{where}.kind"] = f"kind must be one of {sorted(ORG_KINDS)}"
-        if not org.get("name"):
-            problems[f"{where}.name"] = "name is required"
-        parent = org.get("parent")
-        if parent is not None and parent not in known:
-            problems[f"{where}.parent"] = f"unknown parent {parent!r}"
-    parents = {o.get("id"): o.get("parent") for o in orgs}
-    for start in parents:
-        seen, node = set(), start
-        while node is not None and node not in seen:
-            seen.add(node)
-            node = parents.get(node)
-        if node is not None:
-            problems[f"orgs.{start}"] = "the parent links form a cycle"
-            break
-    return problems
-
-
-def _check_users(users: list[Mapping[str, Any]], org_kinds: Mapping[str, str]) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    for i, user in enumerate(users):
-        where = f"users[{i}]"
-        if not user.get("username") or not user.get("password"):
-            problems[where] = "username and password are required"
-        org_kind = org_kinds.get(user.get("org", ""))
-        if org_kind is None:
-            problems[f"{where}.org"] = f"unknown org {user.get('org')!r}"
-        elif user.get("role") in PLATFORM_STAFF_ROLES:
-            if org_kind != "platform":
-                problems[f"{where}.role"] = f"role {user['role']} belongs to a platform org"
-        elif user.get("role") != org_kind:
-            problems[f"{where}.role"] = (
-                f"role must equal the org's kind ({org_kind}), or be admin or designer"
-            )
-    return problems
-
-
-def _clean_doc(
-    orgs: list[Mapping[str, Any]], users: list[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
-    """Copies with names and usernames in canonical form, and what the policies refuse."""
-    problems: dict[str, str] = {}
-
-    def cleaned(value: Any, where: str, clean: Any) -> Any:
-        if not isinstance(value, str) or not value.strip():
-            return value
-        try:
-            return clean(value)
-        except NameRefused as exc:
-            problems[where] = exc.message
-            return value
-
-    out_orgs = [
-        {**org, "name": cleaned(org.get("name"), f"orgs[{i}].name", clean_name)}
-        for i, org in enumerate(orgs)
-    ]
-    out_users: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for i, user in enumerate(users):
-        where = f"users[{i}]"
-        username = cleaned(user.get("username"), f"{where}.username", clean_username)
-        if isinstance(username, str) and username in seen:
-            problems[f"{where}.username"] = f"用户名重复 (duplicate username {username!r})"
-        seen.add(username if isinstance(username, str) else "")
-        name = cleaned(user.get("name"), f"{where}.name", lambda v: clean_name(v, max_len=100))
-        for key in ("username", "password", "name"):
-            if user.get(key) is not None and not isinstance(user[key], str):
-                problems[f"{where}.{key}"] = "应为文字 (expected a string)"
-        if isinstance(user.get("password"), str) and isinstance(username, str):
-            problem = password_problem(user["password"], username)
-            if problem:
-                problems[f"{where}.password"] = problem
-        out_users.append({**user, "username": username, "name": name})
-    return out_orgs, out_users, problems
-
-
-def _parents_first(orgs: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    parents = {o["id"]: o.get("parent") for o in orgs}
-
-    def depth(org_id: str | None) -> int:
-        n = 0
-        while org_id is not None and org_id in parents:
-            org_id, n = parents[org_id], n + 1
-        return n
-
-    return sorted(orgs, key=lambda o: depth(o["id"]))
-
-
-def load_orgs(session: Session, doc: Mapping[str, Any], now: datetime) -> dict[str, int]:
-    """Create or update the org tree and allocated accounts; idempotent."""
-    orgs, users, problems = _clean_doc(list(doc.get("orgs") or []), list(doc.get("users") or []))
-    kinds = {o.get("id"): o.get("kind") for o in orgs}
-    for org in session.scalars(select(Org)):
-        kinds.setdefault(org.id, org.kind)
-    problems = problems or _check_tree(orgs) or _check_users(users, kinds)
-    if problems:
-        raise InvalidDataError("组织机构文件有误 (invalid org file)", fields=problems)
-    counts = {"orgs_created": 0, "orgs_updated": 0, "users_created": 0, "users_updated": 0}
-    for org in _parents_first(orgs):
-        row = session.get(Org, org["id"])
-        if row is None:
-            session.add(
-                Org(
-                    id=org["id"],
-                    name=org["name"],
-                    kind=org["kind"],
-                    parent_id=org.get("parent"),
-                    status="active",
-                    charge=True,
-                    created_at=now,
-                )
-            )
-            counts["orgs_created"] += 1
-        elif (row.name, row.kind, row.parent_id) != (org["name"], org["kind"], org.get("parent")):
-            row.name, row.kind, row.parent_id = org["name"], org["kind"], org.get("parent")
-            counts["orgs_updated"] += 1
-    session.flush()
-    for user in users:
-        row = find_user(session, user["username"])
-        fields = {
-            "role": user["role"],
-            "org_id": user["org"],
-            "name": user.get("name") or user["username"],
-            "phone": user.get("phone"),
-        }
-        if row is None:
-            session.add(
-                User(
-                    username=user["username"],
-                    password_hash=hash_password(user["password"]),
-                    active=True,
-                    created_at=now,
-                    **fields,
-                )
-            )
-            counts["users_created"] += 1
-        elif any(getattr(row, k) != v for k, v in fields.items()) or not check_password(
-            row.password_hash, user["password"]
-        ):
-            for k, v in fields.items():
-                setattr(row, k, v)
-            if not check_password(row.password_hash, user["password"]):
-                row.password_hash = hash_password(user["password"])
-                # A new password ends every sign-in made with the old one.
-                end_all_sign_ins(session, row.id, now, "password_changed")
-            counts["users_updated"] += 1
-    return counts
-
-
 @dataclass(frozen=True)
 class IssuedToken:
     """A new bearer token (shown once), whose it is and when it stops working."""
@@ -406,11 +169,14 @@ class Accounts:
         clock: Any,
         token_ttl: timedelta,
         policy: LoginPolicy | None = None,
+        *,
+        hasher: PasswordHasher,
     ) -> None:
         self._uow = uow_factory
         self.clock = clock
         self.token_ttl = token_ttl
         self.policy = policy or LoginPolicy()
+        self.hasher = hasher
 
     def checked_user(
         self, uow: Any, username: str, password: str, *, address: str, via: str
@@ -421,7 +187,14 @@ class Accounts:
         """
         now = self.clock()
         outcome = check_login(
-            uow.session, username, password, now=now, policy=self.policy, address=address, via=via
+            uow.session,
+            username,
+            password,
+            now=now,
+            policy=self.policy,
+            hasher=self.hasher,
+            address=address,
+            via=via,
         )
         if outcome.user is None:
             uow.commit()
@@ -517,7 +290,7 @@ class Accounts:
     def load_orgs(self, doc: Mapping[str, Any]) -> dict[str, int]:
         """Load an org tree file (see API.md); idempotent."""
         with self._uow() as uow:
-            counts = load_orgs(uow.session, doc, self.clock())
+            counts = load_orgs(uow.session, doc, self.clock(), self.hasher)
             uow.commit()
             return counts
 

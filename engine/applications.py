@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import eligibility, forms
-from engine.audit import audit_event
-from engine.clock import CHINA_TZ
+from engine.application_views import committee_summary, paper_state, payment_state
+from engine.clock import Clock
 from engine.committees import Committee
+from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
-from engine.notices import phone_of, queue_notice
 from engine.policy import may_act
+from engine.process_runtime import ProcessRuntime
 from engine.queries import last_return_marks, summary_of
-from engine.service import WorkflowEngine
 from engine.views import Actor, iso
 from storage import (
     Application,
     AuditEvent,
     Dossier,
     HumanTask,
-    Notification,
     Org,
     ProcessInstance,
     Timer,
+    UnitOfWorkFactory,
     User,
 )
 
@@ -53,7 +53,6 @@ APPLICATION_STATUSES = (
 )
 REVIEWER_ROLES = {"dept", "hrss", "office"}
 EXPORTABLE = ("awaiting_paper", "completed")
-PAPER_COPIES = 3  # 纸质材料一式三份
 
 
 def _chain_has(org_id: str | None) -> Any:
@@ -105,72 +104,21 @@ def _ancestors(session: Session, org_id: str | None) -> list[str]:
     return out
 
 
-def committee_summary(committee: Committee) -> dict[str, Any]:
-    """Who reviews an application and where its paper goes."""
-    return {
-        "id": committee.id,
-        "name": committee.name,
-        "office_org_id": committee.office_org_id,
-        "address": committee.address,
-        "phone": committee.phone,
-        "contacts": [dict(c) for c in committee.contacts],
-    }
-
-
-def payment_state(
-    data: Mapping[str, Any], status: str, tasks: Sequence[HumanTask]
-) -> dict[str, Any] | None:
-    """The fee decided when the review completed, and where its payment stands (None before)."""
-    fee = data.get("fee")
-    if not isinstance(fee, Mapping) or "payment_due" not in data:
-        return None
-    names = {t.name for t in tasks}
-    if not data.get("payment_due"):
-        state = "not_required"
-    elif "confirm_payment" in names:
-        state = "refused" if data.get("payment_refuse_reason") else "awaiting_reference"
-    elif "verify_payment" in names:
-        state = "awaiting_confirmation"
-    elif status in ("awaiting_paper", "completed"):
-        state = "confirmed"
-    else:
-        state = "closed"
-    return {
-        "due": bool(data.get("payment_due")),
-        "state": state,
-        "item": fee.get("item"),
-        "amount": fee.get("amount"),
-        "currency": fee.get("currency", "CNY"),
-        "payee": dict(fee.get("payee") or {}),
-        "method": fee.get("method"),
-        "instructions": list(fee.get("instructions") or []),
-        "remark": fee.get("remark"),
-        "reference": data.get("payment_reference"),
-        "paid_on": data.get("paid_on"),
-        "refuse_reason": data.get("payment_refuse_reason"),
-    }
-
-
-def paper_state(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What the office last recorded of the paper copies (None before any record)."""
-    copies = data.get("copies")
-    if not isinstance(copies, int) or isinstance(copies, bool):
-        return None
-    return {
-        "copies": copies,
-        "required": PAPER_COPIES,
-        "missing": data.get("missing") if copies < PAPER_COPIES else None,
-        "received_on": data.get("received_on"),
-    }
-
-
 class Applications:
     """Filing and reading title applications."""
 
-    def __init__(self, engine: WorkflowEngine) -> None:
-        self.engine = engine
-        self._uow = engine._uow
-        self.clock = engine.clock
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        files: DesignerFiles,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.files = files
+        self.clock = clock
 
     def create(self, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         """File an application; its first task is the applicant's submit_application."""
@@ -187,7 +135,7 @@ class Applications:
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         series, level, specialty = (body[k].strip() for k in ("series", "level", "specialty"))
-        committee = self.engine.committees().check(series, level, specialty)
+        committee = self.files.committees().check(series, level, specialty)
         with self._uow() as uow:
             session = uow.session
             dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
@@ -206,7 +154,7 @@ class Applications:
                     f"已有进行中的申报（编号 {open_app}）(application open)",
                     code="application_open",
                 )
-            user = session.get(User, actor.id)
+            user = session.get_one(User, actor.id)
             if committee.office_org_id not in _ancestors(session, user.org_id):
                 raise InvalidDataError(
                     "所在单位不在该评委会的受理范围内",
@@ -228,10 +176,10 @@ class Applications:
             )
             session.add(app)
             session.flush()
-            inst_id = self.engine.start(
+            inst_id = self.runtime.start(
+                session,
                 "title_application",
                 actor=actor,
-                session=session,
                 application_id=app.id,
                 business_key=f"application-{app.id}",
                 data={
@@ -260,7 +208,7 @@ class Applications:
     def _form_start(self, app: Application, dossier: Mapping[str, Any]) -> dict[str, Any]:
         """Values the application form starts with: the title the level leads to (rules file)
         and the dossier's work summary and staffing flag; the applicant can change them."""
-        titles = (self.engine.eligibility_rules().get("titles") or {}).get(app.series) or {}
+        titles = (self.files.eligibility_rules().get("titles") or {}).get(app.series) or {}
         out: dict[str, Any] = {
             "is_public_institution_staff": bool(dossier.get("is_public_institution_staff")),
             "attachments": [],
@@ -293,9 +241,7 @@ class Applications:
             out["payment"] = payment_state(data, app.status, tasks)
             out["paper"] = paper_state(data)
             out["exceptional_conditions"] = (
-                eligibility.exceptional_conditions(
-                    self.engine.eligibility_rules(), out["submitted"]
-                )
+                eligibility.exceptional_conditions(self.files.eligibility_rules(), out["submitted"])
                 if app.exceptional
                 else []
             )
@@ -312,14 +258,14 @@ class Applications:
     def committee_of(self, app: Application, data: Mapping[str, Any]) -> Committee | None:
         """The committee reviewing an application: the one it was filed with, else the
         catalogue's committee for its series / level / specialty."""
-        catalogue = self.engine.committees()
+        catalogue = self.files.committees()
         return catalogue.get(data.get("committee_id")) or catalogue.find(
             app.series, app.level, app.specialty
         )
 
     def _data(self, session: Session, app: Application) -> dict[str, Any]:
         inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
-        return self.engine.instance_data(session, inst.id) if inst is not None else {}
+        return self.runtime.instance_data(session, inst.id) if inst is not None else {}
 
     def _submitted(
         self, session: Session, app: Application, data: dict[str, Any]
@@ -329,7 +275,7 @@ class Applications:
         inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
         if inst is None:
             return {}
-        version = self.engine.version(session, inst.process_version_id)
+        version = self.runtime.version(session, inst.process_version_id)
         meta = version.loaded.user_tasks.get("submit_application")
         schema = version.forms.get(meta.form or "", {}) if meta else {}
         return forms.prefill(schema, data)
@@ -409,55 +355,3 @@ class Applications:
                 query.order_by(Application.id.desc()).limit(limit).offset(offset)
             ).all()
             return [self._row(session, a) for a in rows], int(total or 0)
-
-    def urge(self, application_id: int | str, actor: Actor) -> dict[str, Any]:
-        """催办: remind whoever holds the application's current tasks, once per task per day."""
-        now = self.clock()
-        today = now.astimezone(CHINA_TZ).date().isoformat()
-        with self._uow() as uow:
-            session = uow.session
-            app = visible_application(session, application_id, actor)
-            tasks = session.scalars(
-                select(HumanTask).where(HumanTask.application_id == app.id)
-            ).all()
-            urged = skipped = 0
-            for task in tasks:
-                key = f"urge:{task.id}:{today}"
-                if may_act(actor, task) or session.scalar(
-                    select(Notification.id).where(Notification.dedup_key == key)
-                ):
-                    skipped += 1
-                    continue
-                text = (
-                    f"催办：{actor.name}提醒您尽快办理「{task.title}」"
-                    f"（申报编号 {app.id}，{app.series}{app.level} {app.specialty}）。"
-                )
-                queue_notice(
-                    session,
-                    now=now,
-                    user_id=task.user_id,
-                    org_id=None if task.user_id else task.org_id,
-                    phone=phone_of(session, task.user_id, task.org_id),
-                    kind="urge",
-                    text=text,
-                    instance_id=task.instance_id,
-                    dedup_key=key,
-                )
-                urged += 1
-            if urged:
-                session.add(
-                    audit_event(
-                        now,
-                        actor,
-                        "urge",
-                        application_id=app.id,
-                        instance_id=app.instance_id,
-                        detail={"tasks": urged},
-                    )
-                )
-            uow.commit()
-        if not urged:
-            raise ConflictError(
-                "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
-            )
-        return {"urged": urged, "skipped": skipped}

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidDataError
 from engine.views import Actor
-from storage import GENESIS, AuditChainHead, AuditEvent, row_hash
+from storage import GENESIS, AuditChainHead, AuditEvent, UnitOfWorkFactory, row_hash
 
 
 def audit_event(now: datetime, actor: Actor | None, action: str, **fields: Any) -> AuditEvent:
@@ -54,7 +55,7 @@ class ChainCheck:
         return self.problem is None
 
 
-def _link_problem(row: Mapping[str, Any], expected_seq: int, prev: str) -> str | None:
+def _link_problem(row: Mapping[Any, Any], expected_seq: int, prev: str) -> str | None:
     seq = row["seq"]
     if seq != expected_seq:
         if seq > expected_seq:
@@ -104,10 +105,22 @@ def verify_chain(session: Session, *, batch: int = 1000) -> ChainCheck:
     return ChainCheck(count, prev)
 
 
-class AuditVerbs:
-    """Mixed into WorkflowEngine."""
+class AuditLog:
+    """Checks over the whole audit trail, and whether the database answers at all."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow = uow_factory
 
     def verify_audit(self) -> ChainCheck:
         """Walk the whole audit chain (read-only)."""
         with self._uow() as uow:
             return verify_chain(uow.session)
+
+    def database_ok(self) -> bool:
+        """Whether the database answers a trivial query."""
+        with self._uow() as uow:
+            try:
+                uow.session.execute(text("SELECT 1"))
+            except SQLAlchemyError:
+                return False
+            return True

@@ -7,7 +7,7 @@ in that year is refused by the calendar, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -15,11 +15,12 @@ from typing import Any
 import chinese_calendar
 from sqlalchemy import select
 
+from engine.clock import Clock
 from engine.errors import InvalidDataError, UnknownYearError
 from engine.validators import load_calendar
 from engine.views import iso
 from engine.workdays import CalendarPolicy, WorkCalendar
-from storage import AuditEvent, CalendarOverride, CalendarYear
+from storage import AuditEvent, CalendarOverride, CalendarYear, UnitOfWorkFactory
 
 NOTE_LENGTH = 200  # calendar_override.note
 _LIBRARY_YEARS = frozenset(WorkCalendar().known_years())  # what chinese_calendar covers
@@ -71,8 +72,12 @@ def _check_year(year: int) -> None:
         raise InvalidDataError("年份无效", fields={"year": f"invalid year {year}"})
 
 
-class CalendarVerbs:
-    """Mixed into WorkflowEngine; uses its _uow and clock."""
+class CalendarAdmin:
+    """Administrators maintain the working-day calendar (one transaction per verb)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock) -> None:
+        self._uow = uow_factory
+        self.clock = clock
 
     def calendar_year(self, year: int) -> CalendarYearView:
         """The year's holidays, make-up days and overrides, and whether it is known at all."""
@@ -105,7 +110,9 @@ class CalendarVerbs:
             return view
 
     @staticmethod
-    def _fill_exceptions(view: CalendarYearView, calendar: Any, rows: list) -> None:
+    def _fill_exceptions(
+        view: CalendarYearView, calendar: Any, rows: Sequence[CalendarOverride]
+    ) -> None:
         notes = {r.day: r.note for r in rows}
         for d in _days_of(view.year):
             workday = calendar.is_workday(d)

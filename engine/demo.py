@@ -13,10 +13,11 @@ from engine import eligibility
 from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ
+from engine.deployments import Deployments
 from engine.errors import EngineError
 from engine.identity import credit_code_check_char, id_check_char
 from engine.onboarding import Onboarding
-from engine.service import WorkflowEngine
+from engine.tasks import Tasks
 from engine.views import Actor
 from engine.workdays import WorkCalendar
 
@@ -115,13 +116,15 @@ class DemoLoader:
 
     def __init__(
         self,
-        engine: WorkflowEngine,
+        tasks: Tasks,
+        deployments: Deployments,
         accounts: Accounts,
         onboarding: Onboarding,
         applications: Applications,
         pdf: Callable[[], bytes],
     ) -> None:
-        self.engine, self.accounts = engine, accounts
+        self.tasks, self.deployments, self.accounts = tasks, deployments, accounts
+        self.clock = tasks.clock
         self.onboarding, self.applications = onboarding, applications
         self.pdf = pdf
         self.calendar = WorkCalendar()
@@ -133,11 +136,11 @@ class DemoLoader:
         return actor
 
     def _task(self, username: str, name: str, app_id: str | None = None) -> str:
-        items, _ = self.engine.list_tasks(self._as(username), name=name, application=app_id)
+        items, _ = self.tasks.list_tasks(self._as(username), name=name, application=app_id)
         return items[0].id
 
     def _do(self, username: str, name: str, app_id: str | None = None, **data: Any) -> None:
-        self.engine.complete(self._task(username, name, app_id), data, actor=self._as(username))
+        self.tasks.complete(self._task(username, name, app_id), data, actor=self._as(username))
 
     def logins(self) -> list[tuple[str, str, str]]:
         """(username, password, who) for every demo account."""
@@ -158,7 +161,7 @@ class DemoLoader:
             for u, r, o, n in STAFF
         ]
         self.accounts.load_orgs({"orgs": ORGS, "users": users})
-        self.engine.deploy_directory(actor="demo")
+        self.deployments.deploy_directory(actor="demo")
         unit_id = self._unit()
         for i, (name, stage) in enumerate(PEOPLE, 1):
             self._applicant(i, name, unit_id, stage)
@@ -241,7 +244,7 @@ class DemoLoader:
     def _dossier(self) -> dict:
         """The demo dossier with appraisals and training for the five years before today,
         so the demo applications meet the binding eligibility rules whenever it runs."""
-        year = self.engine.clock().astimezone(CHINA_TZ).year
+        year = self.clock().astimezone(CHINA_TZ).year
         years = range(year - 5, year)
         return {
             **DOSSIER,
@@ -252,7 +255,7 @@ class DemoLoader:
         }
 
     def _unit_review(self, app_id: str, *, open_window: bool) -> None:
-        today = self.engine.clock().astimezone(CHINA_TZ).date()
+        today = self.clock().astimezone(CHINA_TZ).date()
         start = today - timedelta(days=2) if open_window else self._past_start(today)
         end = self.calendar.earliest_end(start, 5)
         self._do(

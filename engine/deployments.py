@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from engine.audit import audit_event, require_reason
+from engine.clock import Clock, system_clock
+from engine.designer_files import DesignerFiles
+from engine.diagram import marks_for, render_svg
 from engine.errors import DeployError, ForbiddenError, NotFoundError
+from engine.functions import REGISTERED
 from engine.policy import may_deploy
+from engine.process_runtime import ProcessRuntime
+from engine.specs import SpecValidator
+from engine.versions import current_for_update, current_version_id, latest_version_id, make_current
 from engine.views import Actor, iso
-from storage import AuditEvent, ProcessCurrent, ProcessVersion
+from storage import AuditEvent, ProcessInstance, ProcessVersion, UnitOfWorkFactory
 
 PROCESS_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
@@ -44,50 +50,22 @@ def _version_dict(row: ProcessVersion, *, created: bool, current: bool) -> dict[
     }
 
 
-class DeploymentVerbs:
-    """Mixed into WorkflowEngine; uses its _uow, clock, bpmn_dir and spec_validator."""
+class Deployments:
+    """Validate, deploy and promote process versions; draw a version's or instance's diagram."""
 
-    # ----- the current version ----------------------------------------------------------
-    @staticmethod
-    def _latest_version_id(session: Session, process_id: str) -> int | None:
-        return session.scalars(
-            select(ProcessVersion.id)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        ).first()
-
-    def current_version_id(self, session: Session, process_id: str) -> int:
-        """The version new instances of a process start on."""
-        row = session.get(ProcessCurrent, process_id)
-        if row is not None:
-            return row.process_version_id
-        # Only a database whose marker rows were removed by hand lacks one: newest wins.
-        latest = self._latest_version_id(session, process_id)
-        if latest is None:
-            raise NotFoundError(f"process {process_id!r} is not deployed")
-        return latest
-
-    @staticmethod
-    def _current_for_update(session: Session, process_id: str) -> ProcessCurrent | None:
-        # FOR UPDATE: two promotes (or a promote and a deploy) of one process queue up, so
-        # each audits the version it really moved from.
-        return session.scalars(
-            select(ProcessCurrent).where(ProcessCurrent.process_id == process_id).with_for_update()
-        ).first()
-
-    def _make_current(
-        self, session: Session, process_id: str, version_id: int, by: str, now: datetime
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        files: DesignerFiles,
+        *,
+        clock: Clock = system_clock,
     ) -> None:
-        row = self._current_for_update(session, process_id)
-        if row is None:
-            session.add(
-                ProcessCurrent(
-                    process_id=process_id, process_version_id=version_id, since=now, set_by=by
-                )
-            )
-        else:
-            row.process_version_id, row.since, row.set_by = version_id, now, by
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.files = files
+        self.clock = clock
+        self.spec_validator = SpecValidator(REGISTERED, runtime.validators)
 
     def list_versions(self) -> list[dict[str, Any]]:
         """Every deployed process version, newest first per process, the current marked."""
@@ -98,27 +76,18 @@ class DeploymentVerbs:
                     ProcessVersion.process_id, ProcessVersion.version.desc()
                 )
             ).all()
-            current = {
-                self.current_version_id(session, pid) for pid in {r.process_id for r in rows}
-            }
+            current = {current_version_id(session, pid) for pid in {r.process_id for r in rows}}
             return [_version_dict(r, created=False, current=r.id in current) for r in rows]
 
     # ----- validate and deploy ----------------------------------------------------------
-    def fallback_forms(self) -> dict[str, str]:
-        """Form files of the bpmn directory, used when an upload does not carry them."""
-        forms_dir = self.bpmn_dir / "forms"
-        if not forms_dir.is_dir():
-            return {}
-        return {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))}
-
     def validate(self, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
         """Problems of a set of process files (empty when they would deploy)."""
-        report = self.spec_validator.validate(files, self.fallback_forms())
+        report = self.spec_validator.validate(files, self.files.fallback_forms())
         return [p.as_dict() for p in report.problems]
 
     def deploy(self, files: Mapping[str, bytes], *, actor: str) -> list[dict[str, Any]]:
         """Store each valid process as a new, current version; identical content is a no-op."""
-        report = self.spec_validator.validate(files, self.fallback_forms())
+        report = self.spec_validator.validate(files, self.files.fallback_forms())
         if report.problems:
             raise DeployError([p.as_dict() for p in report.problems])
         out = []
@@ -132,7 +101,7 @@ class DeploymentVerbs:
                     )
                 ).first()
                 if existing is not None:
-                    current = self.current_version_id(session, cand.process_id) == existing.id
+                    current = current_version_id(session, cand.process_id) == existing.id
                     out.append(_version_dict(existing, created=False, current=current))
                     continue
                 latest = session.scalar(
@@ -152,7 +121,7 @@ class DeploymentVerbs:
                 )
                 session.add(row)
                 session.flush()
-                self._make_current(session, row.process_id, row.id, actor, now)
+                make_current(session, row.process_id, row.id, actor, now)
                 session.add(
                     AuditEvent(
                         at=now,
@@ -171,7 +140,7 @@ class DeploymentVerbs:
 
     def deploy_directory(self, *, actor: str = "system") -> list[dict[str, Any]]:
         """Deploy every .bpmn under the bpmn directory (no-op when unchanged)."""
-        files = {p.name: p.read_bytes() for p in sorted(self.bpmn_dir.glob("*.bpmn"))}
+        files = {p.name: p.read_bytes() for p in sorted(self.files.bpmn_dir.glob("*.bpmn"))}
         return self.deploy(files, actor=actor) if files else []
 
     # ----- promote ----------------------------------------------------------------------
@@ -190,17 +159,17 @@ class DeploymentVerbs:
                 ).first()
             if target is None:
                 raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown process version)")
-            locked = self._current_for_update(session, process_id)
+            locked = current_for_update(session, process_id)
             before_id = (
                 locked.process_version_id
                 if locked is not None
-                else self._latest_version_id(session, process_id)
+                else latest_version_id(session, process_id)
             )
             before = session.get(ProcessVersion, before_id) if before_id else None
             changed = before_id != target.id
             if changed:
                 now = self.clock()
-                self._make_current(session, process_id, target.id, actor.username, now)
+                make_current(session, process_id, target.id, actor.username, now)
                 session.add(
                     audit_event(
                         now,
@@ -223,3 +192,37 @@ class DeploymentVerbs:
             "previous_version": before.version if before else None,
             "changed": changed,
         }
+
+    # ----- diagrams ---------------------------------------------------------------------
+    def version_diagram(self, process_id: str, version: int) -> str:
+        """The SVG of one deployed version."""
+        with self._uow() as uow:
+            row = uow.session.scalars(
+                select(ProcessVersion).where(
+                    ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError("没有这个流程版本 (unknown process version)")
+            return render_svg(row.bpmn_xml)
+
+    def instance_diagram(self, instance_id: int) -> str:
+        """The SVG of an instance's version with its completed, ready and errored tasks."""
+        with self._uow() as uow:
+            inst = uow.session.get(ProcessInstance, instance_id)
+            if inst is None:
+                raise NotFoundError("流程实例不存在 (unknown instance)")
+            wf = self.runtime.load(uow.session, inst, scripts=False)
+            states = [
+                (t.task_spec.bpmn_id, TaskState.get_name(t.state))
+                for t in wf.get_tasks()
+                if t.task_spec.bpmn_id
+            ]
+            for sub in wf.subprocesses.values():
+                states += [
+                    (t.task_spec.bpmn_id, TaskState.get_name(t.state))
+                    for t in sub.get_tasks()
+                    if t.task_spec.bpmn_id
+                ]
+            xml = uow.session.get_one(ProcessVersion, inst.process_version_id).bpmn_xml
+            return render_svg(xml, marks_for(states))

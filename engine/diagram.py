@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 
-from engine import runtime
-from engine.errors import NotFoundError
 from engine.runtime import parse_xml
-from storage import ProcessInstance, ProcessVersion
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -168,41 +163,3 @@ def marks_for(task_states: Iterable[tuple[str, str]]) -> Marks:
         elif state in ("WAITING", "STARTED"):
             marks.waiting.add(bpmn_id)
     return marks
-
-
-class DiagramViews:
-    """Mixed into WorkflowEngine: diagrams of a version or of an instance."""
-
-    def version_diagram(self, process_id: str, version: int) -> str:
-        """The SVG of one deployed version."""
-        with self._uow() as uow:
-            row = uow.session.scalars(
-                select(ProcessVersion).where(
-                    ProcessVersion.process_id == process_id, ProcessVersion.version == version
-                )
-            ).first()
-            if row is None:
-                raise NotFoundError("没有这个流程版本 (unknown process version)")
-            return render_svg(row.bpmn_xml)
-
-    def instance_diagram(self, instance_id: int) -> str:
-        """The SVG of an instance's version with its completed, ready and errored tasks."""
-        with self._uow() as uow:
-            inst = uow.session.get(ProcessInstance, instance_id)
-            if inst is None:
-                raise NotFoundError("流程实例不存在 (unknown instance)")
-            self.version(uow.session, inst.process_version_id)
-            wf = runtime.load(self._serializer, inst.state, None)
-            states = [
-                (t.task_spec.bpmn_id, TaskState.get_name(t.state))
-                for t in wf.get_tasks()
-                if t.task_spec.bpmn_id
-            ]
-            for sub in wf.subprocesses.values():
-                states += [
-                    (t.task_spec.bpmn_id, TaskState.get_name(t.state))
-                    for t in sub.get_tasks()
-                    if t.task_spec.bpmn_id
-                ]
-            xml = uow.session.get(ProcessVersion, inst.process_version_id).bpmn_xml
-            return render_svg(xml, marks_for(states))

@@ -36,7 +36,12 @@ def _years_between(start: date, end: date) -> int:
 
 def seniority(rules: Mapping, dossier: Mapping, title: str, today: date) -> dict[str, Any]:
     rule = (rules.get("seniority") or {}).get(title)
-    hint = {"check": "seniority", "label": "资历", "ok": None, "detail": "无该资格的资历规则"}
+    hint: dict[str, Any] = {
+        "check": "seniority",
+        "label": "资历",
+        "ok": None,
+        "detail": "无该资格的资历规则",
+    }
     if not rule:
         return hint
     education = dossier.get("highest_education") or ""
@@ -127,7 +132,7 @@ def post_quota(rules: Mapping, dossier: Mapping, application: Mapping) -> dict[s
     vacancy = application.get("post_vacancy")
     approved, occupied = quota.get("approved_posts"), quota.get("occupied_posts")
     if isinstance(approved, int) and isinstance(occupied, int):
-        ok = occupied < approved
+        ok: bool | None = occupied < approved
         detail = f"核定 {approved} 个岗位，已聘 {occupied} 人，{'有' if ok else '无'}空缺"
     else:
         ok = bool(vacancy) if vacancy is not None else None

@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from engine import eligibility
 from engine.applications import EXPORTABLE, visible_application
 from engine.audit import audit_event
-from engine.clock import CHINA_TZ
+from engine.clock import CHINA_TZ, Clock
 from engine.committees import UNPUBLISHED, Committee
+from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, NotFoundError
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
+from engine.process_runtime import ProcessRuntime
 from engine.review_form import review_form_pdf
-from engine.service import WorkflowEngine
 from engine.views import Actor, iso
-from storage import Application, AuditEvent, Org, StoredFile, User
+from storage import Application, AuditEvent, Org, StoredFile, UnitOfWorkFactory, User
 
 PUBLIC_VERSION_STATUSES = (
     "unit_review",
@@ -58,11 +59,22 @@ def mask_name(name: str) -> str:
 class Exports:
     """Review-form export (applicant, unit, reviewers) and public verification."""
 
-    def __init__(self, engine: WorkflowEngine, store: FileStore, base_url: str) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        files: DesignerFiles,
+        store: FileStore,
+        base_url: str,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.files = files
         self.store = store
         self.base_url = base_url.rstrip("/")
-        self._uow = engine._uow
+        self.clock = clock
 
     def verify_url(self, code: str) -> str:
         return f"{self.base_url}/api/v1/verify/{code}"
@@ -88,17 +100,17 @@ class Exports:
                 verify_url=self.verify_url(code),
             )
             owner = Actor(app.applicant_id, "", "", "applicant", app.unit_org_id)
-            row = self.store.save(session, pdf, f"评审表-{app.id}.pdf", owner, self.engine.clock())
+            row = self.store.save(session, pdf, f"评审表-{app.id}.pdf", owner, self.clock())
             app.verification_code = code
             app.review_form = {
                 "verification_code": code,
                 "sha256": row.sha256,
-                "exported_at": iso(self.engine.clock()),
+                "exported_at": iso(self.clock()),
                 "file_id": row.id,
             }
             session.add(
                 audit_event(
-                    self.engine.clock(),
+                    self.clock(),
                     actor,
                     "export_review_form",
                     application_id=app.id,
@@ -163,9 +175,9 @@ class Exports:
 
     def form_data(self, session: Session, app: Application) -> dict[str, Any]:
         """Everything the review form shows, from the stored records."""
-        user = session.get(User, app.applicant_id)
+        user = session.get_one(User, app.applicant_id)
         unit = session.get(Org, app.unit_org_id)
-        data = self.engine.instance_data(session, app.instance_id)
+        data = self.runtime.instance_data(session, app.instance_id)
         dossier = data.get("dossier") or {}
         orgs = {o.id: o for o in session.scalars(select(Org))}
         return {
@@ -185,14 +197,14 @@ class Exports:
                 "level": app.level,
                 "specialty": app.specialty,
                 **_committee_facts(
-                    self.engine.committees().get(data.get("committee_id"))
-                    or self.engine.committees().find(app.series, app.level, app.specialty),
+                    self.files.committees().get(data.get("committee_id"))
+                    or self.files.committees().find(app.series, app.level, app.specialty),
                     _committee(app, orgs),
                 ),
                 "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
                 "exceptional": bool(app.exceptional),
                 "exceptional_conditions": eligibility.exceptional_conditions(
-                    self.engine.eligibility_rules(), data
+                    self.files.eligibility_rules(), data
                 )
                 if app.exceptional
                 else [],

@@ -81,7 +81,7 @@ def check(
             {
                 "path": path,
                 "note": mark.get("note"),
-                "label": label(path, submission, dossier_schema, values),
+                "label": label(str(path), submission, dossier_schema, values),
             }
         )
     if bad:

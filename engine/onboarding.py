@@ -11,19 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import forms
-from engine.accounts import find_user, hash_password
 from engine.audit import audit_event
-from engine.clock import CHINA_TZ
+from engine.clock import CHINA_TZ, Clock
+from engine.designer_files import DesignerFiles
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.fees import affected_by_switch
 from engine.files import FileStore, check_file_refs
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
 from engine.names import NameRefused, clean_name, clean_username
-from engine.passwords import password_problem
-from engine.service import WorkflowEngine
+from engine.passwords import PasswordHasher, password_problem
+from engine.process_runtime import ProcessRuntime
+from engine.users import find_user
 from engine.views import Actor
-from storage import Dossier, Org, ProcessInstance, User
+from storage import Dossier, Org, ProcessInstance, UnitOfWorkFactory, User
 
 REVIEW_KINDS = {"dept", "hrss", "office"}
 
@@ -80,11 +81,22 @@ def _account_fields(
 class Onboarding:
     """Registration, entrustment, dossier and fee-setting verbs (one transaction each)."""
 
-    def __init__(self, engine: WorkflowEngine, files: FileStore) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        designer_files: DesignerFiles,
+        files: FileStore,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.designer_files = designer_files
         self.files = files
-        self._uow = engine._uow
-        self.clock = engine.clock
+        self.clock = clock
+        self.hasher = hasher
 
     # ----- units --------------------------------------------------------------------
     def register_unit(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +113,7 @@ class Onboarding:
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
             if dept is None or dept.kind not in REVIEW_KINDS:
                 fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
-            if fields:
+            if fields or dept is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
             org_id = f"unit-{code.lower()}"
             if session.get(Org, org_id) is not None:
@@ -125,7 +137,7 @@ class Onboarding:
             session.add(
                 User(
                     username=username,
-                    password_hash=hash_password(password),
+                    password_hash=self.hasher.hash(password),
                     role="unit",
                     org_id=org_id,
                     name=contact,
@@ -183,10 +195,10 @@ class Onboarding:
                 )
             row = self.files.save(session, data, filename, actor, self.clock())
             session.flush()
-            inst_id = self.engine.start(
+            inst_id = self.runtime.start(
+                session,
                 "unit_registration",
                 actor=actor,
-                session=session,
                 business_key=unit_id,
                 data={
                     "unit_org_id": unit_id,
@@ -220,7 +232,7 @@ class Onboarding:
                 fields["unit_id"] = "未知的用人单位 (unknown unit)"
             elif unit.status != "active":
                 fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
-            if fields:
+            if fields or unit is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
             if session.scalars(select(User.id).where(User.id_number == id_number)).first():
                 raise ConflictError(
@@ -228,7 +240,7 @@ class Onboarding:
                 )
             user = User(
                 username=username,
-                password_hash=hash_password(password),
+                password_hash=self.hasher.hash(password),
                 role="applicant",
                 org_id=unit.id,
                 name=name,
@@ -246,7 +258,7 @@ class Onboarding:
     # ----- dossier --------------------------------------------------------------------
     def dossier_schema(self) -> dict[str, Any]:
         """The dossier's JSON Schema (owned by designers, bpmn/forms/dossier.schema.json)."""
-        path = Path(self.engine.bpmn_dir) / "forms" / "dossier.schema.json"
+        path = Path(self.designer_files.bpmn_dir) / "forms" / "dossier.schema.json"
         return json.loads(path.read_text(encoding="utf-8"))
 
     def _dossier(self, session: Session, actor: Actor) -> Dossier:
@@ -311,11 +323,11 @@ class Onboarding:
                 raise ConflictError(
                     "所在单位尚未激活，暂不能提交 (unit not active)", code="unit_not_active"
                 )
-            user = session.get(User, actor.id)
-            inst_id = self.engine.start(
+            user = session.get_one(User, actor.id)
+            inst_id = self.runtime.start(
+                session,
                 "dossier_review",
                 actor=actor,
-                session=session,
                 business_key=f"dossier-{row.id}",
                 data={
                     "applicant_user_id": actor.id,
@@ -348,7 +360,7 @@ class Onboarding:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=False)
             affected = affected_by_switch(
-                session, self.engine.committees(), org.id, not bool(org.charge)
+                session, self.designer_files.committees(), org.id, not bool(org.charge)
             )
             return {"org_id": org.id, "charge": bool(org.charge), "affected": affected}
 
@@ -361,7 +373,7 @@ class Onboarding:
         with self._uow() as uow:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=True)
-            affected = affected_by_switch(session, self.engine.committees(), org.id, charge)
+            affected = affected_by_switch(session, self.designer_files.committees(), org.id, charge)
             before = org.charge
             org.charge = charge
             session.add(

@@ -7,7 +7,6 @@ transaction, so a bulk action moves what it can and reports the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import runtime
 from engine.audit import require_reason
+from engine.clock import Clock
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -25,23 +25,18 @@ from engine.errors import (
     NotFoundError,
 )
 from engine.ids import parse_id
-from engine.notices import phone_of, queue_notice
-from engine.views import Actor, iso, jsonable
+from engine.instance_changes import data_changes, reopen_dossier
+from engine.instance_views import instance_detail, summary
+from engine.process_runtime import ProcessRuntime
+from engine.views import Actor
 from storage import (
-    AuditEvent,
-    Dossier,
-    HumanTask,
-    Org,
     ProcessInstance,
     ProcessVersion,
-    Timer,
-    User,
+    UnitOfWorkFactory,
 )
 
 ACTIVE = ("running", "waiting", "error", "suspended")
 INSTANCE_STATUSES = (*ACTIVE, "completed", "terminated")
-OVERDUE_GRACE = timedelta(minutes=5)
-LONG_SUSPENSION = timedelta(days=7)
 
 
 def _require_operator(actor: Actor) -> None:
@@ -49,83 +44,21 @@ def _require_operator(actor: Actor) -> None:
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
 
 
-def _data_changes(
-    task_name: str, before: Mapping[str, Any], merged: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """The keys a retry changes in one task's data, each with its old and new value."""
-    return [
-        {
-            "task": task_name,
-            "key": str(key),
-            "old": jsonable(before.get(key)),
-            "new": jsonable(value),
-            "was_set": key in before,
-        }
-        for key, value in merged.items()
-        if key not in before or before[key] != value
-    ]
+class Operations:
+    """Operators inspect and act on instances; each action is one audited transaction."""
 
-
-class OperationVerbs:
-    """Mixed into WorkflowEngine."""
-
-    scheduler_running: Callable[[], bool] = staticmethod(lambda: True)
-
-    # ----- reading ------------------------------------------------------------------
-    def _problems(self, session: Session, inst: ProcessInstance) -> list[str]:
-        now = self.clock()
-        out = []
-        if inst.status == "error":
-            out.append(f"任务 {inst.error_task} 出错：{inst.problem}")
-        overdue = session.scalars(
-            select(Timer).where(
-                Timer.instance_id == inst.id,
-                Timer.status == "pending",
-                Timer.due_at < now - OVERDUE_GRACE,
-            )
-        ).first()
-        if overdue is not None:
-            out.append(f"定时器 {overdue.name} 已到期未触发（到期 {iso(overdue.due_at)}）")
-            if not self.scheduler_running():
-                out.append("调度器未运行")
-        for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)):
-            if task.org_id and not self._org_has_active_user(session, task.org_id):
-                out.append(f"任务 {task.name} 所属机构 {task.org_id} 没有可办理的在岗账号")
-        updated = (
-            inst.updated_at
-            if inst.updated_at.tzinfo
-            else inst.updated_at.replace(tzinfo=now.tzinfo)
-        )
-        if inst.status == "suspended" and now - updated > LONG_SUSPENSION:
-            out.append(f"已挂起超过 {LONG_SUSPENSION.days} 天")
-        return out
-
-    @staticmethod
-    def _org_has_active_user(session: Session, org_id: str) -> bool:
-        org = session.get(Org, org_id)
-        if org is None or org.status != "active":
-            return False
-        return (
-            session.scalars(
-                select(User.id).where(User.org_id == org_id, User.active.is_(True))
-            ).first()
-            is not None
-        )
-
-    def _summary(self, session: Session, inst: ProcessInstance) -> dict[str, Any]:
-        version = session.get(ProcessVersion, inst.process_version_id)
-        problems = self._problems(session, inst)
-        return {
-            "id": str(inst.id),
-            "process": inst.process_id,
-            "version": version.version,
-            "status": inst.status,
-            "application_id": str(inst.application_id) if inst.application_id is not None else None,
-            "business_key": inst.business_key,
-            "updated_at": iso(inst.updated_at),
-            "problem": "；".join(problems) or None,
-            "problems": problems,
-        }
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        *,
+        clock: Clock,
+        scheduler_running: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.clock = clock
+        self.scheduler_running = scheduler_running
 
     def list_instances(
         self,
@@ -165,6 +98,30 @@ class OperationVerbs:
             ]
             return stuck_rows[offset : offset + limit], len(stuck_rows)
 
+    def start_bare(
+        self, process_id: str, data: Mapping[str, Any], *, actor: Actor, version: int | None = None
+    ) -> int:
+        """Start an instance outside any application (trial runs, system processes)."""
+        if not actor.is_admin:
+            raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
+        if version is not None and parse_id(version) is None:
+            raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
+        with self._uow() as uow:
+            version_id = None
+            if version is not None:
+                version_id = uow.session.scalars(
+                    select(ProcessVersion.id).where(
+                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                    )
+                ).first()
+                if version_id is None:
+                    raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown version)")
+            inst_id = self.runtime.start(
+                uow.session, process_id, actor=actor, data=dict(data), version_id=version_id
+            )
+            uow.commit()
+        return inst_id
+
     def _instance(self, session: Session, instance_id: int | str) -> ProcessInstance:
         key = parse_id(instance_id)
         inst = session.get(ProcessInstance, key) if key is not None else None
@@ -178,57 +135,13 @@ class OperationVerbs:
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            self.version(session, inst.process_version_id)
-            wf = runtime.load(self._serializer, inst.state, None)
-            tasks = [
-                {
-                    "id": str(t.id),
-                    "name": t.task_spec.bpmn_id,
-                    "title": t.task_spec.bpmn_name,
-                    "state": TaskState.get_name(t.state),
-                    "error": t.internal_data.get("error_message"),
-                }
-                for t in wf.get_tasks(
-                    state=TaskState.READY | TaskState.WAITING | TaskState.ERROR | TaskState.STARTED
-                )
-                if t.task_spec.bpmn_id
-            ]
-            timers = [
-                {
-                    "id": str(t.id),
-                    "name": t.name,
-                    "due_at": iso(t.due_at),
-                    "status": t.status,
-                    "overdue": t.status == "pending" and _aware(t.due_at) <= self.clock(),
-                }
-                for t in session.scalars(select(Timer).where(Timer.instance_id == inst.id))
-            ]
-            history = [
-                {
-                    "at": iso(e.at),
-                    "actor": e.actor_name,
-                    "action": e.action,
-                    "task": e.task_name,
-                    "opinion": e.opinion,
-                    "reason": e.reason,
-                    "detail": e.detail,
-                }
-                for e in session.scalars(
-                    select(AuditEvent)
-                    .where(AuditEvent.instance_id == inst.id)
-                    .order_by(AuditEvent.at, AuditEvent.id)
-                )
-            ]
+            wf = self.runtime.load(session, inst, scripts=False)
             out = self._summary(session, inst)
-            out.update(
-                tasks=tasks, timers=timers, history=history, data=jsonable(runtime.latest_data(wf))
-            )
-            states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
-            out["reset_candidates"] = sorted(
-                {t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id}
-            )
-            out["can"] = _allowed(inst.status)
+            out.update(instance_detail(session, inst, wf, self.clock()))
             return out
+
+    def _summary(self, session: Session, inst: ProcessInstance) -> dict[str, Any]:
+        return summary(session, inst, self.clock(), self.scheduler_running)
 
     # ----- acting -------------------------------------------------------------------
     def _operate(
@@ -252,12 +165,12 @@ class OperationVerbs:
                     code=f"instance_{inst.status}",
                 )
             read_version = inst.version
-            version = self.version(session, inst.process_version_id)
-            wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
+            version = self.runtime.version(session, inst.process_version_id)
+            wf = self.runtime.load(session, inst)
             new_status = act(session, inst, wf)
-            event = self._event(actor, inst, action, None, None, reason=why)
+            event = self.runtime.event(actor, inst, action, reason=why)
             event.detail = detail or None
-            status, problem = self._save(
+            status, problem = self.runtime.save(
                 session,
                 inst,
                 wf,
@@ -288,11 +201,11 @@ class OperationVerbs:
                     "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"
                 )
             for task in errored:
-                changes.extend(_data_changes(task.task_spec.bpmn_id, task.data, data or {}))
+                changes.extend(data_changes(task.task_spec.bpmn_id, task.data, data or {}))
                 task.data.update(dict(data or {}))
                 task.internal_data.pop("error_message", None)
                 task._set_state(TaskState.READY)
-            self._advance(wf)
+            self.runtime.advance(wf)
             return "running"
 
         detail: dict[str, Any] = {"data_changes": changes}
@@ -318,7 +231,7 @@ class OperationVerbs:
                     fields={"task": f"unknown task {task_name}"},
                 )
             wf.reset_from_task_id(runs[-1].id)
-            self._advance(wf)
+            self.runtime.advance(wf)
             return "running" if inst.status != "suspended" else None
 
         return self._operate(instance_id, actor, reason, "reset", act)
@@ -352,7 +265,7 @@ class OperationVerbs:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             wf.cancel()
-            reopened = _reopen_dossier(session, inst.id, self.clock())
+            reopened = reopen_dossier(session, inst.id, self.clock())
             if reopened is not None:
                 detail["dossier"] = reopened
             return "terminated"
@@ -362,7 +275,7 @@ class OperationVerbs:
     # ----- migration ----------------------------------------------------------------
     def _migration_problems(self, wf: runtime.ZWorkflow, target: Any) -> list[str]:
         top, sp_diffs = diff_workflow(
-            self._serializer.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
+            self.runtime.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
         )
         problems = [
             f"任务 {t.task_spec.bpmn_id or t.task_spec.name} 在目标版本中不存在"
@@ -399,9 +312,9 @@ class OperationVerbs:
                 raise InvalidDataError(
                     f"{inst.process_id} 没有第 {version} 版", fields={"version": "unknown version"}
                 )
-            current = self.version(session, inst.process_version_id)
-            target = self.version(session, target_row.id)
-            wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
+            current = self.runtime.version(session, inst.process_version_id)
+            target = self.runtime.version(session, target_row.id)
+            wf = self.runtime.load(session, inst)
             problems = self._migration_problems(wf, target)
             report = {
                 "id": str(inst.id),
@@ -420,17 +333,17 @@ class OperationVerbs:
                 return report
             read_version = inst.version
             top, sp_diffs = diff_workflow(
-                self._serializer.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
+                self.runtime.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
             )
             migrate_workflow(top, wf, target.loaded.spec)
             for sp_id, sp in wf.subprocesses.items():
                 migrate_workflow(sp_diffs[sp_id], sp, target.loaded.subprocess_specs[sp.spec.name])
             wf.subprocess_specs = target.loaded.subprocess_specs
             wf.spec_key = str(target.id)
-            self._advance(wf)
-            event = self._event(actor, inst, "migrate", None, None, reason=why)
+            self.runtime.advance(wf)
+            event = self.runtime.event(actor, inst, "migrate", reason=why)
             event.detail = {"from": current.version, "to": version}
-            self._save(session, inst, wf, target, read_version=read_version, audit=[event])
+            self.runtime.save(session, inst, wf, target, read_version=read_version, audit=[event])
             uow.commit()
         return report
 
@@ -438,7 +351,7 @@ class OperationVerbs:
         self, action: str, ids: Iterable[str], actor: Actor, reason: Any, **kwargs: Any
     ) -> list[dict[str, Any]]:
         """Apply one action to many instances, each on its own; report per instance."""
-        verbs = {
+        verbs: dict[str, Callable[..., dict[str, Any]]] = {
             "retry": self.retry,
             "suspend": self.suspend,
             "resume": self.resume,
@@ -464,42 +377,3 @@ class OperationVerbs:
             else:
                 out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
         return out
-
-
-def _reopen_dossier(session: Session, instance_id: int, now: datetime) -> dict | None:
-    """Return the dossier this review instance holds to draft; notify its applicant."""
-    dossier = session.scalars(
-        select(Dossier).where(Dossier.instance_id == instance_id, Dossier.status == "submitted")
-    ).first()
-    if dossier is None:
-        return None
-    dossier.status, dossier.updated_at = "draft", now
-    queue_notice(
-        session,
-        now=now,
-        user_id=dossier.user_id,
-        org_id=None,
-        phone=phone_of(session, dossier.user_id, None),
-        kind="dossier_reopened",
-        text="您的业绩档案审核已由平台运维人员终止，档案已退回为草稿状态，"
-        "您可以修改后重新提交单位审核。",
-        instance_id=instance_id,
-    )
-    return {"id": dossier.id, "before": "submitted", "after": "draft"}
-
-
-def _aware(value: Any) -> Any:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _allowed(status: str) -> dict[str, bool]:
-    """Which operator actions fit an instance's status."""
-    live = status not in ("completed", "terminated")
-    return {
-        "retry": status == "error",
-        "reset": live,
-        "suspend": live and status != "suspended",
-        "resume": status == "suspended",
-        "terminate": live,
-        "migrate": live,
-    }

@@ -1,7 +1,10 @@
-"""Password policy for every password the system sets (registration, org files)."""
+"""Password policy for every password the system sets (registration, org files); hashing."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -43,3 +46,48 @@ def password_problem(password: object, username: str = "") -> str | None:
     if password.lower() in common_passwords():
         return "密码过于常见，容易被猜中，请换一个"
     return None
+
+
+class PasswordHasher:
+    """scrypt hashes with a random salt, self-describing; the work factor is per instance.
+
+    ``n`` (a power of two) applies to new hashes; a stored hash is checked with its own.
+    """
+
+    def __init__(self, n: int = 2**14, r: int = 8, p: int = 1) -> None:
+        if n < 2 or n & (n - 1):
+            raise ValueError("scrypt N must be a power of two")
+        self.n, self.r, self.p = n, r, p
+        self._dummy: str | None = None
+
+    def hash(self, password: str) -> str:
+        """A new hash of ``password``."""
+        salt = secrets.token_bytes(16)
+        digest = hashlib.scrypt(
+            password.encode(), salt=salt, n=self.n, r=self.r, p=self.p, dklen=32
+        )
+        return f"scrypt${self.n}${self.r}${self.p}${salt.hex()}${digest.hex()}"
+
+    @staticmethod
+    def check(stored: str, password: str) -> bool:
+        """Constant-time comparison against a stored scrypt hash."""
+        try:
+            _, n, r, p, salt, digest = stored.split("$")
+            got = hashlib.scrypt(
+                password.encode(),
+                salt=bytes.fromhex(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                dklen=len(digest) // 2,
+            )
+        except (ValueError, TypeError):
+            return False
+        return hmac.compare_digest(got.hex(), digest)
+
+    def dummy_check(self, password: str) -> None:
+        """Cost one check like a real one: unknown users take as long as known ones, so
+        timing does not reveal which names exist."""
+        if self._dummy is None:
+            self._dummy = self.hash(secrets.token_hex(8))
+        self.check(self._dummy, password)

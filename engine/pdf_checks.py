@@ -39,10 +39,10 @@ MAX_UPLOAD_PAGES = 200
 MAX_DECODED_BYTES = 50 * 1024 * 1024
 MAX_OBJECTS = 50_000
 
-# pypdf raises far more than PyPdfError on hostile input (a bad xref gives KeyError or
-# ValueError, a broken stream zlib.error); all of them mean "unreadable", never a 500.
-_PARSE_ERRORS = (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError)
-_PARSE_ERRORS += (AssertionError, OSError, RecursionError, zlib.error)
+# pypdf raises far more than PyPdfError on hostile input (bad xref: KeyError, ValueError;
+# broken stream: zlib.error); all of them mean "unreadable", never a 500.
+_PARSE_ERRORS: tuple[type[BaseException], ...] = (PyPdfError, ValueError, TypeError, KeyError)
+_PARSE_ERRORS += (IndexError, AttributeError, AssertionError, OSError, RecursionError, zlib.error)
 _EOF_WINDOW = 1024
 _MAX_TREE_DEPTH = 32
 _MAX_XREF_SECTIONS = 64  # incremental saves add one each; real files have a handful

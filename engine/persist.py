@@ -10,10 +10,10 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.task import Task
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from engine import runtime
 from engine.errors import ConcurrentUpdateError
 from engine.scripts import ScriptLimitExceeded
 from engine.workdays import parse_date
-from storage import Application, HumanTask, ProcessInstance, Timer
+from storage import Application, HumanTask, ProcessInstance, Timer, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ class Saver:
         version_id: int,
     ) -> None:
         """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
-        table = ProcessInstance.__table__  # a plain Core UPDATE: no ORM bookkeeping needed
+        # a plain Core UPDATE: no ORM bookkeeping needed
+        table = cast(Table, ProcessInstance.__table__)
         stmt = (
             update(table)
             .where(table.c.id == inst.id, table.c.version == read_version)
@@ -124,13 +125,13 @@ class Saver:
             )
         )
         try:
-            result = self.session.execute(stmt)
+            changed = rows_changed(self.session, stmt)
         except OperationalError as exc:
             # SQLite answers a concurrent writer with "database is locked".
             raise ConcurrentUpdateError(
                 "该事项已被他人处理，请刷新后重试 (instance changed)"
             ) from exc
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试 (instance changed)")
 
     def sync_tasks(self, inst_id: int, ready: list[dict]) -> None:

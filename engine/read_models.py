@@ -197,7 +197,8 @@ class ReadModels:
             if t.application_id and int(t.application_id) in apps:
                 out[t.id] = apps[int(t.application_id)]
             else:
-                out[t.id] = {"applicant": None, "subject": names.get(keys.get(int(t.instance_id)))}
+                key = keys.get(int(t.instance_id))
+                out[t.id] = {"applicant": None, "subject": names.get(key) if key else None}
         return out
 
 
@@ -229,8 +230,10 @@ def _application_subjects(session: Any, app_ids: set[int]) -> dict[int, dict[str
 
 def _business_key_names(session: Any, keys: Iterable[str | None]) -> dict[str, str]:
     """business_key -> a readable name: dossier-<id> is its applicant, a unit id its name."""
-    keys = {k for k in keys if k}
-    dossiers = {n for k in keys if k.startswith("dossier-") and (n := parse_id(k[8:])) is not None}
+    present = {k for k in keys if k}
+    dossiers = {
+        n for k in present if k.startswith("dossier-") and (n := parse_id(k[8:])) is not None
+    }
     names: dict[str, str] = {}
     for dossier_id, name in session.execute(
         select(Dossier.id, User.name)
@@ -238,7 +241,7 @@ def _business_key_names(session: Any, keys: Iterable[str | None]) -> dict[str, s
         .where(Dossier.id.in_(dossiers))
     ):
         names[f"dossier-{dossier_id}"] = f"{name} 的业绩档案"
-    for org_id, name in session.execute(select(Org.id, Org.name).where(Org.id.in_(keys))):
+    for org_id, name in session.execute(select(Org.id, Org.name).where(Org.id.in_(present))):
         names[org_id] = name
     return names
 

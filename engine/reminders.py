@@ -1,4 +1,4 @@
-"""Reminders (催办) for tasks that wait too long, and delivery of the SMS outbox.
+"""Reminders for tasks that wait too long, 催办 (urge), and delivery of the SMS outbox.
 
 Both run from scheduler jobs. Reminders are written to the outbox at most once per task per
 day (``notification.dedup_key`` is unique); SMS rows are claimed before they are sent, so two
@@ -16,13 +16,17 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.clock import CHINA_TZ
-from engine.errors import EngineError
+from engine.applications import visible_application
+from engine.audit import audit_event
+from engine.clock import CHINA_TZ, Clock
+from engine.errors import ConflictError, EngineError
 from engine.notices import phone_of, queue_notice
+from engine.policy import may_act
 from engine.timers import HELD
 from engine.validators import load_calendar
+from engine.views import Actor
 from engine.workdays import CalendarPolicy, WorkCalendar
-from storage import HumanTask, Notification, ProcessInstance
+from storage import HumanTask, Notification, ProcessInstance, UnitOfWorkFactory, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +69,12 @@ def _reminder_text(row: Any, waited: int) -> str:
     return f"催办提醒：「{row.title}」{ref}已等待 {waited} 个工作日，请尽快办理。"
 
 
-class ReminderVerbs:
-    """Mixed into WorkflowEngine; uses its _uow and clock."""
+class Notices:
+    """The outbox: reminders of late tasks, 催办 by a user, delivery of SMS rows."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock) -> None:
+        self._uow = uow_factory
+        self.clock = clock
 
     def send_reminders(self, *, after_workdays: int, policy: CalendarPolicy) -> int:
         """Remind whoever holds a task waiting over N working days; return reminders written."""
@@ -167,12 +175,13 @@ class ReminderVerbs:
         self, nid: int, send: Callable[[SmsMessage], None], now: datetime, max_attempts: int
     ) -> int:
         with self._uow() as uow:
-            claimed = uow.session.execute(
+            claimed = rows_changed(
+                uow.session,
                 update(Notification)
                 .where(Notification.id == nid, Notification.status == "pending")
                 .values(status="sending", attempts=Notification.attempts + 1, sent_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                .execution_options(synchronize_session=False),
+            )
             if claimed != 1:
                 return 0  # another notifier took it
             row = uow.session.execute(
@@ -207,3 +216,55 @@ class ReminderVerbs:
                 .execution_options(synchronize_session=False)
             )
             uow.commit()
+
+    def urge(self, application_id: int | str, actor: Actor) -> dict[str, Any]:
+        """催办: remind whoever holds the application's current tasks, once per task per day."""
+        now = self.clock()
+        today = now.astimezone(CHINA_TZ).date().isoformat()
+        with self._uow() as uow:
+            session = uow.session
+            app = visible_application(session, application_id, actor)
+            tasks = session.scalars(
+                select(HumanTask).where(HumanTask.application_id == app.id)
+            ).all()
+            urged = skipped = 0
+            for task in tasks:
+                key = f"urge:{task.id}:{today}"
+                if may_act(actor, task) or session.scalar(
+                    select(Notification.id).where(Notification.dedup_key == key)
+                ):
+                    skipped += 1
+                    continue
+                text = (
+                    f"催办：{actor.name}提醒您尽快办理「{task.title}」"
+                    f"（申报编号 {app.id}，{app.series}{app.level} {app.specialty}）。"
+                )
+                queue_notice(
+                    session,
+                    now=now,
+                    user_id=task.user_id,
+                    org_id=None if task.user_id else task.org_id,
+                    phone=phone_of(session, task.user_id, task.org_id),
+                    kind="urge",
+                    text=text,
+                    instance_id=task.instance_id,
+                    dedup_key=key,
+                )
+                urged += 1
+            if urged:
+                session.add(
+                    audit_event(
+                        now,
+                        actor,
+                        "urge",
+                        application_id=app.id,
+                        instance_id=app.instance_id,
+                        detail={"tasks": urged},
+                    )
+                )
+            uow.commit()
+        if not urged:
+            raise ConflictError(
+                "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
+            )
+        return {"urged": urged, "skipped": skipped}

@@ -50,26 +50,50 @@ class ZWorkflow(BpmnWorkflow):
             super().refresh_timers()
 
 
-def _engine_clock_only(has_fired: Any) -> Any:
-    """Wrap a timer definition's has_fired: inside a ZWorkflow it only computes and caches the
-    due time (event_value) and never compares it with the wall clock; the engine decides."""
+class _EngineClockTimer:
+    """Mixed before a Spiff timer definition: inside a ZWorkflow, ``has_fired`` only computes
+    and caches the due time (event_value) and never compares it with the wall clock; the
+    engine decides. Spiff checks a timer against datetime.now() when an instance first
+    reaches it; with the engine's own clock (tests, the scheduler) that would release a wait
+    the engine has not fired. Our parsed specs get these subclasses (``load_spec``); Spiff's
+    own classes stay as they are."""
 
-    def guarded(self: Any, my_task: Task) -> bool:
-        fired = has_fired(self, my_task)
+    def has_fired(self, my_task: Task) -> bool:
+        fired = super().has_fired(my_task)  # type: ignore[misc]
         top = my_task.workflow.top_workflow
         if isinstance(top, ZWorkflow) and not top.timers_enabled:
             return False
-        return fired
+        return bool(fired)
 
-    guarded.__wrapped__ = has_fired  # type: ignore[attr-defined]
-    return guarded
+    def details(self, my_task: Task) -> Any:
+        event = super().details(my_task)  # type: ignore[misc]
+        event.event_type = type(self).__mro__[2].__name__  # the Spiff class it stands for
+        return event
 
 
-# Spiff checks a timer against datetime.now() when an instance first reaches it; with the
-# engine's own clock (tests, the scheduler) that would release a wait the engine has not fired.
-for _timer_class in (TimeDateEventDefinition, DurationTimerEventDefinition):
-    if not hasattr(_timer_class.has_fired, "__wrapped__"):
-        _timer_class.has_fired = _engine_clock_only(_timer_class.has_fired)
+class EngineTimeDate(_EngineClockTimer, TimeDateEventDefinition):
+    """A timeDate timer that waits for the engine."""
+
+
+class EngineDuration(_EngineClockTimer, DurationTimerEventDefinition):
+    """A timeDuration timer that waits for the engine."""
+
+
+_ENGINE_TIMERS: dict[type, type] = {
+    TimeDateEventDefinition: EngineTimeDate,
+    DurationTimerEventDefinition: EngineDuration,
+}
+
+
+def _engine_timers(task_specs: Iterator[Any]) -> None:
+    """Give each freshly parsed timer catch event the engine's timer class (same fields)."""
+    for ts in task_specs:
+        event_def = getattr(ts, "event_definition", None)
+        engine_class = _ENGINE_TIMERS.get(type(event_def))
+        if engine_class is not None:
+            replacement: Any = object.__new__(engine_class)
+            replacement.__dict__.update(vars(event_def))
+            ts.event_definition = replacement
 
 
 @dataclass(frozen=True)
@@ -97,7 +121,6 @@ class LoadedSpec:
     subprocess_specs: dict[str, Any]
     user_tasks: dict[str, UserTaskMeta]
     wait_status: dict[str, str]
-    entry_task: str | None = None  # first user task a replay from the start reaches
     has_timers: bool = False
 
 
@@ -142,6 +165,7 @@ def load_spec(process_id: str, root: etree._Element, filename: str) -> LoadedSpe
     parser.add_bpmn_xml(etree.ElementTree(root), filename)
     spec = parser.get_spec(process_id)
     subs = parser.get_subprocess_specs(process_id)
+    _engine_timers(all_task_specs(spec, subs))
     user_tasks: dict[str, UserTaskMeta] = {}
     wait_status: dict[str, str] = {}
     for ts in all_task_specs(spec, subs):
@@ -183,6 +207,8 @@ def make_serializer(lookup: Callable[[str], LoadedSpec]) -> BpmnWorkflowSerializ
     config = dict(SPIFF_CONFIG)
     config.pop(BpmnWorkflow, None)
     config[ZWorkflow] = InstanceOnlyConverter
+    for spiff_class, engine_class in _ENGINE_TIMERS.items():
+        config[engine_class] = config[spiff_class]
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -316,7 +342,9 @@ def latest_data(wf: ZWorkflow) -> dict:
 _BARE_ENGINE = script_engine({})
 
 
-def compact(wf: ZWorkflow, now: Snapshot, loaded: LoadedSpec) -> ZWorkflow | None:
+def compact(
+    wf: ZWorkflow, now: Snapshot, loaded: LoadedSpec, entry_task: str | None = None
+) -> tuple[ZWorkflow | None, str | None]:
     """A history-free copy of an instance that has looped back to its first user task.
 
     SpiffWorkflow never prunes its task tree, so every return round makes each later step
@@ -326,30 +354,34 @@ def compact(wf: ZWorkflow, now: Snapshot, loaded: LoadedSpec) -> ZWorkflow | Non
     The replay runs with no registered functions, so no side effect runs twice: a script that
     calls one fails the replay. If the replay fails or does not reach
     the same single task, the instance is kept as it is (None).
+
+    ``entry_task`` is the first user task a replay of this version reaches, when the caller
+    learned it before; the answer carries it (learned now, or as given) so the caller can keep
+    it. The shared ``loaded`` spec is never written.
     """
     if len(now.ready) != 1 or wf.subprocesses or now.timers or now.errored:
-        return None
+        return None, entry_task
     target = now.ready[0]
     name = target.task_spec.name
-    if loaded.entry_task not in (None, name):
-        return None
+    if entry_task not in (None, name):
+        return None, entry_task
     if not any(
         t.task_spec.name == name and t.state == TaskState.COMPLETED for t in wf.tasks.values()
     ):
-        return None
+        return None, entry_task
     fresh = new_workflow(loaded, wf.spec_key, dict(wf.task_tree.data), _BARE_ENGINE)
     try:
         advance(fresh)
     except WorkflowException:
-        return None
+        return None, entry_task
     replayed = snapshot(fresh)
     again = replayed.ready
-    if loaded.entry_task is None and len(again) == 1:
-        loaded.entry_task = again[0].task_spec.name
+    if entry_task is None and len(again) == 1:
+        entry_task = again[0].task_spec.name
     if len(again) != 1 or again[0].task_spec.name != name or replayed.errored:
-        return None
+        return None, entry_task
     if len(fresh.tasks) >= len(wf.tasks):
-        return None
+        return None, entry_task
     again[0].data = deepcopy(target.data)
     fresh.script_engine = wf.script_engine
-    return fresh
+    return fresh, entry_task

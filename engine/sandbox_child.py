@@ -19,6 +19,10 @@ import os
 import resource
 import struct
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # at run time the policy's source is prepended to this file
+    from engine.script_policy import check, safe_builtins
 
 _HEADER = struct.Struct(">I")
 _MAX_FRAME = 64 * 1024 * 1024
@@ -89,7 +93,8 @@ def _run(message, compiled, builtins_table):
     source, mode = message["source"], message["mode"]
     code = compiled.get((source, mode))
     if code is None:
-        code = compile(check(source, mode), "<bpmn>", mode)  # noqa: F821 - prepended policy
+        tree: Any = check(source, mode)
+        code = compile(tree, "<bpmn>", mode)
         compiled[(source, mode)] = code
     names = message["functions"]
     scope = {"__builtins__": builtins_table}
@@ -131,8 +136,8 @@ def _failure(exc):
 def main():
     memory_bytes = int(sys.argv[1])
     _limit_self(memory_bytes)
-    builtins_table = safe_builtins()  # noqa: F821 - prepended policy
-    compiled = {}
+    builtins_table = safe_builtins()
+    compiled: dict[tuple[str, str], Any] = {}
     _send({"op": "ready"})
     while True:
         try:

@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import runtime
 from engine.audit import require_reason
+from engine.clock import Clock
 from engine.errors import (
     ConcurrentUpdateError,
     ConflictError,
@@ -28,8 +27,9 @@ from engine.errors import (
     NotFoundError,
 )
 from engine.ids import parse_id
+from engine.process_runtime import ProcessRuntime
 from engine.views import Actor, iso
-from storage import ProcessInstance, Timer
+from storage import ProcessInstance, Timer, UnitOfWorkFactory, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,15 @@ def _pending(column: Any, *conds: Any) -> Any:
     )
 
 
-class TimerVerbs:
-    """Mixed into WorkflowEngine; uses its _uow, clock, version, _save and _event."""
+class Timers:
+    """List timers, fire one (operators), fire every due one (the scheduler)."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, runtime: ProcessRuntime, *, clock: Clock
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.clock = clock
 
     def _now(self) -> datetime:
         return _utc(self.clock())
@@ -201,16 +208,16 @@ class TimerVerbs:
                 .execution_options(synchronize_session=False)
             )
             try:
-                claimed = session.execute(claim).rowcount
+                claimed = rows_changed(session, claim)
             except OperationalError as exc:  # SQLite: another writer held the lock too long
                 raise ConcurrentUpdateError("定时器正被处理，请稍后重试 (timer busy)") from exc
             if claimed != 1:
                 if strict:
                     raise ConflictError("定时器已被触发 (timer already fired)", code="timer_fired")
                 return "skipped"
-            columns = (Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
+            columns = (Timer.id, Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
             timer = session.execute(select(*columns).where(Timer.id == timer_id)).one()
-            inst = session.get(ProcessInstance, timer.instance_id)
+            inst = session.get_one(ProcessInstance, timer.instance_id)
             if inst.status in HELD:
                 if strict:
                     raise ConflictError(
@@ -218,7 +225,9 @@ class TimerVerbs:
                         code="instance_" + inst.status,
                     )
                 return "skipped"  # leaving without commit releases the claim
-            outcome = self._fire_in(session, inst, timer_id, timer, actor, reason, forced=force)
+            outcome = self.runtime.fire(session, inst, timer, actor, reason, forced=force)
+            if outcome == "cancelled":
+                log.warning("timer %s: task %s no longer waits; cancelled", timer_id, timer.task_id)
             uow.commit()
         return outcome
 
@@ -241,49 +250,13 @@ class TimerVerbs:
             )
         return True
 
-    def _fire_in(
-        self,
-        session: Session,
-        inst: ProcessInstance,
-        timer_id: int,
-        timer: Row,
-        actor: Actor | None,
-        reason: str | None,
-        *,
-        forced: bool,
-    ) -> str:
-        read_version = inst.version
-        version = self.version(session, inst.process_version_id)
-        wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
-        try:
-            fired = runtime.fire_timer(wf, timer.task_id)
-        except TaskNotFoundException:
-            fired = False
-        except WorkflowException as exc:
-            runtime.record_error(exc)  # saved below: the instance shows `error` to operators
-            fired = True
-        else:
-            if fired:
-                self._advance(wf)
-        if not fired:
-            log.warning("timer %s: task %s no longer waits; cancelled", timer_id, timer.task_id)
-            session.execute(update(Timer).where(Timer.id == timer_id).values(status="cancelled"))
-            return "cancelled"
-        event = self._event(actor, inst, "timer_fired", None, None, reason)
-        event.task_id, event.task_name = timer.task_id, timer.name
-        event.detail = {"timer_id": str(timer_id), "due_at": iso(_utc(timer.due_at))}
-        if forced:
-            event.detail["forced"] = True
-        self._save(session, inst, wf, version, read_version=read_version, audit=[event])
-        return "fired"
-
     def _mark_broken(self, timer_id: int, problem: str) -> None:
         """Park the timer's instance in `error` (fresh transaction) so sweeps skip it."""
         with self._uow() as uow:
             session = uow.session
             timer = session.get(Timer, timer_id)
             inst = session.get(ProcessInstance, timer.instance_id) if timer else None
-            if inst is None:
+            if timer is None or inst is None:
                 return
             session.execute(
                 update(ProcessInstance)
@@ -297,7 +270,7 @@ class TimerVerbs:
                 )
                 .execution_options(synchronize_session=False)
             )
-            event = self._event(None, inst, "timer_failed", None, None, problem[:2000])
+            event = self.runtime.event(None, inst, "timer_failed", reason=problem[:2000])
             event.task_id, event.task_name = timer.task_id, timer.name
             event.detail = {"timer_id": str(timer_id)}
             session.add(event)

@@ -117,7 +117,7 @@ class EligibilityGate:
             return
         rules = self.rules()
         today = self.clock().astimezone(CHINA_TZ).date()
-        dossier = data.get("dossier") if isinstance(data.get("dossier"), Mapping) else {}
+        dossier = data["dossier"] if isinstance(data.get("dossier"), Mapping) else {}
         failed = eligibility.blocking(rules, eligibility.hints(rules, dossier, data, today), data)
         if failed:
             named = "；".join(f"{h['label']}：{h['detail']}" for h in failed)

@@ -22,9 +22,9 @@ from engine.applications import OPEN_STATUSES, visible_application
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError
 from engine.persist import _eval_status
 from engine.policy import withdraw_side
-from engine.service import WorkflowEngine
+from engine.process_runtime import ProcessRuntime
 from engine.views import Actor
-from storage import ProcessInstance
+from storage import ProcessInstance, UnitOfWorkFactory
 
 REASON_MAX = 2000
 SIDES = {"applicant": "申报人", "unit": "用人单位"}
@@ -81,12 +81,13 @@ def _catcher(wf: runtime.ZWorkflow, side: str) -> Task | None:
 class Withdrawals:
     """POST /applications/<id>/withdraw."""
 
-    def __init__(self, engine: WorkflowEngine) -> None:
-        self.engine = engine
+    def __init__(self, uow_factory: UnitOfWorkFactory, runtime: ProcessRuntime) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
 
     def available(self, application_id: int | str, actor: Actor) -> str | None:
         """Whether the actor could withdraw now, and as whom (for pages to offer the button)."""
-        with self.engine._uow() as uow:
+        with self._uow() as uow:
             session = uow.session
             app = visible_application(session, application_id, actor)
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
@@ -95,17 +96,14 @@ class Withdrawals:
                 return None
             if inst.status in ("suspended", "error"):
                 return None
-            self.engine.version(session, inst.process_version_id)
-            engine = self.engine._script_engine(session, inst.id)
-            wf = runtime.load(self.engine._serializer, inst.state, engine)
+            wf = self.runtime.load(session, inst)
             return side if _catcher(wf, side) is not None else None
 
     def withdraw(
         self, application_id: int | str, body: Mapping[str, Any], actor: Actor
     ) -> dict[str, Any]:
         """Withdraw as the applicant or the unit; audited with the reason."""
-        engine = self.engine
-        with engine._uow() as uow:
+        with self._uow() as uow:
             session = uow.session
             app = visible_application(session, application_id, actor)
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
@@ -123,18 +121,16 @@ class Withdrawals:
                     code="instance_" + inst.status,
                 )
             read_version = inst.version
-            version = engine.version(session, inst.process_version_id)
-            wf = runtime.load(
-                engine._serializer, inst.state, engine._script_engine(session, inst.id)
-            )
+            version = self.runtime.version(session, inst.process_version_id)
+            wf = self.runtime.load(session, inst)
             catcher = _catcher(wf, side)
             if catcher is None:
                 raise ConflictError(_too_late(side, app.status), code="withdraw_too_late")
             at = catcher.task_spec.bpmn_id
             wf.catch(BpmnEvent(catcher.task_spec.event_definition, {}))
-            engine._advance(wf)
-            event = engine._event(actor, inst, "withdraw", None, None, reason=reason)
+            self.runtime.advance(wf)
+            event = self.runtime.event(actor, inst, "withdraw", reason=reason)
             event.detail = {"by": side, "at": at}
-            engine._save(session, inst, wf, version, read_version=read_version, audit=[event])
+            self.runtime.save(session, inst, wf, version, read_version=read_version, audit=[event])
             uow.commit()
             return {"application_id": str(app.id), "status": app.status, "withdrawn_by": side}

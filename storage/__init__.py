@@ -1,4 +1,4 @@
-"""Persistence: Flask-SQLAlchemy models, the unit of work and migrations. Imports nothing of ours."""
+"""Persistence: SQLAlchemy models, the unit of work and migrations. Imports nothing of ours."""
 
 from storage.audit_chain import GENESIS, AuditAppendOnlyError, row_hash
 from storage.db import Base, db
@@ -21,7 +21,15 @@ from storage.models import (
     User,
     WebSession,
 )
-from storage.unit_of_work import SqlUnitOfWork, configure_engine_events
+from storage.unit_of_work import (
+    SqlUnitOfWork,
+    UnitOfWorkFactory,
+    configure_engine_events,
+    open_database,
+    rows_changed,
+    session_factory,
+    unit_of_work_factory,
+)
 
 __all__ = [
     "GENESIS",
@@ -43,9 +51,14 @@ __all__ = [
     "SqlUnitOfWork",
     "StoredFile",
     "Timer",
+    "UnitOfWorkFactory",
     "User",
     "WebSession",
     "configure_engine_events",
     "db",
+    "open_database",
     "row_hash",
+    "rows_changed",
+    "session_factory",
+    "unit_of_work_factory",
 ]

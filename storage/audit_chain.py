@@ -17,9 +17,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import Table, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction
@@ -65,7 +65,7 @@ def _columns(obj: AuditEvent) -> dict[str, Any]:
 
 def _reserve(conn: Connection, count: int) -> tuple[int, str]:
     """Lock the chain head, move it on by ``count``; (last seq before, its hash)."""
-    head = AuditChainHead.__table__
+    head = cast(Table, AuditChainHead.__table__)
     bump = (
         update(head)
         .where(head.c.id == HEAD_ID)
@@ -86,7 +86,7 @@ def _reserve(conn: Connection, count: int) -> tuple[int, str]:
 
 def chain_new_events(session: Session, new: list[AuditEvent]) -> None:
     """Give each new event its place in the chain (in the order they were added)."""
-    new.sort(key=lambda obj: inspect(obj).insert_order)
+    new.sort(key=lambda obj: inspect(obj).insert_order or 0)
     conn = session.connection()
     seq, prev = _reserve(conn, len(new))
     for obj in new:
@@ -98,7 +98,7 @@ def chain_new_events(session: Session, new: list[AuditEvent]) -> None:
         seq += 1
         obj.seq, obj.prev_hash = seq, prev
         obj.hash = prev = row_hash(_columns(obj))
-    head = AuditChainHead.__table__
+    head = cast(Table, AuditChainHead.__table__)
     conn.execute(update(head).where(head.c.id == HEAD_ID).values(last_hash=prev))
 
 

@@ -1,25 +1,35 @@
-"""One unit of work = one transaction = one commit, opened by an engine verb."""
+"""One unit of work = one session = one transaction = one commit, opened by a service verb.
+
+Sessions come from a plain SQLAlchemy ``sessionmaker`` (``session_factory``); nothing here
+needs a Flask app or its context.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-
-from storage.db import db
+from sqlalchemy.orm import Session, sessionmaker
 
 
 class SqlUnitOfWork:
-    """Wraps the request's session; rolls back unless commit() was called."""
+    """A fresh session per ``with`` block; rolls back unless commit() was called, then closes.
 
-    def __init__(self) -> None:
-        self.session: Session = db.session
+    Rows are detached when the block ends; what was loaded or written stays readable
+    (``expire_on_commit=False``), so a verb may answer from its rows after committing. Values
+    changed behind the ORM's back (bulk UPDATEs) are not refreshed: read those before.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
         self._committed = False
+        self.session: Session = None  # type: ignore[assignment]  # opened by __enter__
 
     def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
         self._committed = False
         return self
 
@@ -29,8 +39,11 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self.session.rollback()
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
 
     def commit(self) -> None:
         """Flush and commit everything written in this unit of work."""
@@ -40,6 +53,42 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard everything written so far."""
         self.session.rollback()
+
+
+UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in ``session``; how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine`` as every unit of work uses them.
+
+    No autoflush: pending changes reach the database only at the verb's explicit flush or
+    commit, so the instance's compare-and-swap UPDATE is the first write of a verb and a
+    concurrent verb waits on it (or loses) instead of on some earlier incidental write.
+    """
+    return sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)
+
+
+def unit_of_work_factory(sessions: sessionmaker[Session]) -> UnitOfWorkFactory:
+    """What services take in their constructor: each call opens a new unit of work."""
+
+    def make() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    return make
+
+
+def open_database(url: str, **options: Any) -> Engine:
+    """A SQLAlchemy engine for ``url`` with the SQLite settings applied (no Flask needed)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    engine = create_engine(url, **options)
+    configure_engine_events(engine)
+    return engine
 
 
 def configure_engine_events(engine: Engine) -> None:

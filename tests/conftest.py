@@ -81,7 +81,7 @@ def app(
     openapi_check.install(app)
     with app.app_context():
         _empty_all_tables()
-        app.extensions["engine"].deploy_directory(actor="tests")
+        app.extensions["deployments"].deploy_directory(actor="tests")
         app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
         db.session.remove()
     yield app

@@ -71,3 +71,11 @@ class Api:
 
     def complete(self, task_id: str, as_user: str, **data: Any) -> Response:
         return self.post(f"/tasks/{task_id}/complete", as_user, json={"data": data})
+
+
+def start_process(app: Flask, process_id: str, data: dict[str, Any]) -> int:
+    """Start an instance as the system, in a unit of work of its own (no app context)."""
+    with app.extensions["unit_of_work"]() as uow:
+        inst_id = app.extensions["runtime"].start(uow.session, process_id, actor=None, data=data)
+        uow.commit()
+    return inst_id

@@ -13,18 +13,33 @@ from flask_migrate import Migrate
 from engine import (
     Accounts,
     Applications,
+    AuditLog,
+    CalendarAdmin,
+    Deployments,
+    DesignerFiles,
     Documents,
     Exports,
     FileStore,
+    Notices,
     Onboarding,
+    Operations,
+    PasswordHasher,
+    ProcessRuntime,
+    Tasks,
+    Timers,
     Withdrawals,
-    WorkflowEngine,
     default_validators,
     system_clock,
 )
-from engine.accounts import LoginPolicy, set_password_cost
+from engine.accounts import LoginPolicy
 from engine.read_models import ReadModels
-from storage import SqlUnitOfWork, configure_engine_events, db
+from storage import (
+    UnitOfWorkFactory,
+    configure_engine_events,
+    db,
+    session_factory,
+    unit_of_work_factory,
+)
 from web import config as cfg
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "storage" / "migrations"
@@ -52,36 +67,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
         configure_engine_events(db.engine)
-
-    set_password_cost(int(app.config["PASSWORD_SCRYPT_N"]))
-    clock = app.config.get("CLOCK") or system_clock
-    engine = WorkflowEngine(
-        SqlUnitOfWork,
-        bpmn_dir=Path(app.config["BPMN_DIR"]),
-        clock=clock,
-        validators=default_validators(cfg.calendar_policy(app.config)),
-        sandbox_limits=cfg.sandbox_limits(app.config),
-    )
-    app.extensions["engine"] = engine
-    ttl = timedelta(hours=int(app.config["TOKEN_TTL_HOURS"]))
-    lockout = LoginPolicy(
-        max_failures=int(app.config["LOGIN_MAX_FAILURES"]),
-        lock_minutes=int(app.config["LOGIN_LOCK_MINUTES"]),
-    )
-    app.extensions["accounts"] = Accounts(SqlUnitOfWork, clock, ttl, lockout)
-    store = FileStore(
-        Path(app.config["FILES_DIR"]),
-        max_bytes=int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
-        max_pages=int(app.config["MAX_PDF_PAGES"]),
-        max_decoded_bytes=int(app.config["PDF_MAX_DECODED_MB"]) * 1024 * 1024,
-        max_objects=int(app.config["PDF_MAX_OBJECTS"]),
-    )
-    app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
-    app.extensions["onboarding"] = Onboarding(engine, store)
-    app.extensions["applications"] = Applications(engine)
-    app.extensions["withdrawals"] = Withdrawals(engine)
-    app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
-    app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
+        # Services open plain SQLAlchemy sessions on the app's engine: no app context needed.
+        uow = unit_of_work_factory(session_factory(db.engine))
+    wire_services(app, uow)
 
     from web import auth, errors, input_guard, scheduler, security
     from web.blueprints import (
@@ -121,5 +109,51 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)
-    engine.scheduler_running = lambda: app.extensions["scheduler_state"]() == "running"
     return app
+
+
+def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
+    """Build every service once, each with its unit-of-work factory and what it needs."""
+    config, ext = app.config, app.extensions
+    clock = config.get("CLOCK") or system_clock
+    hasher = PasswordHasher(int(config["PASSWORD_SCRYPT_N"]))
+    files = DesignerFiles(Path(config["BPMN_DIR"]))
+    runtime = ProcessRuntime(
+        files,
+        clock=clock,
+        validators=default_validators(cfg.calendar_policy(config)),
+        sandbox_limits=cfg.sandbox_limits(config),
+    )
+    ext["unit_of_work"], ext["designer_files"], ext["runtime"] = uow, files, runtime
+    ext["tasks"] = Tasks(uow, runtime, files, clock=clock)
+    ext["timers"] = Timers(uow, runtime, clock=clock)
+    ext["operations"] = Operations(
+        uow,
+        runtime,
+        clock=clock,
+        # scheduler.init_app registers "scheduler_state" later; asked only when needed.
+        scheduler_running=lambda: ext["scheduler_state"]() == "running",
+    )
+    ext["deployments"] = Deployments(uow, runtime, files, clock=clock)
+    ext["notices"] = Notices(uow, clock=clock)
+    ext["calendar"] = CalendarAdmin(uow, clock=clock)
+    ext["audit_log"] = AuditLog(uow)
+    ttl = timedelta(hours=int(config["TOKEN_TTL_HOURS"]))
+    lockout = LoginPolicy(
+        max_failures=int(config["LOGIN_MAX_FAILURES"]),
+        lock_minutes=int(config["LOGIN_LOCK_MINUTES"]),
+    )
+    ext["accounts"] = Accounts(uow, clock, ttl, lockout, hasher=hasher)
+    store = FileStore(
+        Path(config["FILES_DIR"]),
+        max_bytes=int(config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_pages=int(config["MAX_PDF_PAGES"]),
+        max_decoded_bytes=int(config["PDF_MAX_DECODED_MB"]) * 1024 * 1024,
+        max_objects=int(config["PDF_MAX_OBJECTS"]),
+    )
+    ext["documents"] = Documents(uow, store, clock)
+    ext["onboarding"] = Onboarding(uow, runtime, files, store, clock=clock, hasher=hasher)
+    ext["applications"] = Applications(uow, runtime, files, clock=clock)
+    ext["withdrawals"] = Withdrawals(uow, runtime)
+    ext["read_models"] = ReadModels(uow, bpmn_dir=files.bpmn_dir)
+    ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)

@@ -25,7 +25,7 @@ def prepare(app: Flask) -> None:
     """Upgrade the database and deploy bpmn/ when it changed (serve, scheduler)."""
     upgrade_db(app)
     with app.app_context():
-        for row in app.extensions["engine"].deploy_directory(actor="serve"):
+        for row in app.extensions["deployments"].deploy_directory(actor="serve"):
             if row["created"]:
                 click.echo(f"deployed {row['process_id']} v{row['version']}")
 
@@ -84,7 +84,7 @@ def bpmn_group() -> None:
 def bpmn_validate(files: tuple[Path, ...]) -> None:
     """Check FILES (default: everything under bpmn/); exit 1 listing problems."""
     app = create_app()
-    problems = app.extensions["engine"].validate(_bpmn_files(app, files))
+    problems = app.extensions["deployments"].validate(_bpmn_files(app, files))
     for p in problems:
         click.echo(f"{p['file']}:{p['line'] or 0}: {p['element']}: {p['message']}")
     if problems:
@@ -100,7 +100,7 @@ def bpmn_deploy(files: tuple[Path, ...]) -> None:
     upgrade_db(app)
     with app.app_context():
         try:
-            rows = app.extensions["engine"].deploy(_bpmn_files(app, files), actor="cli")
+            rows = app.extensions["deployments"].deploy(_bpmn_files(app, files), actor="cli")
         except DeployError as exc:
             for p in exc.problems:
                 click.echo(f"{p['file']}:{p['line'] or 0}: {p['element']}: {p['message']}")
@@ -121,7 +121,7 @@ def bpmn_promote(process_id: str, version: int, reason: str) -> None:
     app = create_app()
     with app.app_context():
         try:
-            result = app.extensions["engine"].promote(
+            result = app.extensions["deployments"].promote(
                 process_id, version, actor=CLI_OPERATOR, reason=reason
             )
         except EngineError as exc:
@@ -143,7 +143,7 @@ def audit_verify() -> None:
     """Walk the audit chain; exit 1 naming the first broken link."""
     app = create_app()
     with app.app_context():
-        check = app.extensions["engine"].verify_audit()
+        check = app.extensions["audit_log"].verify_audit()
         db.engine.dispose()
     if check.intact:
         click.echo(f"audit chain intact: {check.count} events, head {check.last_hash}")
@@ -176,7 +176,12 @@ def demo_command() -> None:
     with app.app_context():
         ext = app.extensions
         loader = DemoLoader(
-            ext["engine"], ext["accounts"], ext["onboarding"], ext["applications"], blank_pdf
+            ext["tasks"],
+            ext["deployments"],
+            ext["accounts"],
+            ext["onboarding"],
+            ext["applications"],
+            blank_pdf,
         )
         try:
             created = loader.load()
@@ -206,7 +211,7 @@ def instances_list(stuck: bool, status: str | None, process: str | None) -> None
     """List instances (newest first) with their problems."""
     app = create_app()
     with app.app_context():
-        items, total = app.extensions["engine"].list_instances(
+        items, total = app.extensions["operations"].list_instances(
             CLI_OPERATOR, status=status, stuck=stuck, process=process, limit=500
         )
     for row in items:
@@ -221,7 +226,7 @@ def _repair(action: str, instance_id: str, reason: str, **kwargs: object) -> Non
     app = create_app()
     with app.app_context():
         try:
-            result = getattr(app.extensions["engine"], action)(
+            result = getattr(app.extensions["operations"], action)(
                 instance_id, CLI_OPERATOR, reason, **kwargs
             )
         except EngineError as exc:
@@ -284,7 +289,7 @@ def instances_migrate(instance_id: str, target: int, reason: str, dry_run: bool)
     app = create_app()
     with app.app_context():
         try:
-            report = app.extensions["engine"].migrate(
+            report = app.extensions["operations"].migrate(
                 instance_id, CLI_OPERATOR, reason, target, dry_run=dry_run
             )
         except EngineError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from engine import EngineError, UnknownYearError, WorkflowEngine, parse_date
+from engine import CalendarAdmin, EngineError, UnknownYearError, parse_date
 from web import create_app
 from web.cli import upgrade_db
 
@@ -26,13 +26,14 @@ def _date(_ctx: Any, _param: Any, value: Any) -> Any:
 
 
 @contextmanager
-def _engine() -> Iterator[WorkflowEngine]:
-    """The engine of a fresh app on the configured database; connections closed after."""
+def _calendar() -> Iterator[CalendarAdmin]:
+    """The calendar service of a fresh app on the configured database; connections closed
+    after."""
     app = create_app()
     upgrade_db(app)
     with app.app_context():
         try:
-            yield app.extensions["engine"]
+            yield app.extensions["calendar"]
         finally:
             app.extensions["sqlalchemy"].session.remove()
             app.extensions["sqlalchemy"].engine.dispose()
@@ -52,9 +53,9 @@ def calendar_group() -> None:
 @click.argument("year", type=int)
 def calendar_show(year: int) -> None:
     """List YEAR's days off on weekdays, weekend working days and overrides."""
-    with _engine() as engine:
+    with _calendar() as calendar:
         try:
-            view = engine.calendar_year(year)
+            view = calendar.calendar_year(year)
         except EngineError as exc:
             raise _fail(exc) from exc
     if not view.known:
@@ -85,9 +86,9 @@ def calendar_add_year(
     year: int, holidays: tuple[date, ...], workdays: tuple[date, ...], note: str | None
 ) -> None:
     """Enter YEAR's days off and make-up working days and mark YEAR known (idempotent)."""
-    with _engine() as engine:
+    with _calendar() as calendar:
         try:
-            counts = engine.add_calendar_year(
+            counts = calendar.add_calendar_year(
                 year, holidays=holidays, workdays=workdays, note=note, actor=ACTOR
             )
         except EngineError as exc:
@@ -104,9 +105,9 @@ def calendar_add_year(
 @click.option("--note", default=None, help="Why (e.g. a local adjustment).")
 def calendar_set(day: date, kind: str, note: str | None) -> None:
     """Make DAY a working day or a day off (its year must be known)."""
-    with _engine() as engine:
+    with _calendar() as calendar:
         try:
-            outcome = engine.set_calendar_day(
+            outcome = calendar.set_calendar_day(
                 day, is_workday=kind == "workday", note=note, actor=ACTOR
             )
         except UnknownYearError as exc:
@@ -122,6 +123,6 @@ def calendar_set(day: date, kind: str, note: str | None) -> None:
 @click.argument("day", callback=_date)
 def calendar_unset(day: date) -> None:
     """Remove DAY's override."""
-    with _engine() as engine:
-        removed = engine.unset_calendar_day(day, actor=ACTOR)
+    with _calendar() as calendar:
+        removed = calendar.unset_calendar_day(day, actor=ACTOR)
     click.echo(f"{day.isoformat()}: {'override removed' if removed else 'no override'}")

@@ -38,7 +38,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import EngineError, WorkflowEngine
+from engine import EngineError
 from web.config import calendar_policy, flag
 from web.notifier import sender_for
 
@@ -200,27 +200,27 @@ def heartbeat_fresh(app: Flask) -> bool:
 
 
 # ----- job bodies (module-level so the persistent job store can refer to them) --------------
-def _run(name: str, call: Callable[[Flask, WorkflowEngine], Any]) -> Any:
+def _run(name: str, call: Callable[[Flask, Any], Any], service: str) -> Any:
+    """Call ``call(app, the app's <service>)``; the services need no app context."""
     current = _current
     if current is None:
         log.warning("%s: no scheduler app in this process; skipped", name)
         return None
     app = current.app
-    with app.app_context():
-        try:
-            return call(app, app.extensions["engine"])
-        except EngineError as exc:
-            log.warning("%s: %s", name, exc.message)
-        except SQLAlchemyError as exc:
-            log.warning("%s: database error: %s", name, str(exc).splitlines()[0])
-        except Exception:
-            log.exception("%s failed", name)  # the scheduler's boundary: log, run again later
+    try:
+        return call(app, app.extensions[service])
+    except EngineError as exc:
+        log.warning("%s: %s", name, exc.message)
+    except SQLAlchemyError as exc:
+        log.warning("%s: database error: %s", name, str(exc).splitlines()[0])
+    except Exception:
+        log.exception("%s failed", name)  # the scheduler's boundary: log, run again later
     return None
 
 
 def sweep_job() -> None:
     """Fire every due timer."""
-    fired = _run("timer sweep", lambda app, e: e.fire_due_timers(limit=_batch(app)))
+    fired = _run("timer sweep", lambda app, t: t.fire_due_timers(limit=_batch(app)), "timers")
     if fired:
         log.info("fired %s timer(s)", fired)
 
@@ -232,7 +232,7 @@ def due_job() -> None:
 
 def plan_job() -> None:
     """Add a date job for each distinct due time of the next lookahead window."""
-    upcoming = _run("timer plan", lambda app, e: e.upcoming_due_times(_lookahead(app)))
+    upcoming = _run("timer plan", lambda app, t: t.upcoming_due_times(_lookahead(app)), "timers")
     current = _current
     if not upcoming or current is None:
         return
@@ -258,10 +258,11 @@ def sms_job() -> None:
     """Deliver pending SMS rows through the gateway (or the log)."""
     _run(
         "sms delivery",
-        lambda app, e: e.deliver_sms(
+        lambda app, n: n.deliver_sms(
             sender_for(app.config["SMS_GATEWAY_URL"], float(app.config["SMS_TIMEOUT_SECONDS"])),
             max_attempts=int(app.config["SMS_MAX_ATTEMPTS"]),
         ),
+        "notices",
     )
 
 
@@ -269,10 +270,11 @@ def reminders_job() -> None:
     """Write today's reminders for tasks waiting too long."""
     written = _run(
         "reminders",
-        lambda app, e: e.send_reminders(
+        lambda app, n: n.send_reminders(
             after_workdays=int(app.config["REMINDER_AFTER_WORKDAYS"]),
             policy=calendar_policy(app.config),
         ),
+        "notices",
     )
     log.info("reminders written: %s", written or 0)
 

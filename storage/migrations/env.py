@@ -10,7 +10,7 @@ config = context.config
 
 # The application configures logging; alembic.ini's logging section would reset the root
 # logger to WARN and hide the service's own INFO lines, so it is only used standalone.
-if not logging.getLogger().handlers:
+if not logging.getLogger().handlers and config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

@@ -65,7 +65,7 @@ def live(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         )
     upgrade_db(app)
     with app.app_context():
-        app.extensions["engine"].deploy_directory(actor="tests")
+        app.extensions["deployments"].deploy_directory(actor="tests")
         app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

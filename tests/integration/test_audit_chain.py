@@ -39,7 +39,7 @@ def _some_history(api) -> None:
 
 def _verify(app: Flask):
     with app.app_context():
-        return app.extensions["engine"].verify_audit()
+        return app.extensions["audit_log"].verify_audit()
 
 
 def _ids(app: Flask) -> list[int]:
@@ -178,7 +178,7 @@ def test_concurrent_appends_stay_in_one_chain(app):
     def append(n: int) -> None:
         try:
             with app.app_context():
-                now = app.extensions["engine"].clock()
+                now = app.extensions["runtime"].clock()
                 for i in range(per_thread):
                     db.session.add(audit_event(now, None, "probe", reason=f"{n}-{i}"))
                 barrier.wait()
@@ -241,7 +241,7 @@ def test_upgrade_chains_existing_rows_and_keeps_the_newest_version_current(tmp_p
             )
         db.session.commit()
         upgrade(directory=str(MIGRATIONS_DIR))
-        check = app.extensions["engine"].verify_audit()
+        check = app.extensions["audit_log"].verify_audit()
         assert check.intact and check.count == 3, check
         seqs = db.session.execute(text("SELECT id, seq FROM audit_event ORDER BY id")).all()
         assert [tuple(r) for r in seqs] == [(10, 1), (20, 2), (30, 3)]
@@ -252,9 +252,9 @@ def test_upgrade_chains_existing_rows_and_keeps_the_newest_version_current(tmp_p
             )
         ).scalar_one()
         assert current == 2
-        db.session.add(audit_event(app.extensions["engine"].clock(), None, "new"))
+        db.session.add(audit_event(app.extensions["runtime"].clock(), None, "new"))
         db.session.commit()
-        assert app.extensions["engine"].verify_audit().count == 4
+        assert app.extensions["audit_log"].verify_audit().count == 4
         db.session.remove()
         db.engine.dispose()
 

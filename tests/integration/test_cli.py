@@ -109,7 +109,7 @@ def test_instances_retry_takes_corrected_data_and_fails_while_still_in_error(run
     assert runner.invoke(cli, ["bpmn", "deploy", str(sample)]).exit_code == 0
     app = create_app()
     with app.app_context():
-        inst = app.extensions["engine"].start_bare(
+        inst = app.extensions["operations"].start_bare(
             "sample", {"divisor": 0, "unit_org_id": "x"}, actor=CLI_OPERATOR
         )
     still = runner.invoke(cli, ["instances", "retry", str(inst), "--reason", "重试"])

@@ -206,4 +206,4 @@ def test_over_long_texts_are_422_not_a_database_error(app, api):
     )
     assert page.status_code < 500
     with app.app_context():
-        assert app.extensions["engine"].calendar_year(2026).overrides == []
+        assert app.extensions["calendar"].calendar_year(2026).overrides == []

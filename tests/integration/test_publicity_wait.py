@@ -29,7 +29,7 @@ def _move(api, clock, when: datetime) -> None:
 
 def _sweep(app) -> int:
     with app.app_context():
-        return app.extensions["engine"].fire_due_timers()
+        return app.extensions["timers"].fire_due_timers()
 
 
 def _waiting_application(api, clock):

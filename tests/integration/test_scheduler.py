@@ -159,7 +159,7 @@ def test_run_forever_stops_on_a_signal_and_restores_the_handler(make_app):
 
 
 def _raise(exc: BaseException) -> Callable[..., Any]:
-    def call(_app: Flask, _engine: Any) -> Any:
+    def call(_app: Flask, _service: Any) -> Any:
         raise exc
 
     return call
@@ -170,12 +170,14 @@ def test_job_bodies_log_errors_and_keep_the_scheduler_alive(make_app, caplog):
     with caplog.at_level("INFO", logger="web.scheduler"):
         scheduler.reminders_job()
         scheduler.sms_job()
-        assert scheduler._run("calendar", _raise(UnknownYearError(2027))) is None
+        assert scheduler._run("calendar", _raise(UnknownYearError(2027)), "notices") is None
         assert (
-            scheduler._run("db", _raise(OperationalError("SELECT 1", {}, Exception("gone"))))
+            scheduler._run(
+                "db", _raise(OperationalError("SELECT 1", {}, Exception("gone"))), "timers"
+            )
             is None
         )
-        assert scheduler._run("bug", _raise(ZeroDivisionError("boom"))) is None
+        assert scheduler._run("bug", _raise(ZeroDivisionError("boom")), "timers") is None
     assert "reminders written: 0" in caplog.text
     assert "calendar: 2027 年的节假日安排尚未录入" in caplog.text
     assert "db: database error" in caplog.text

@@ -29,7 +29,7 @@ NINE_AM = 1  # 09:00 in Ningbo is 01:00 UTC
 
 def _remind(app, after: int = 3) -> int:
     with app.app_context():
-        return app.extensions["engine"].send_reminders(
+        return app.extensions["notices"].send_reminders(
             after_workdays=after, policy=CalendarPolicy()
         )
 
@@ -184,7 +184,7 @@ def _outbox(app, clock, count: int = 1) -> list[int]:
 
 def _deliver(app, send, **kw) -> int:
     with app.app_context():
-        return app.extensions["engine"].deliver_sms(send, **kw)
+        return app.extensions["notices"].deliver_sms(send, **kw)
 
 
 def _sms(app, nid: int) -> Notification:

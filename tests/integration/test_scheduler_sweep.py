@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from engine import ConflictError
 from storage import AuditEvent, ProcessInstance, Timer, db
+from tests.helpers import start_process
 
 PROBE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -41,22 +42,19 @@ def deploy_probe(app: Flask, script: str = "fired = True") -> None:
     """Deploy `timer_probe`: start -> timer at `due` -> script -> end."""
     xml = PROBE.replace("SCRIPT", script).encode()
     with app.app_context():
-        app.extensions["engine"].deploy({"timer_probe.bpmn": xml}, actor="tests")
+        app.extensions["deployments"].deploy({"timer_probe.bpmn": xml}, actor="tests")
 
 
 def start_probes(app: Flask, count: int, due: datetime) -> list[int]:
     """Start instances that wait for `due` (Spiff's first look uses the wall clock)."""
-    engine = app.extensions["engine"]
-    with app.app_context(), time_machine.travel(engine.clock(), tick=False):
-        return [
-            engine.start("timer_probe", actor=None, data={"due": due.isoformat()})
-            for _ in range(count)
-        ]
+    clock = app.extensions["runtime"].clock
+    with time_machine.travel(clock(), tick=False):
+        return [start_process(app, "timer_probe", {"due": due.isoformat()}) for _ in range(count)]
 
 
 def sweep(app: Flask) -> int:
     with app.app_context():
-        return app.extensions["engine"].fire_due_timers()
+        return app.extensions["timers"].fire_due_timers()
 
 
 def _fired_per_instance(app: Flask) -> dict[int, int]:
@@ -79,7 +77,7 @@ def test_two_sweeps_in_threads_fire_each_of_50_timers_exactly_once(app, clock):
     def run() -> None:
         with app.app_context():
             barrier.wait()
-            counts.append(app.extensions["engine"].fire_due_timers())
+            counts.append(app.extensions["timers"].fire_due_timers())
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
@@ -170,7 +168,7 @@ def test_upcoming_due_times_for_date_jobs(app, clock):
     start_probes(app, 1, clock.now + timedelta(seconds=50))
     start_probes(app, 1, clock.now + timedelta(hours=2))
     with app.app_context():
-        upcoming = app.extensions["engine"].upcoming_due_times(timedelta(minutes=1))
+        upcoming = app.extensions["timers"].upcoming_due_times(timedelta(minutes=1))
     assert upcoming == [
         (clock.now + timedelta(seconds=30), timedelta(seconds=30)),
         (clock.now + timedelta(seconds=50), timedelta(seconds=50)),
@@ -180,13 +178,13 @@ def test_upcoming_due_times_for_date_jobs(app, clock):
 def test_force_fires_before_the_due_time_and_is_recorded(app, clock):
     deploy_probe(app)
     (inst,) = start_probes(app, 1, clock.now + timedelta(days=2))
-    engine = app.extensions["engine"]
+    timers = app.extensions["timers"]
     with app.app_context():
         timer_id = db.session.scalars(select(Timer.id).where(Timer.instance_id == inst)).one()
         with pytest.raises(ConflictError) as refused:
-            engine.fire_timer(timer_id)
+            timers.fire_timer(timer_id)
         assert refused.value.code == "timer_not_due"
-        view = engine.fire_timer(timer_id, force=True, reason="试运行")
+        view = timers.fire_timer(timer_id, force=True, reason="试运行")
         assert (view.status, view.instance_status) == ("fired", "completed")
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "timer_fired")

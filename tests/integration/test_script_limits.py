@@ -27,7 +27,7 @@ def _deploy(api, script):
 def test_runaway_script_errors_its_instance_while_others_write(app, api, kind):
     script, words = RUNAWAY[kind]
     limits = SandboxLimits(seconds=1.5, memory_mb=128)
-    app.extensions["engine"].sandbox_limits = limits
+    app.extensions["runtime"].sandbox_limits = limits
     _deploy(api, script)
     token = api.login("admin")
     done = threading.Event()

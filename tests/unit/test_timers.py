@@ -63,7 +63,7 @@ def test_create_app_passes_the_calendar_policy_to_the_validator(tmp_path: Path):
     app = create_app(
         {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "CALENDAR_MAKEUP_DAYS_COUNT": "false"}
     )
-    validator = app.extensions["engine"].validators["publicity_window"]
+    validator = app.extensions["runtime"].validators["publicity_window"]
     assert validator.policy == CalendarPolicy(count_start_day=True, makeup_days_count=False)
 
 

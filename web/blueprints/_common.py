@@ -7,14 +7,60 @@ from typing import Any
 from flask import abort, current_app, request
 from werkzeug.exceptions import BadRequest
 
-from engine import Actor, InvalidDataError, WorkflowEngine
+from engine import (
+    Actor,
+    AuditLog,
+    CalendarAdmin,
+    Deployments,
+    DesignerFiles,
+    InvalidDataError,
+    Notices,
+    Operations,
+    Tasks,
+    Timers,
+)
 from web.auth import bearer_actor
 from web.input_guard import MAX_OFFSET, query_int, request_json
 
 
-def engine() -> WorkflowEngine:
-    """The app's workflow engine."""
-    return current_app.extensions["engine"]
+def tasks() -> Tasks:
+    """Worklists, task forms, completing tasks."""
+    return current_app.extensions["tasks"]
+
+
+def operations() -> Operations:
+    """Operators' instance views and actions."""
+    return current_app.extensions["operations"]
+
+
+def timers() -> Timers:
+    """Durable timers: list and fire."""
+    return current_app.extensions["timers"]
+
+
+def deployments() -> Deployments:
+    """Process versions: validate, deploy, promote, diagrams."""
+    return current_app.extensions["deployments"]
+
+
+def notices() -> Notices:
+    """The outbox: reminders, 催办, SMS delivery."""
+    return current_app.extensions["notices"]
+
+
+def calendar_admin() -> CalendarAdmin:
+    """The working-day calendar's administration."""
+    return current_app.extensions["calendar"]
+
+
+def audit_log() -> AuditLog:
+    """Audit chain verification and the database check."""
+    return current_app.extensions["audit_log"]
+
+
+def designer_files() -> DesignerFiles:
+    """Rules, committee catalogue and forms beside the diagrams."""
+    return current_app.extensions["designer_files"]
 
 
 def actor() -> Actor:

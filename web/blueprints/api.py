@@ -16,7 +16,7 @@ from web.blueprints import (
     api_specs,
     api_tasks,
 )
-from web.blueprints._common import actor, engine, json_body, require_text
+from web.blueprints._common import actor, audit_log, json_body, require_text
 from web.errors import error_body
 from web.openapi import openapi_document
 from web.security import csrf, login_limit, note_failed_sign_in
@@ -113,7 +113,7 @@ def me() -> Any:
 
 @bp.get("/health")
 def health() -> Any:
-    db_state = "ok" if engine().database_ok() else "unavailable"
+    db_state = "ok" if audit_log().database_ok() else "unavailable"
     scheduler = current_app.extensions.get("scheduler_state", lambda: "not running")()
     status = 200 if db_state == "ok" else 503
     return jsonify({"ok": db_state == "ok", "db": db_state, "scheduler": scheduler}), status

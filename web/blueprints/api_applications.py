@@ -7,7 +7,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from web.api_schemas import Reply, array, page, pdf, ref, svg
-from web.blueprints._common import actor, json_body, listing, paging
+from web.blueprints._common import (
+    actor,
+    deployments,
+    designer_files,
+    json_body,
+    listing,
+    notices,
+    paging,
+)
 from web.blueprints.api_accounts import pdf_response
 
 bp = Blueprint("applications", __name__)
@@ -126,7 +134,7 @@ def applications() -> Any:
 @bp.get("/committees")
 def committees() -> Any:
     actor()  # any signed-in user: applicants choose from it, offices and reviewers read it
-    return jsonify(current_app.extensions["engine"].committees_listing())
+    return jsonify(designer_files().committees_listing())
 
 
 @bp.post("/applications")
@@ -176,13 +184,13 @@ def verify(code: str) -> Any:
 @bp.get("/applications/<id:application_id>/diagram.svg")
 def diagram(application_id: int) -> Any:
     detail = applications().get(application_id, actor())
-    svg = current_app.extensions["engine"].instance_diagram(int(detail["instance_id"]))
+    svg = deployments().instance_diagram(int(detail["instance_id"]))
     return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.post("/applications/<id:application_id>/urge")
 def urge(application_id: int) -> Any:
-    return jsonify(applications().urge(application_id, actor()))
+    return jsonify(notices().urge(application_id, actor()))
 
 
 def withdrawals() -> Any:

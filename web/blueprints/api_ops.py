@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from web.api_schemas import page, ref, svg
-from web.blueprints._common import actor, engine, json_body, listing, paging
+from web.blueprints._common import actor, deployments, json_body, listing, operations, paging
 from web.input_guard import query_flag
 
 bp = Blueprint("ops", __name__, url_prefix="/ops/instances")
@@ -123,7 +123,7 @@ DOCS = [
 def index() -> Any:
     limit, offset = paging()
     stuck = query_flag("stuck")
-    items, total = engine().list_instances(
+    items, total = operations().list_instances(
         actor(),
         status=request.args.get("status") or None,
         stuck=stuck,
@@ -136,41 +136,41 @@ def index() -> Any:
 
 @bp.get("/<id:instance_id>")
 def show(instance_id: int) -> Any:
-    return jsonify(engine().get_instance(instance_id, actor()))
+    return jsonify(operations().get_instance(instance_id, actor()))
 
 
 @bp.post("/<id:instance_id>/retry")
 def retry(instance_id: int) -> Any:
     body = json_body()
-    return jsonify(engine().retry(instance_id, actor(), body.get("reason"), body.get("data")))
+    return jsonify(operations().retry(instance_id, actor(), body.get("reason"), body.get("data")))
 
 
 @bp.post("/<id:instance_id>/reset")
 def reset(instance_id: int) -> Any:
     body = json_body()
-    return jsonify(engine().reset(instance_id, actor(), body.get("reason"), body.get("task")))
+    return jsonify(operations().reset(instance_id, actor(), body.get("reason"), body.get("task")))
 
 
 @bp.post("/<id:instance_id>/suspend")
 def suspend(instance_id: int) -> Any:
-    return jsonify(engine().suspend(instance_id, actor(), json_body().get("reason")))
+    return jsonify(operations().suspend(instance_id, actor(), json_body().get("reason")))
 
 
 @bp.post("/<id:instance_id>/resume")
 def resume(instance_id: int) -> Any:
-    return jsonify(engine().resume(instance_id, actor(), json_body().get("reason")))
+    return jsonify(operations().resume(instance_id, actor(), json_body().get("reason")))
 
 
 @bp.post("/<id:instance_id>/terminate")
 def terminate(instance_id: int) -> Any:
-    return jsonify(engine().terminate(instance_id, actor(), json_body().get("reason")))
+    return jsonify(operations().terminate(instance_id, actor(), json_body().get("reason")))
 
 
 @bp.post("/<id:instance_id>/migrate")
 def migrate(instance_id: int) -> Any:
     body = json_body()
     return jsonify(
-        engine().migrate(
+        operations().migrate(
             instance_id,
             actor(),
             body.get("reason"),
@@ -189,11 +189,11 @@ def bulk() -> Any:
     extra = {}
     if body.get("action") == "migrate":
         extra = {"version": body.get("version"), "dry_run": bool(body.get("dry_run"))}
-    results = engine().bulk(str(body.get("action")), ids, actor(), body.get("reason"), **extra)
+    results = operations().bulk(str(body.get("action")), ids, actor(), body.get("reason"), **extra)
     return jsonify({"results": results})
 
 
 @bp.get("/<id:instance_id>/diagram.svg")
 def diagram(instance_id: int) -> Any:
-    engine().get_instance(str(instance_id), actor())  # operators only
-    return Response(engine().instance_diagram(instance_id), mimetype="image/svg+xml")
+    operations().get_instance(str(instance_id), actor())  # operators only
+    return Response(deployments().instance_diagram(instance_id), mimetype="image/svg+xml")

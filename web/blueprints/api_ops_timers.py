@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from web.api_schemas import page, ref
-from web.blueprints._common import actor, engine, json_body, listing, paging
+from web.blueprints._common import actor, json_body, listing, paging, timers
 
 bp = Blueprint("ops_timers", __name__, url_prefix="/ops/timers")
 
@@ -41,7 +41,7 @@ DOCS = [
 @bp.get("")
 def list_timers() -> Any:
     limit, offset = paging()
-    items, total = engine().list_timers(
+    items, total = timers().list_timers(
         request.args.get("status") or None, actor=actor(), limit=limit, offset=offset
     )
     return jsonify(listing([t.as_dict() for t in items], total))
@@ -50,5 +50,5 @@ def list_timers() -> Any:
 @bp.post("/<id:timer_id>/fire")
 def fire(timer_id: int) -> Any:
     body = json_body() if request.data else {}
-    view = engine().fire_timer(timer_id, actor=actor(), reason=body.get("reason"))
+    view = timers().fire_timer(timer_id, actor=actor(), reason=body.get("reason"))
     return jsonify(view.as_dict())

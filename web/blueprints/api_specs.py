@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest
 
 from engine import ForbiddenError, InvalidDataError, may_deploy
 from web.api_schemas import Reply, page, ref, svg
-from web.blueprints._common import actor, engine, json_body
+from web.blueprints._common import actor, deployments, json_body, operations
 
 bp = Blueprint("specs", __name__, url_prefix="/specs")
 
@@ -115,21 +115,21 @@ def _uploaded() -> dict[str, bytes]:
 @bp.get("")
 def index() -> Any:
     _designer()
-    rows = engine().list_versions()
+    rows = deployments().list_versions()
     return jsonify({"items": rows, "total": len(rows)})
 
 
 @bp.post("/validate")
 def validate() -> Any:
     _designer()
-    problems = engine().validate(_uploaded())
+    problems = deployments().validate(_uploaded())
     return jsonify({"ok": not problems, "problems": problems})
 
 
 @bp.post("/deploy")
 def deploy() -> Any:
     who = _designer()
-    rows = engine().deploy(_uploaded(), actor=who.username)
+    rows = deployments().deploy(_uploaded(), actor=who.username)
     status = 201 if any(r["created"] for r in rows) else 200
     return jsonify({"versions": rows}), status
 
@@ -138,7 +138,7 @@ def deploy() -> Any:
 def promote(process_id: str, version: int) -> Any:
     who = _designer()
     body = json_body()
-    return jsonify(engine().promote(process_id, version, actor=who, reason=body.get("reason")))
+    return jsonify(deployments().promote(process_id, version, actor=who, reason=body.get("reason")))
 
 
 @bp.post("/<process_id>/instances")
@@ -148,12 +148,12 @@ def start(process_id: str) -> Any:
     version = body.get("version")
     if not isinstance(data, dict) or (version is not None and not isinstance(version, int)):
         raise BadRequest('"data" 必须是对象，"version" 必须是整数')
-    inst_id = engine().start_bare(process_id, data, actor=actor(), version=version)
+    inst_id = operations().start_bare(process_id, data, actor=actor(), version=version)
     return jsonify({"instance_id": str(inst_id)}), 201
 
 
 @bp.get("/<process_id>/<id:version>/diagram.svg")
 def diagram(process_id: str, version: int) -> Any:
     actor()
-    svg = engine().version_diagram(process_id, version)
+    svg = deployments().version_diagram(process_id, version)
     return Response(svg, mimetype="image/svg+xml")

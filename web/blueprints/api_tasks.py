@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from web.api_schemas import page, ref
-from web.blueprints._common import actor, engine, json_body, listing, paging
+from web.blueprints._common import actor, json_body, listing, paging, tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -65,7 +65,7 @@ DOCS = [
 @bp.get("")
 def list_tasks() -> Any:
     limit, offset = paging()
-    items, total = engine().list_tasks(
+    items, total = tasks().list_tasks(
         actor(),
         name=request.args.get("name") or None,
         application=request.args.get("application") or None,
@@ -78,7 +78,7 @@ def list_tasks() -> Any:
 
 @bp.get("/<task_id>")
 def show(task_id: str) -> Any:
-    return jsonify(engine().get_task(task_id, actor()).as_dict())
+    return jsonify(tasks().get_task(task_id, actor()).as_dict())
 
 
 def _data_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _data_of(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/<task_id>/complete")
 def complete(task_id: str) -> Any:
-    result = engine().complete(task_id, _data_of(json_body()), actor=actor())
+    result = tasks().complete(task_id, _data_of(json_body()), actor=actor())
     return jsonify(result.as_dict())
 
 
@@ -102,5 +102,5 @@ def batch_complete() -> Any:
         raise BadRequest('"task_ids" 必须是非空的字符串数组')
     if len(ids) > 500:
         raise BadRequest("一次最多处理 500 个任务")
-    results = engine().complete_many(ids, _data_of(body), actor=actor())
+    results = tasks().complete_many(ids, _data_of(body), actor=actor())
     return jsonify({"results": results})

@@ -11,7 +11,7 @@ from flask_login import login_required
 from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDetail
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
-from web.blueprints._common import engine
+from web.blueprints._common import tasks
 from web.blueprints._page_common import merge_uploads, read_models
 from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
@@ -72,7 +72,7 @@ def logout() -> Any:
 @bp.get("/tasks")
 @login_required
 def worklist() -> Any:
-    items, total = engine().list_tasks(
+    items, total = tasks().list_tasks(
         page_actor(), name=request.args.get("name") or None, limit=500
     )
     subjects = read_models().task_subjects(items)
@@ -103,20 +103,20 @@ def _task_page(
 @bp.get("/tasks/<task_id>")
 @login_required
 def task(task_id: str) -> Any:
-    detail = engine().get_task(task_id, page_actor())
+    detail = tasks().get_task(task_id, page_actor())
     return _task_page(detail, detail.data, {})
 
 
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit_task(task_id: str) -> Any:
-    detail = engine().get_task(task_id, page_actor())
+    detail = tasks().get_task(task_id, page_actor())
     posted, upload_errors = merge_uploads(request.form, request.files, page_actor())
     data = parse_form(detail.form, posted)
     if upload_errors:
         return _task_page(detail, data, upload_errors, "附件上传失败，请重新选择文件")
     try:
-        result = engine().complete(task_id, data, actor=page_actor())
+        result = tasks().complete(task_id, data, actor=page_actor())
     except InvalidDataError as exc:
         return _task_page(detail, data, exc.fields, exc.message)
     except ConflictError as exc:

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import login_required
 
 from engine import ConflictError, InvalidDataError
-from web.blueprints._common import engine
+from web.blueprints._common import designer_files, notices, tasks
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
 from web.input_guard import MAX_OFFSET, query_int
@@ -43,7 +43,7 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
         wanted=wanted,
         form=form or {"series": "", "level": "", "specialty": ""},
         error=error,
-        options=engine().committees().options(),
+        options=designer_files().committees().options(),
         can_file=me().role == "applicant",
     ), status
 
@@ -63,7 +63,7 @@ def create() -> Any:
     except (InvalidDataError, ConflictError) as exc:
         return _index(body, exc, exc.status)
     app_id = created["application_id"]
-    first, _total = engine().list_tasks(me(), application=app_id, name="submit_application")
+    first, _total = tasks().list_tasks(me(), application=app_id, name="submit_application")
     flash(f"申报（编号 {app_id}）已创建，请填写申报表并提交", "success")
     if first:
         return redirect(url_for("pages.task", task_id=first[0].id))
@@ -74,7 +74,7 @@ def create() -> Any:
 @login_required
 def show(app_id: int) -> Any:
     detail = applications().get(app_id, me())
-    mine, _total = engine().list_tasks(me(), application=app_id)
+    mine, _total = tasks().list_tasks(me(), application=app_id)
     return render_template(
         "applications/show.html",
         app=detail,
@@ -104,7 +104,7 @@ def withdraw(app_id: int) -> Any:
 @login_required
 def urge(app_id: int) -> Any:
     try:
-        result = applications().urge(app_id, me())
+        result = notices().urge(app_id, me())
     except ConflictError as exc:
         flash(exc.message, "warning")
     else:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import CHINA_TZ, InvalidDataError, parse_date
-from web.blueprints._common import engine
+from web.blueprints._common import calendar_admin
 from web.blueprints._page_common import me, roles_required
 
 bp = Blueprint("calendar_pages", __name__, url_prefix="/admin/calendar")
@@ -30,8 +30,8 @@ def _back(year: int | str | None) -> Any:
 @roles_required("admin")
 def index() -> Any:
     raw = request.args.get("year", "")
-    year = int(raw) if _YEAR.fullmatch(raw) else engine().clock().astimezone(CHINA_TZ).year
-    view = engine().calendar_year(year)
+    year = int(raw) if _YEAR.fullmatch(raw) else calendar_admin().clock().astimezone(CHINA_TZ).year
+    view = calendar_admin().calendar_year(year)
     return render_template("calendar/index.html", cal=view)
 
 
@@ -44,7 +44,7 @@ def set_day() -> Any:
         kind = form.get("kind")
         if kind not in ("workday", "holiday"):
             raise InvalidDataError("请选择工作日或休息日", fields={"kind": "workday or holiday"})
-        outcome = engine().set_calendar_day(
+        outcome = calendar_admin().set_calendar_day(
             day, is_workday=kind == "workday", note=form.get("note") or None, actor=me().username
         )
     except (ValueError, InvalidDataError) as exc:
@@ -65,7 +65,7 @@ def unset_day(day: str) -> Any:
     except ValueError as exc:
         flash(str(exc), "error")
         return _back(None)
-    if engine().unset_calendar_day(parsed, actor=me().username):
+    if calendar_admin().unset_calendar_day(parsed, actor=me().username):
         flash(f"已删除 {day} 的调整记录", "success")
     return _back(parsed.year)
 
@@ -78,7 +78,7 @@ def add_year() -> Any:
     try:
         if not _YEAR.fullmatch(raw):
             raise InvalidDataError("年份无效", fields={"year": "YYYY"})
-        counts = engine().add_calendar_year(
+        counts = calendar_admin().add_calendar_year(
             int(raw),
             holidays=_dates(form.get("holidays", "")),
             workdays=_dates(form.get("workdays", "")),

@@ -12,7 +12,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from engine import DeployError, InvalidDataError, may_deploy
-from web.blueprints._common import engine
+from web.blueprints._common import deployments
 from web.blueprints._page_common import allowed_by, me
 
 bp = Blueprint("designer_pages", __name__, url_prefix="/admin/processes")
@@ -73,7 +73,7 @@ def _uploaded() -> dict[str, bytes]:
 def _index(failed: tuple[str, int] | None = None, error: InvalidDataError | None = None) -> Any:
     return render_template(
         "designer/index.html",
-        versions=engine().list_versions(),
+        versions=deployments().list_versions(),
         failed=failed,
         error=error,
         values=request.form if failed else {},
@@ -90,7 +90,7 @@ def index() -> Any:
 @allowed_by(may_deploy)
 def promote(process_id: str, version: int) -> Any:
     try:
-        result = engine().promote(
+        result = deployments().promote(
             process_id, version, actor=me(), reason=request.form.get("reason")
         )
     except InvalidDataError as exc:
@@ -108,10 +108,10 @@ def promote(process_id: str, version: int) -> Any:
 @bp.get("/<process_id>/<id:version>")
 @allowed_by(may_deploy)
 def diagram(process_id: str, version: int) -> Any:
-    svg = inline_svg(engine().version_diagram(process_id, version))
+    svg = inline_svg(deployments().version_diagram(process_id, version))
     rows = [
         v
-        for v in engine().list_versions()
+        for v in deployments().list_versions()
         if v["process_id"] == process_id and v["version"] == version
     ]
     return render_template(
@@ -139,9 +139,9 @@ def check_or_deploy() -> Any:
         files = _uploaded()
         outcome["files"] = sorted(files)
         if op == "deploy":
-            outcome["versions"] = engine().deploy(files, actor=me().username)
+            outcome["versions"] = deployments().deploy(files, actor=me().username)
         else:
-            outcome["problems"] = engine().validate(files)
+            outcome["problems"] = deployments().validate(files)
     except DeployError as exc:
         outcome["problems"], status = exc.problems, exc.status
     except InvalidDataError as exc:

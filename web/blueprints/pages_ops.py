@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id
-from web.blueprints._common import engine
+from web.blueprints._common import deployments, operations, timers
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
 from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
@@ -56,8 +56,8 @@ def _index(
     error: EngineError | None = None, values: MultiDict | None = None, status: int = 200
 ) -> Any:
     filters, offset = _filters(), _offset()
-    items, total = engine().list_instances(me(), limit=PAGE, offset=offset, **filters)
-    processes = sorted({v["process_id"] for v in engine().list_versions()})
+    items, total = operations().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    processes = sorted({v["process_id"] for v in deployments().list_versions()})
     return render_template(
         "ops/index.html",
         items=items,
@@ -81,12 +81,12 @@ def _show(
     report: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Any:
-    detail = engine().get_instance(instance_id, me())
-    versions = [v for v in engine().list_versions() if v["process_id"] == detail["process"]]
+    detail = operations().get_instance(instance_id, me())
+    versions = [v for v in deployments().list_versions() if v["process_id"] == detail["process"]]
     return render_template(
         "ops/show.html",
         inst=detail,
-        svg=inline_svg(engine().instance_diagram(int(detail["id"]))),
+        svg=inline_svg(deployments().instance_diagram(int(detail["id"]))),
         data_json=json.dumps(detail["data"], ensure_ascii=False, indent=2, sort_keys=True),
         overdue={t["id"] for t in detail["timers"] if t["overdue"]},
         versions=versions,
@@ -125,7 +125,7 @@ def bulk() -> Any:
             }
         elif form.get("dry_run"):
             raise InvalidDataError("只有迁移可以试运行", fields={"action": "请选择迁移或直接执行"})
-        results = engine().bulk(action, ids, me(), form.get("reason"), **extra)
+        results = operations().bulk(action, ids, me(), form.get("reason"), **extra)
     except InvalidDataError as exc:
         return _index(exc, form, exc.status)
     return render_template(
@@ -150,7 +150,7 @@ def show(instance_id: int) -> Any:
 def retry(instance_id: int) -> Any:
     try:
         data = _json_data(request.form.get("data"))
-        engine().retry(instance_id, me(), request.form.get("reason"), data)
+        operations().retry(instance_id, me(), request.form.get("reason"), data)
     except REFUSALS as exc:
         return _show(instance_id, "retry", exc, status=exc.status)
     return _done(instance_id, "已重试出错的任务")
@@ -161,7 +161,7 @@ def retry(instance_id: int) -> Any:
 def reset(instance_id: int) -> Any:
     task = request.form.get("task")
     try:
-        engine().reset(instance_id, me(), request.form.get("reason"), task)
+        operations().reset(instance_id, me(), request.form.get("reason"), task)
     except REFUSALS as exc:
         return _show(instance_id, "reset", exc, status=exc.status)
     return _done(instance_id, f"已回退到任务 {task}")
@@ -170,7 +170,9 @@ def reset(instance_id: int) -> Any:
 @bp.post("/<id:instance_id>/<any(suspend, resume, terminate):action>")
 @roles_required("admin")
 def change_state(instance_id: int, action: str) -> Any:
-    verb = {"suspend": engine().suspend, "resume": engine().resume}.get(action, engine().terminate)
+    verb = {"suspend": operations().suspend, "resume": operations().resume}.get(
+        action, operations().terminate
+    )
     try:
         verb(instance_id, me(), request.form.get("reason"))
     except REFUSALS as exc:
@@ -185,7 +187,9 @@ def migrate(instance_id: int) -> Any:
     try:
         version = _version(form.get("version"))
         dry_run = form.get("confirm") != "1"
-        report = engine().migrate(instance_id, me(), form.get("reason"), version, dry_run=dry_run)
+        report = operations().migrate(
+            instance_id, me(), form.get("reason"), version, dry_run=dry_run
+        )
     except REFUSALS as exc:
         return _show(instance_id, "migrate", exc, status=exc.status)
     if dry_run:
@@ -200,7 +204,7 @@ def fire_timer(instance_id: int, timer_id: int) -> Any:
     try:
         if not reason:
             raise InvalidDataError("请填写操作原因", fields={"reason": "必填 (required)"})
-        engine().fire_timer(timer_id, actor=me(), reason=reason)
+        timers().fire_timer(timer_id, actor=me(), reason=reason)
     except (*REFUSALS, NotFoundError) as exc:
         return _show(instance_id, f"timer-{timer_id}", exc, status=exc.status)
     return _done(instance_id, "定时器已触发")

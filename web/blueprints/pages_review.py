@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import InvalidDataError, eligibility
 from web import labels
-from web.blueprints._common import engine
+from web.blueprints._common import tasks as task_service
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
@@ -19,8 +19,8 @@ APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_
 
 
 def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
-    tasks, _total = engine().list_tasks(me(), name="recommend", limit=500)
-    return tasks, read_models().task_subjects(tasks)
+    ready, _total = task_service().list_tasks(me(), name="recommend", limit=500)
+    return ready, read_models().task_subjects(ready)
 
 
 @bp.get("/recommend")
@@ -41,7 +41,7 @@ def recommend_selected() -> Any:
             "review/recommend.html", tasks=tasks, subjects=subjects, error=error
         ), 422
     note = request.form.get("note", "").strip()
-    results = engine().complete_many(ids, {"note": note} if note else {}, actor=me())
+    results = task_service().complete_many(ids, {"note": note} if note else {}, actor=me())
     by_id = {t.id: t for t in tasks}
     return render_template(
         "review/recommend_result.html", results=results, tasks=by_id, subjects=subjects
@@ -50,8 +50,8 @@ def recommend_selected() -> Any:
 
 def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
     """This department's 本级审查 tasks where it is the top of the chain."""
-    tasks, _total = engine().list_tasks(me(), name="level_review", limit=500)
-    return read_models().last_level_reviews(tasks)
+    ready, _total = task_service().list_tasks(me(), name="level_review", limit=500)
+    return read_models().last_level_reviews(ready)
 
 
 @bp.get("/approve")
@@ -83,7 +83,7 @@ def approve_selected() -> Any:
             checks=APPROVAL_CHECKS,
         ), 422
     allowed = {t.id for t in tasks}
-    results = engine().complete_many(
+    results = task_service().complete_many(
         [i for i in ids if i in allowed],
         {"decision": "approve", "opinion": opinion, **checks},
         actor=me(),

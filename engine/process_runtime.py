@@ -1,0 +1,338 @@
+"""The process runtime: start, complete, fire, load and save instances in the caller's session.
+
+Every method takes the caller's ``Session``; the runtime never opens, commits or rolls back a
+transaction. Services (tasks, operations, timers, applications ...) own their unit of work
+and call the runtime inside it, so a verb is load -> act -> run forward -> save -> one commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import eligibility, forms, marks, runtime
+from engine.audit import audit_event
+from engine.clock import Clock, system_clock
+from engine.designer_files import DesignerFiles
+from engine.errors import ConflictError, NotFoundError, TaskNotReadyError
+from engine.files import check_file_refs
+from engine.functions import ProcessFunctions
+from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
+from engine.queries import ready_task_row, summary_of
+from engine.sandbox import SandboxLimits
+from engine.scripts import DEFAULT_LIMITS, script_engine
+from engine.validators import EligibilityGate, default_validators
+from engine.versions import current_version_id
+from engine.views import Actor, CompleteResult, iso
+from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
+
+FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
+
+AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
+CLOSED = ("suspended", "terminated", "completed", "error")  # no task completes in these
+
+
+def _audited(key: str) -> bool:
+    """Form fields worth keeping in the audit trail beside the opinion."""
+    return (
+        key in AUDITED_FIELDS
+        or key in eligibility.REVIEW_CHECKS
+        or key.endswith("_reason")
+        or key.startswith("publicity_")
+    )
+
+
+class ProcessRuntime:
+    """Runs deployed BPMN processes inside a session the caller owns."""
+
+    def __init__(
+        self,
+        files: DesignerFiles,
+        *,
+        clock: Clock = system_clock,
+        validators: Mapping[str, FormValidator] | None = None,
+        sandbox_limits: SandboxLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.files = files
+        self.clock = clock
+        self.sandbox_limits = sandbox_limits
+        self.validators: dict[str, FormValidator] = dict(
+            default_validators() if validators is None else validators
+        )
+        self.validators.setdefault("eligibility", EligibilityGate(files.eligibility_rules, clock))
+        self._versions: dict[int, LoadedVersion] = {}
+        # Per version: the first user task a replay from the start reaches (see compact).
+        self._entry_tasks: dict[int, str] = {}
+        self._serializer = runtime.make_serializer(self._spec_for_key)
+
+    # ----- versions -------------------------------------------------------------------
+    def _spec_for_key(self, key: str) -> runtime.LoadedSpec:
+        return self._versions[int(key)].loaded
+
+    @property
+    def registry(self) -> Any:
+        """The serializer's registry (for Spiff's workflow diff when migrating)."""
+        return self._serializer.registry
+
+    def version(self, session: Session, version_id: int) -> LoadedVersion:
+        """A deployed version, parsed once per process and cached."""
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        row = session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFoundError(f"unknown process version {version_id}")
+        root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
+        loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
+        forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
+        cached = LoadedVersion(row.id, row.process_id, row.version, loaded, forms_parsed)
+        self._versions[version_id] = cached
+        return cached
+
+    # ----- loading and running --------------------------------------------------------
+    def script_engine(self, session: Session, instance_id: int | None) -> Any:
+        """A script engine whose registered functions work in ``session``."""
+        functions = ProcessFunctions(session, self.clock, instance_id, self.files.committees())
+        return script_engine(functions.table(), self.sandbox_limits)
+
+    def load(
+        self, session: Session, inst: ProcessInstance, *, scripts: bool = True
+    ) -> runtime.ZWorkflow:
+        """An instance's workflow (its version loaded first); ``scripts=False`` to only read."""
+        self.version(session, inst.process_version_id)
+        engine = self.script_engine(session, inst.id) if scripts else None
+        return runtime.load(self._serializer, inst.state, engine)
+
+    def instance_data(self, session: Session, instance_id: int | None) -> dict[str, Any]:
+        """An instance's most recent task data ({} when there is no such instance)."""
+        inst = session.get(ProcessInstance, instance_id) if instance_id else None
+        if inst is None:
+            return {}
+        return dict(runtime.latest_data(self.load(session, inst, scripts=False)))
+
+    @staticmethod
+    def advance(wf: runtime.ZWorkflow) -> None:
+        """Run engine steps; a failing step is recorded on its task (the instance errors)."""
+        try:
+            runtime.advance(wf)
+        except WorkflowException as exc:
+            runtime.record_error(exc)
+
+    def save(
+        self,
+        session: Session,
+        inst: ProcessInstance,
+        wf: runtime.ZWorkflow,
+        version: LoadedVersion,
+        *,
+        read_version: int,
+        audit: list[AuditEvent],
+        base_status: str | None = None,
+    ) -> tuple[str, str | None]:
+        """Write state, index, timers, projection and audit; the caller commits.
+
+        ``base_status`` overrides the stored status an operator action starts from
+        (suspend, resume, terminate); the ORM row itself is never modified.
+        """
+        saver = Saver(session, self.clock())
+        now = runtime.snapshot(wf)
+        entry = self._entry_tasks.get(version.id)
+        compacted, entry = runtime.compact(wf, now, version.loaded, entry)
+        if entry is not None:
+            self._entry_tasks[version.id] = entry
+        if compacted is not None:
+            wf, now = compacted, runtime.snapshot(compacted)
+        status, problem, error_task = instance_status(wf, now, base_status or inst.status)
+        state = runtime.dump(self._serializer, wf)
+        saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)
+        live = status != "terminated"
+        ready = now.ready if live else []
+        saver.sync_tasks(
+            inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
+        )
+        if version.loaded.has_timers or inst.process_version_id != version.id:
+            saver.sync_timers(inst.id, now.timers if live else [])
+        before = after = None
+        if inst.application_id is not None:
+            before, after = saver.project_application(inst.application_id, wf, version, status, now)
+        for event in audit:
+            event.before_status = event.before_status or before
+            event.after_status = after or status
+            session.add(event)
+        return status, problem
+
+    def event(
+        self,
+        actor: Actor | None,
+        inst: ProcessInstance,
+        action: str,
+        task: HumanTask | None = None,
+        data: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> AuditEvent:
+        """An audit event on an instance (and its application), by ``actor`` or the system."""
+        data = data or {}
+        return audit_event(
+            self.clock(),
+            actor,
+            action,
+            instance_id=inst.id,
+            application_id=inst.application_id,
+            task_id=task.id if task else None,
+            task_name=task.name if task else None,
+            opinion=data.get("opinion"),
+            reason=reason,
+            detail={k: v for k, v in data.items() if _audited(k)} or None,
+        )
+
+    # ----- start ----------------------------------------------------------------------
+    def start(
+        self,
+        session: Session,
+        process_id: str,
+        *,
+        actor: Actor | None,
+        data: Mapping[str, Any],
+        application_id: int | None = None,
+        business_key: str | None = None,
+        version_id: int | None = None,
+    ) -> int:
+        """Start an instance in the caller's session (the caller commits)."""
+        version = self.version(session, version_id or current_version_id(session, process_id))
+        if version.process_id != process_id:
+            raise NotFoundError(f"version {version_id} is not a version of {process_id!r}")
+        now = self.clock()
+        inst = ProcessInstance(
+            process_version_id=version.id,
+            process_id=process_id,
+            status="running",
+            state="{}",
+            version=0,
+            business_key=business_key,
+            application_id=application_id,
+            started_by=actor.id if actor else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(inst)
+        # The instance row is written after the scripts ran, so no lock is held meanwhile.
+        functions = ProcessFunctions(session, self.clock, None, self.files.committees())
+        engine = script_engine(functions.table(), self.sandbox_limits)
+        wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
+        self.advance(wf)
+        session.flush()
+        functions.bind_instance(inst.id)
+        audit = [self.event(actor, inst, "start")]
+        self.save(session, inst, wf, version, read_version=0, audit=audit)
+        return inst.id
+
+    # ----- complete -------------------------------------------------------------------
+    def complete(
+        self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor
+    ) -> CompleteResult:
+        """Validate and complete one ready user task, run forward, save (the caller commits)."""
+        row = ready_task_row(session, task_id, actor, to_act=True)
+        inst = session.get_one(ProcessInstance, row.instance_id)
+        if inst.status in CLOSED:
+            raise ConflictError(
+                f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
+            )
+        read_version = inst.version
+        version = self.version(session, inst.process_version_id)
+        meta = version.loaded.user_tasks[row.name]
+        schema = version.forms.get(meta.form or "", {})
+        if not isinstance(data, Mapping):
+            forms.check(schema, data)
+        wf = self.load(session, inst)
+        task = runtime.find_task(wf, task_id)
+        if task is None or task.state != TaskState.READY:
+            raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+        # A prefilled form keeps its current values for fields the caller leaves out.
+        current = forms.prefill(schema, task.data) if meta.prefill else {}
+        data = forms.with_defaults(schema, {**current, **data})
+        forms.check(schema, data)
+        check_file_refs(session, schema, data, actor)
+        # Validators also see the application's data; the form's own fields come only from
+        # this submission, never from an earlier step's values of the same names.
+        own = schema.get("properties") or {}
+        context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
+        for name in runtime.validator_names(meta.validator):
+            self.validators[name](session, context, schema, meta.properties)
+        if "marks" in (schema.get("properties") or {}):
+            self._take_marks(version, task.data, data)
+        task.data.update(dict(data))
+        try:
+            task.run()
+        except WorkflowException as exc:
+            runtime.record_error(exc)
+        else:
+            self.advance(wf)
+        audit = [self.event(actor, inst, str(data.get("decision") or row.name), row, data)]
+        status, problem = self.save(
+            session, inst, wf, version, read_version=read_version, audit=audit
+        )
+        session.flush()
+        next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
+        return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
+
+    def _take_marks(
+        self, version: LoadedVersion, current: Mapping[str, Any], data: dict[str, Any]
+    ) -> None:
+        """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
+        version it returned (the applicant's form values and the dossier) for the diff."""
+        submission = self.files.submission_form(version)
+        data["marks"] = marks.check(
+            data.get("marks"), current, submission, self.files.dossier_form()
+        )
+        if data.get("decision") == "return":
+            data["returned_version"] = marks.roots(current, submission)
+
+    # ----- fire -----------------------------------------------------------------------
+    def fire(
+        self,
+        session: Session,
+        inst: ProcessInstance,
+        timer: Any,
+        actor: Actor | None,
+        reason: str | None,
+        *,
+        forced: bool,
+    ) -> str:
+        """Fire a claimed timer's task and save: "fired", or "cancelled" when nothing waits.
+
+        ``timer`` is the claimed row's (id, instance_id, task_id, name, due_at).
+        """
+        read_version = inst.version
+        version = self.version(session, inst.process_version_id)
+        wf = self.load(session, inst)
+        try:
+            fired = runtime.fire_timer(wf, timer.task_id)
+        except TaskNotFoundException:
+            fired = False
+        except WorkflowException as exc:
+            runtime.record_error(exc)  # saved below: the instance shows `error` to operators
+            fired = True
+        else:
+            if fired:
+                self.advance(wf)
+        if not fired:
+            session.execute(update(Timer).where(Timer.id == timer.id).values(status="cancelled"))
+            return "cancelled"
+        event = self.event(actor, inst, "timer_fired", reason=reason)
+        event.task_id, event.task_name = timer.task_id, timer.name
+        event.detail = {"timer_id": str(timer.id), "due_at": iso(_utc(timer.due_at))}
+        if forced:
+            event.detail["forced"] = True
+        self.save(session, inst, wf, version, read_version=read_version, audit=[event])
+        return "fired"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

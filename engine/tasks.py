@@ -1,0 +1,152 @@
+"""Tasks: worklists from the task index, one task with its form, completing tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine import eligibility, forms, marks, runtime
+from engine.clock import CHINA_TZ, Clock
+from engine.designer_files import DesignerFiles
+from engine.errors import (
+    EngineError,
+    InvalidDataError,
+)
+from engine.ids import parse_id
+from engine.policy import task_filter_for
+from engine.process_runtime import ProcessRuntime
+from engine.queries import last_return_marks, ready_task_row, summary_of, with_mark_choices
+from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary, jsonable
+from storage import HumanTask, ProcessInstance, UnitOfWorkFactory
+
+
+class Tasks:
+    """What a user sees of their work, and completing it (one transaction per task)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        files: DesignerFiles,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.files = files
+        self.clock = clock
+
+    def list_tasks(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        application: str | None = None,
+        process: str | None = None,
+        org: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[TaskSummary], int]:
+        """Ready tasks the actor may complete, newest last; served from the index only."""
+        flt = task_filter_for(actor)
+        conds = []
+        if "user_id" in flt:
+            conds += [HumanTask.lane == "applicant", HumanTask.user_id == flt["user_id"]]
+        else:
+            if actor.org_status != "active" and "platform" not in flt["lanes"]:
+                return [], 0
+            conds += [HumanTask.lane.in_(flt["lanes"]), HumanTask.org_id == flt["org_id"]]
+        if name:
+            conds.append(HumanTask.name == name)
+        if process:
+            conds.append(HumanTask.process_id == process)
+        if org:
+            conds.append(HumanTask.org_id == org)
+        if application:
+            key = parse_id(application)
+            if key is None:
+                raise InvalidDataError(
+                    "申报编号格式不正确", fields={"application": "应为申报编号 (an application id)"}
+                )
+            conds.append(HumanTask.application_id == key)
+        with self._uow() as uow:
+            total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
+            rows = uow.session.scalars(
+                select(HumanTask)
+                .where(*conds)
+                .order_by(HumanTask.created_at, HumanTask.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return [summary_of(r) for r in rows], int(total or 0)
+
+    def get_task(self, task_id: str, actor: Actor) -> TaskDetail:
+        """One ready task with its form, UI schema and current values."""
+        with self._uow() as uow:
+            session = uow.session
+            row = ready_task_row(session, task_id, actor, to_act=False)
+            inst = session.get_one(ProcessInstance, row.instance_id)
+            version = self.runtime.version(session, inst.process_version_id)
+            meta = version.loaded.user_tasks[row.name]
+            schema = version.forms.get(meta.form or "", {})
+            ui = version.forms.get(meta.ui_form) if meta.ui_form else None
+            wf = self.runtime.load(session, inst, scripts=False)
+            task = runtime.find_task(wf, task_id)
+            data: dict[str, Any] = task.data if task is not None else {}
+            values = forms.prefill(schema, data) if meta.prefill else {}
+            context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
+            returned = context.pop("returned_version", None)
+            submission = self.files.submission_form(version)
+            if "marks" in (schema.get("properties") or {}):
+                schema = with_mark_choices(
+                    schema, marks.options(data, submission, self.files.dossier_form())
+                )
+                if isinstance(returned, dict):
+                    context["changes_since_return"] = marks.changes(
+                        returned, data, submission, self.files.dossier_form()
+                    )
+            context["return_marks"] = last_return_marks(session, instance_id=inst.id)
+            if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
+                today = self.clock().astimezone(CHINA_TZ).date()
+                rules = self.files.eligibility_rules()
+                found = eligibility.hints(rules, data["dossier"], data, today)
+                binding = {h["check"] for h in eligibility.blocking(rules, found, data)}
+                waived = eligibility.waived(rules, data)
+                for hint in found:
+                    hint["binding"] = hint["check"] in binding
+                    hint["waived"] = hint["check"] in waived
+                context["hints"] = found
+            return TaskDetail(summary_of(row), schema, ui, values, jsonable(context))
+
+    def complete(self, task_id: str, data: Mapping[str, Any], *, actor: Actor) -> CompleteResult:
+        """Validate and complete one ready user task, run forward, save: one commit."""
+        with self._uow() as uow:
+            result = self.runtime.complete(uow.session, task_id, data, actor)
+            uow.commit()
+        return result
+
+    def complete_many(
+        self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor
+    ) -> list[dict[str, Any]]:
+        """Complete several tasks with the same data; each succeeds or fails on its own."""
+        results = []
+        for task_id in task_ids:
+            try:
+                self.complete(str(task_id), data, actor=actor)
+            except EngineError as exc:
+                results.append(
+                    {
+                        "task_id": task_id,
+                        "ok": False,
+                        "error": {
+                            "code": exc.code,
+                            "message": exc.message,
+                            **({"fields": exc.fields} if exc.fields else {}),
+                        },
+                    }
+                )
+            else:
+                results.append({"task_id": task_id, "ok": True, "error": None})
+        return results
