@@ -19,6 +19,7 @@ from engine import ConflictError, InvalidDataError
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
+from web.errors import http_status
 from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
@@ -61,7 +62,7 @@ def create() -> Any:
     try:
         created = applications().create(body, me())
     except (InvalidDataError, ConflictError) as exc:
-        return _index(body, exc, exc.status)
+        return _index(body, exc, http_status(exc))
     app_id = created["application_id"]
     first, _total = engine().list_tasks(me(), application=app_id, name="submit_application")
     flash(f"申报（编号 {app_id}）已创建，请填写申报表并提交", "success")

@@ -14,6 +14,7 @@ from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, 
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
+from web.errors import http_status
 from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
 from web.labels import ACTIONS
 
@@ -127,7 +128,7 @@ def bulk() -> Any:
             raise InvalidDataError("只有迁移可以试运行", fields={"action": "请选择迁移或直接执行"})
         results = engine().bulk(action, ids, me(), form.get("reason"), **extra)
     except InvalidDataError as exc:
-        return _index(exc, form, exc.status)
+        return _index(exc, form, http_status(exc))
     return render_template(
         "ops/bulk_result.html",
         results=results,
@@ -152,7 +153,7 @@ def retry(instance_id: int) -> Any:
         data = _json_data(request.form.get("data"))
         engine().retry(instance_id, me(), request.form.get("reason"), data)
     except REFUSALS as exc:
-        return _show(instance_id, "retry", exc, status=exc.status)
+        return _show(instance_id, "retry", exc, status=http_status(exc))
     return _done(instance_id, "已重试出错的任务")
 
 
@@ -163,7 +164,7 @@ def reset(instance_id: int) -> Any:
     try:
         engine().reset(instance_id, me(), request.form.get("reason"), task)
     except REFUSALS as exc:
-        return _show(instance_id, "reset", exc, status=exc.status)
+        return _show(instance_id, "reset", exc, status=http_status(exc))
     return _done(instance_id, f"已回退到任务 {task}")
 
 
@@ -174,7 +175,7 @@ def change_state(instance_id: int, action: str) -> Any:
     try:
         verb(instance_id, me(), request.form.get("reason"))
     except REFUSALS as exc:
-        return _show(instance_id, "state", exc, status=exc.status)
+        return _show(instance_id, "state", exc, status=http_status(exc))
     return _done(instance_id, f"已{ACTIONS.get(action, action)}")
 
 
@@ -187,7 +188,7 @@ def migrate(instance_id: int) -> Any:
         dry_run = form.get("confirm") != "1"
         report = engine().migrate(instance_id, me(), form.get("reason"), version, dry_run=dry_run)
     except REFUSALS as exc:
-        return _show(instance_id, "migrate", exc, status=exc.status)
+        return _show(instance_id, "migrate", exc, status=http_status(exc))
     if dry_run:
         return _show(instance_id, report=report)
     return _done(instance_id, f"已从第 {report['from_version']} 版迁移到第 {version} 版")
@@ -202,5 +203,5 @@ def fire_timer(instance_id: int, timer_id: int) -> Any:
             raise InvalidDataError("请填写操作原因", fields={"reason": "必填 (required)"})
         engine().fire_timer(timer_id, actor=me(), reason=reason)
     except (*REFUSALS, NotFoundError) as exc:
-        return _show(instance_id, f"timer-{timer_id}", exc, status=exc.status)
+        return _show(instance_id, f"timer-{timer_id}", exc, status=http_status(exc))
     return _done(instance_id, "定时器已触发")

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import ConflictError, FileRejectedError
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
 from web.downloads import pdf_download
+from web.errors import http_status
 
 bp = Blueprint("unit_pages", __name__, url_prefix="/unit")
 
@@ -40,6 +41,6 @@ def upload() -> Any:
     try:
         onboarding().upload_entrustment(me().org_id or "", upload.read(), upload.filename, me())
     except (FileRejectedError, ConflictError) as exc:
-        return _page(exc.message, exc.status)
+        return _page(exc.message, http_status(exc))
     flash("委托证明已上传，等待平台审核", "success")
     return redirect(url_for("unit_pages.entrustment"))
