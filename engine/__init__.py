@@ -3,6 +3,7 @@
 from engine.accounts import Accounts
 from engine.applications import APPLICATION_STATUSES, Applications
 from engine.clock import CHINA_TZ, ManualClock, system_clock
+from engine.dossiers import Dossiers
 from engine.errors import (
     AccountLockedError,
     ConcurrentUpdateError,
@@ -19,9 +20,10 @@ from engine.errors import (
     UnknownYearError,
 )
 from engine.exports import Exports
+from engine.fee_settings import FeeSettings
 from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
-from engine.onboarding import Onboarding
+from engine.onboarding import Applicants, Units
 from engine.operations import INSTANCE_STATUSES
 from engine.policy import may_deploy
 from engine.reminders import DeliveryError, SmsMessage
@@ -40,6 +42,7 @@ __all__ = [
     "AccountLockedError",
     "Accounts",
     "Actor",
+    "Applicants",
     "Applications",
     "CalendarPolicy",
     "CompleteResult",
@@ -48,8 +51,10 @@ __all__ = [
     "DeliveryError",
     "DeployError",
     "Documents",
+    "Dossiers",
     "EngineError",
     "Exports",
+    "FeeSettings",
     "FileRejectedError",
     "FileStore",
     "FileTooLargeError",
@@ -58,12 +63,12 @@ __all__ = [
     "InvalidDataError",
     "ManualClock",
     "NotFoundError",
-    "Onboarding",
     "SandboxLimits",
     "SmsMessage",
     "TaskDetail",
     "TaskNotReadyError",
     "TaskSummary",
+    "Units",
     "UnknownYearError",
     "Withdrawals",
     "WorkflowEngine",

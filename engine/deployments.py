@@ -36,7 +36,7 @@ def designers_only(actor: Actor) -> None:
 def _version_dict(row: ProcessVersion, *, created: bool, current: bool) -> dict[str, Any]:
     return {
         "process_id": row.process_id,
-        "version": row.version,
+        "version": row.number,
         "sha256": row.sha256,
         "deployed_at": iso(row.deployed_at),
         "created": created,
@@ -53,7 +53,7 @@ class DeploymentVerbs:
         return session.scalars(
             select(ProcessVersion.id)
             .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
+            .order_by(ProcessVersion.number.desc())
             .limit(1)
         ).first()
 
@@ -95,7 +95,7 @@ class DeploymentVerbs:
             session = uow.session
             rows = session.scalars(
                 select(ProcessVersion).order_by(
-                    ProcessVersion.process_id, ProcessVersion.version.desc()
+                    ProcessVersion.process_id, ProcessVersion.number.desc()
                 )
             ).all()
             current = {
@@ -136,14 +136,14 @@ class DeploymentVerbs:
                     out.append(_version_dict(existing, created=False, current=current))
                     continue
                 latest = session.scalar(
-                    select(func.max(ProcessVersion.version)).where(
+                    select(func.max(ProcessVersion.number)).where(
                         ProcessVersion.process_id == cand.process_id
                     )
                 )
                 now = self.clock()
                 row = ProcessVersion(
                     process_id=cand.process_id,
-                    version=(latest or 0) + 1,
+                    number=(latest or 0) + 1,
                     sha256=cand.sha256,
                     bpmn_xml=cand.bpmn_xml,
                     files=cand.forms,
@@ -160,7 +160,7 @@ class DeploymentVerbs:
                         action="deploy",
                         detail={
                             "process_id": row.process_id,
-                            "version": row.version,
+                            "version": row.number,
                             "sha256": row.sha256,
                         },
                     )
@@ -185,7 +185,7 @@ class DeploymentVerbs:
             if PROCESS_ID.fullmatch(process_id) and 0 < version <= MAX_VERSION:
                 target = session.scalars(
                     select(ProcessVersion).where(
-                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                        ProcessVersion.process_id == process_id, ProcessVersion.number == version
                     )
                 ).first()
             if target is None:
@@ -209,8 +209,8 @@ class DeploymentVerbs:
                         reason=why,
                         detail={
                             "process_id": process_id,
-                            "from_version": before.version if before else None,
-                            "to_version": target.version,
+                            "from_version": before.number if before else None,
+                            "to_version": target.number,
                             "sha256": target.sha256,
                         },
                     )
@@ -220,6 +220,6 @@ class DeploymentVerbs:
             "process_id": process_id,
             "version": version,
             "current": True,
-            "previous_version": before.version if before else None,
+            "previous_version": before.number if before else None,
             "changed": changed,
         }

@@ -178,7 +178,7 @@ class DiagramViews:
         with self._uow() as uow:
             row = uow.session.scalars(
                 select(ProcessVersion).where(
-                    ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                    ProcessVersion.process_id == process_id, ProcessVersion.number == version
                 )
             ).first()
             if row is None:
@@ -191,7 +191,7 @@ class DiagramViews:
             inst = uow.session.get(ProcessInstance, instance_id)
             if inst is None:
                 raise NotFoundError("流程实例不存在 (unknown instance)")
-            self.version(uow.session, inst.process_version_id)
+            self.deployed_spec(uow.session, inst.process_version_id)
             wf = runtime.load(self._serializer, inst.state, None)
             states = [
                 (t.task_spec.bpmn_id, TaskState.get_name(t.state))

@@ -17,6 +17,16 @@ from sqlalchemy.orm import Session
 
 from engine import runtime
 from engine.audit import require_reason
+from engine.dtos import (
+    Failure,
+    HistoryEntry,
+    InstanceDetail,
+    InstanceSummary,
+    InstanceTask,
+    InstanceTimer,
+    ItemOutcome,
+    OperatorActions,
+)
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -112,20 +122,18 @@ class OperationVerbs:
             is not None
         )
 
-    def _summary(self, session: Session, inst: ProcessInstance) -> dict[str, Any]:
-        version = session.get(ProcessVersion, inst.process_version_id)
-        problems = self._problems(session, inst)
-        return {
-            "id": str(inst.id),
-            "process": inst.process_id,
-            "version": version.version,
-            "status": inst.status,
-            "application_id": str(inst.application_id) if inst.application_id is not None else None,
-            "business_key": inst.business_key,
-            "updated_at": iso(inst.updated_at),
-            "problem": "；".join(problems) or None,
-            "problems": problems,
-        }
+    def _summary(self, session: Session, inst: ProcessInstance) -> InstanceSummary:
+        deployed_row = session.get(ProcessVersion, inst.process_version_id)
+        return InstanceSummary(
+            id=str(inst.id),
+            process=inst.process_id,
+            version_number=deployed_row.number,
+            status=inst.status,
+            application_id=str(inst.application_id) if inst.application_id is not None else None,
+            business_key=inst.business_key,
+            updated_at=iso(inst.updated_at),
+            problems=tuple(self._problems(session, inst)),
+        )
 
     def list_instances(
         self,
@@ -136,7 +144,7 @@ class OperationVerbs:
         process: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[InstanceSummary], int]:
         """Instances for operators; ``stuck`` keeps those with a problem (reason shown)."""
         _require_operator(actor)
         if status and status not in INSTANCE_STATUSES:
@@ -160,9 +168,7 @@ class OperationVerbs:
             candidates = session.scalars(
                 query.where(ProcessInstance.status.in_(ACTIVE)).order_by(ProcessInstance.updated_at)
             ).all()
-            stuck_rows = [
-                s for s in (self._summary(session, r) for r in candidates) if s["problems"]
-            ]
+            stuck_rows = [s for s in (self._summary(session, r) for r in candidates) if s.problems]
             return stuck_rows[offset : offset + limit], len(stuck_rows)
 
     def _instance(self, session: Session, instance_id: int | str) -> ProcessInstance:
@@ -172,63 +178,71 @@ class OperationVerbs:
             raise NotFoundError("流程实例不存在 (unknown instance)")
         return inst
 
-    def get_instance(self, instance_id: int | str, actor: Actor) -> dict[str, Any]:
+    def get_instance(self, instance_id: int | str, actor: Actor) -> InstanceDetail:
         """One instance with its tasks, timers, data and history."""
         _require_operator(actor)
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            self.version(session, inst.process_version_id)
+            self.deployed_spec(session, inst.process_version_id)
             wf = runtime.load(self._serializer, inst.state, None)
-            tasks = [
-                {
-                    "id": str(t.id),
-                    "name": t.task_spec.bpmn_id,
-                    "title": t.task_spec.bpmn_name,
-                    "state": TaskState.get_name(t.state),
-                    "error": t.internal_data.get("error_message"),
-                }
+            tasks = tuple(
+                InstanceTask(
+                    id=str(t.id),
+                    name=t.task_spec.bpmn_id,
+                    title=t.task_spec.bpmn_name,
+                    state=TaskState.get_name(t.state),
+                    error=t.internal_data.get("error_message"),
+                )
                 for t in wf.get_tasks(
                     state=TaskState.READY | TaskState.WAITING | TaskState.ERROR | TaskState.STARTED
                 )
                 if t.task_spec.bpmn_id
-            ]
-            timers = [
-                {
-                    "id": str(t.id),
-                    "name": t.name,
-                    "due_at": iso(t.due_at),
-                    "status": t.status,
-                    "overdue": t.status == "pending" and _aware(t.due_at) <= self.clock(),
-                }
+            )
+            timers = tuple(
+                InstanceTimer(
+                    id=str(t.id),
+                    name=t.name,
+                    due_at=iso(t.due_at),
+                    status=t.status,
+                    overdue=t.status == "pending" and _aware(t.due_at) <= self.clock(),
+                )
                 for t in session.scalars(select(Timer).where(Timer.instance_id == inst.id))
-            ]
-            history = [
-                {
-                    "at": iso(e.at),
-                    "actor": e.actor_name,
-                    "action": e.action,
-                    "task": e.task_name,
-                    "opinion": e.opinion,
-                    "reason": e.reason,
-                    "detail": e.detail,
-                }
+            )
+            history = tuple(
+                HistoryEntry(
+                    at=iso(e.at),
+                    actor=e.actor_name,
+                    action=e.action,
+                    task=e.task_name,
+                    opinion=e.opinion,
+                    reason=e.reason,
+                    detail=e.detail,
+                )
                 for e in session.scalars(
                     select(AuditEvent)
                     .where(AuditEvent.instance_id == inst.id)
                     .order_by(AuditEvent.at, AuditEvent.id)
                 )
-            ]
-            out = self._summary(session, inst)
-            out.update(
-                tasks=tasks, timers=timers, history=history, data=jsonable(runtime.latest_data(wf))
             )
             states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
-            out["reset_candidates"] = sorted(
-                {t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id}
+            return InstanceDetail(
+                summary=self._summary(session, inst),
+                tasks=tasks,
+                timers=timers,
+                history=history,
+                data=jsonable(runtime.latest_data(wf)),
+                reset_candidates=tuple(
+                    sorted(
+                        {
+                            t.task_spec.bpmn_id
+                            for t in wf.get_tasks(state=states)
+                            if t.task_spec.bpmn_id
+                        }
+                    )
+                ),
+                can=_allowed(inst.status),
             )
-            out["can"] = _allowed(inst.status)
-            return out
 
     # ----- acting -------------------------------------------------------------------
     def _operate(
@@ -251,8 +265,8 @@ class OperationVerbs:
                     f"流程实例已{'办结' if inst.status == 'completed' else '终止'}，不能{action}",
                     code=f"instance_{inst.status}",
                 )
-            read_version = inst.version
-            version = self.version(session, inst.process_version_id)
+            read_revision = inst.revision
+            deployed = self.deployed_spec(session, inst.process_version_id)
             wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
             new_status = act(session, inst, wf)
             event = self._event(actor, inst, action, None, None, reason=why)
@@ -261,8 +275,8 @@ class OperationVerbs:
                 session,
                 inst,
                 wf,
-                version,
-                read_version=read_version,
+                deployed,
+                read_revision=read_revision,
                 audit=[event],
                 base_status=new_status,
             )
@@ -392,20 +406,20 @@ class OperationVerbs:
                 raise ConflictError("已结束的实例不能迁移", code=f"instance_{inst.status}")
             target_row = session.scalars(
                 select(ProcessVersion).where(
-                    ProcessVersion.process_id == inst.process_id, ProcessVersion.version == version
+                    ProcessVersion.process_id == inst.process_id, ProcessVersion.number == version
                 )
             ).first()
             if target_row is None:
                 raise InvalidDataError(
                     f"{inst.process_id} 没有第 {version} 版", fields={"version": "unknown version"}
                 )
-            current = self.version(session, inst.process_version_id)
-            target = self.version(session, target_row.id)
+            current = self.deployed_spec(session, inst.process_version_id)
+            target = self.deployed_spec(session, target_row.id)
             wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
             problems = self._migration_problems(wf, target)
             report = {
                 "id": str(inst.id),
-                "from_version": current.version,
+                "from_version": current.number,
                 "to_version": version,
                 "ok": not problems,
                 "problems": problems,
@@ -418,7 +432,7 @@ class OperationVerbs:
                 )
             if dry_run or current.id == target.id:
                 return report
-            read_version = inst.version
+            read_revision = inst.revision
             top, sp_diffs = diff_workflow(
                 self._serializer.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
             )
@@ -429,14 +443,14 @@ class OperationVerbs:
             wf.spec_key = str(target.id)
             self._advance(wf)
             event = self._event(actor, inst, "migrate", None, None, reason=why)
-            event.detail = {"from": current.version, "to": version}
-            self._save(session, inst, wf, target, read_version=read_version, audit=[event])
+            event.detail = {"from": current.number, "to": version}
+            self._save(session, inst, wf, target, read_revision=read_revision, audit=[event])
             uow.commit()
         return report
 
     def bulk(
         self, action: str, ids: Iterable[str], actor: Actor, reason: Any, **kwargs: Any
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemOutcome]:
         """Apply one action to many instances, each on its own; report per instance."""
         verbs = {
             "retry": self.retry,
@@ -454,15 +468,9 @@ class OperationVerbs:
             try:
                 result = verbs[action](str(instance_id), actor, reason, **kwargs)
             except EngineError as exc:
-                out.append(
-                    {
-                        "id": str(instance_id),
-                        "ok": False,
-                        "error": {"code": exc.code, "message": exc.message},
-                    }
-                )
+                out.append(ItemOutcome(str(instance_id), False, failure=Failure.of(exc)))
             else:
-                out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
+                out.append(ItemOutcome(str(instance_id), result.get("ok", True), result=result))
         return out
 
 
@@ -492,14 +500,14 @@ def _aware(value: Any) -> Any:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _allowed(status: str) -> dict[str, bool]:
+def _allowed(status: str) -> OperatorActions:
     """Which operator actions fit an instance's status."""
     live = status not in ("completed", "terminated")
-    return {
-        "retry": status == "error",
-        "reset": live,
-        "suspend": live and status != "suspended",
-        "resume": status == "suspended",
-        "terminate": live,
-        "migrate": live,
-    }
+    return OperatorActions(
+        retry=status == "error",
+        reset=live,
+        suspend=live and status != "suspended",
+        resume=status == "suspended",
+        terminate=live,
+        migrate=live,
+    )

@@ -34,7 +34,7 @@ def summary_of(row: HumanTask) -> TaskSummary:
 
 
 class TaskQueries:
-    """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
+    """Mixed into WorkflowEngine; needs ``_uow``, ``deployed_spec``, ``_serializer``."""
 
     _rules: dict[str, Any] | None = None
     _committees: committees.Catalogue | None = None
@@ -45,7 +45,7 @@ class TaskQueries:
         inst = session.get(ProcessInstance, instance_id) if instance_id else None
         if inst is None:
             return {}
-        self.version(session, inst.process_version_id)  # its spec must be loaded to read it
+        self.deployed_spec(session, inst.process_version_id)  # its spec must be loaded to read it
         return dict(runtime.latest_data(runtime.load(self._serializer, inst.state, None)))
 
     def eligibility_rules(self) -> dict[str, Any]:
@@ -72,11 +72,11 @@ class TaskQueries:
         return self._dossier_form
 
     @staticmethod
-    def submission_form(version: Any) -> dict[str, Any] | None:
+    def submission_form(deployed: Any) -> dict[str, Any] | None:
         """The applicant's form of a process: its prefilled user task's schema, if any."""
-        for meta in version.loaded.user_tasks.values():
+        for meta in deployed.loaded.user_tasks.values():
             if meta.prefill and meta.form:
-                return version.forms.get(meta.form)
+                return deployed.forms.get(meta.form)
         return None
 
     def list_tasks(
@@ -138,17 +138,17 @@ class TaskQueries:
             if not may_act(actor, row):
                 raise ForbiddenError("无权查看该任务 (not your task)")
             inst = session.get(ProcessInstance, row.instance_id)
-            version = self.version(session, inst.process_version_id)
-            meta = version.loaded.user_tasks[row.name]
-            schema = version.forms.get(meta.form or "", {})
-            ui = version.forms.get(meta.ui_form) if meta.ui_form else None
+            deployed = self.deployed_spec(session, inst.process_version_id)
+            meta = deployed.loaded.user_tasks[row.name]
+            schema = deployed.forms.get(meta.form or "", {})
+            ui = deployed.forms.get(meta.ui_form) if meta.ui_form else None
             wf = runtime.load(self._serializer, inst.state, None)
             task = runtime.find_task(wf, task_id)
             data: dict[str, Any] = task.data if task is not None else {}
             values = forms.prefill(schema, data) if meta.prefill else {}
             context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
             returned = context.pop("returned_version", None)
-            submission = self.submission_form(version)
+            submission = self.submission_form(deployed)
             if "marks" in (schema.get("properties") or {}):
                 schema = _with_mark_choices(
                     schema, marks.options(data, submission, self.dossier_form())

@@ -20,6 +20,7 @@ from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
 from engine.deployments import DeploymentVerbs
 from engine.diagram import DiagramViews
+from engine.dtos import Failure, ItemOutcome
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -31,7 +32,7 @@ from engine.files import check_file_refs
 from engine.functions import REGISTERED, ProcessFunctions
 from engine.ids import parse_id
 from engine.operations import OperationVerbs
-from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
+from engine.persist import DeployedSpec, Saver, instance_status, task_row_values
 from engine.policy import may_act
 from engine.queries import TaskQueries, summary_of
 from engine.reminders import ReminderVerbs
@@ -96,7 +97,7 @@ class WorkflowEngine(
             default_validators() if validators is None else validators
         )
         self.validators.setdefault("eligibility", EligibilityGate(self.eligibility_rules, clock))
-        self._versions: dict[int, LoadedVersion] = {}
+        self._versions: dict[int, DeployedSpec] = {}
         self._serializer = runtime.make_serializer(self._spec_for_key)
         self.spec_validator = SpecValidator(REGISTERED, self.validators)
 
@@ -113,8 +114,8 @@ class WorkflowEngine(
     def _spec_for_key(self, key: str) -> runtime.LoadedSpec:
         return self._versions[int(key)].loaded
 
-    def version(self, session: Session, version_id: int) -> LoadedVersion:
-        """A deployed version, parsed once per process and cached."""
+    def deployed_spec(self, session: Session, version_id: int) -> DeployedSpec:
+        """A deployed version's spec and forms, parsed once per version and cached."""
         cached = self._versions.get(version_id)
         if cached is not None:
             return cached
@@ -124,7 +125,7 @@ class WorkflowEngine(
         root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
         loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
         forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
-        cached = LoadedVersion(row.id, row.process_id, row.version, loaded, forms_parsed)
+        cached = DeployedSpec(row.id, row.process_id, row.number, loaded, forms_parsed)
         self._versions[version_id] = cached
         return cached
 
@@ -141,7 +142,7 @@ class WorkflowEngine(
             if version is not None:
                 version_id = uow.session.scalars(
                     select(ProcessVersion.id).where(
-                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                        ProcessVersion.process_id == process_id, ProcessVersion.number == version
                     )
                 ).first()
                 if version_id is None:
@@ -168,9 +169,9 @@ class WorkflowEngine(
         session: Session,
         inst: ProcessInstance,
         wf: runtime.ZWorkflow,
-        version: LoadedVersion,
+        deployed: DeployedSpec,
         *,
-        read_version: int,
+        read_revision: int,
         audit: list[AuditEvent],
         base_status: str | None = None,
     ) -> tuple[str, str | None]:
@@ -181,22 +182,24 @@ class WorkflowEngine(
         """
         saver = Saver(session, self.clock())
         now = runtime.snapshot(wf)
-        compacted = runtime.compact(wf, now, version.loaded)
+        compacted = runtime.compact(wf, now, deployed.loaded)
         if compacted is not None:
             wf, now = compacted, runtime.snapshot(compacted)
         status, problem, error_task = instance_status(wf, now, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
-        saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)
+        saver.write_instance(inst, state, status, problem, error_task, read_revision, deployed.id)
         live = status != "terminated"
         ready = now.ready if live else []
         saver.sync_tasks(
-            inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
+            inst.id, [task_row_values(t, deployed, inst.id, inst.application_id) for t in ready]
         )
-        if version.loaded.has_timers or inst.process_version_id != version.id:
+        if deployed.loaded.has_timers or inst.process_version_id != deployed.id:
             saver.sync_timers(inst.id, now.timers if live else [])
         before = after = None
         if inst.application_id is not None:
-            before, after = saver.project_application(inst.application_id, wf, version, status, now)
+            before, after = saver.project_application(
+                inst.application_id, wf, deployed, status, now
+            )
         for event in audit:
             event.before_status = event.before_status or before
             event.after_status = after or status
@@ -236,16 +239,18 @@ class WorkflowEngine(
         business_key: str | None,
         version_id: int | None,
     ) -> int:
-        version = self.version(session, version_id or self.current_version_id(session, process_id))
-        if version.process_id != process_id:
+        deployed = self.deployed_spec(
+            session, version_id or self.current_version_id(session, process_id)
+        )
+        if deployed.process_id != process_id:
             raise NotFoundError(f"version {version_id} is not a version of {process_id!r}")
         now = self.clock()
         inst = ProcessInstance(
-            process_version_id=version.id,
+            process_version_id=deployed.id,
             process_id=process_id,
             status="running",
             state="{}",
-            version=0,
+            revision=0,
             business_key=business_key,
             application_id=application_id,
             started_by=actor.id if actor else None,
@@ -256,12 +261,12 @@ class WorkflowEngine(
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
         functions = ProcessFunctions(session, self.clock, None, self.committees())
         engine = script_engine(functions.table(), self.sandbox_limits)
-        wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
+        wf = runtime.new_workflow(deployed.loaded, str(deployed.id), dict(data), engine)
         self._advance(wf)
         session.flush()
         functions.bind_instance(inst.id)
         audit = [self._event(actor, inst, "start", None, None)]
-        self._save(session, inst, wf, version, read_version=0, audit=audit)
+        self._save(session, inst, wf, deployed, read_revision=0, audit=audit)
         return inst.id
 
     def _event(
@@ -317,10 +322,10 @@ class WorkflowEngine(
             raise ConflictError(
                 f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
             )
-        read_version = inst.version
-        version = self.version(session, inst.process_version_id)
-        meta = version.loaded.user_tasks[row.name]
-        schema = version.forms.get(meta.form or "", {})
+        read_revision = inst.revision
+        deployed = self.deployed_spec(session, inst.process_version_id)
+        meta = deployed.loaded.user_tasks[row.name]
+        schema = deployed.forms.get(meta.form or "", {})
         if not isinstance(data, Mapping):
             forms.check(schema, data)
         wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
@@ -339,7 +344,7 @@ class WorkflowEngine(
         for name in runtime.validator_names(meta.validator):
             self.validators[name](session, context, schema, meta.properties)
         if "marks" in (schema.get("properties") or {}):
-            self._take_marks(version, task.data, data)
+            self._take_marks(deployed, task.data, data)
         task.data.update(dict(data))
         try:
             task.run()
@@ -349,18 +354,18 @@ class WorkflowEngine(
             self._advance(wf)
         audit = [self._event(actor, inst, str(data.get("decision") or row.name), row, data)]
         status, problem = self._save(
-            session, inst, wf, version, read_version=read_version, audit=audit
+            session, inst, wf, deployed, read_revision=read_revision, audit=audit
         )
         session.flush()
         next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
         return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
 
     def _take_marks(
-        self, version: LoadedVersion, current: Mapping[str, Any], data: dict[str, Any]
+        self, deployed: DeployedSpec, current: Mapping[str, Any], data: dict[str, Any]
     ) -> None:
         """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
         version it returned (the applicant's form values and the dossier) for the diff."""
-        submission = self.submission_form(version)
+        submission = self.submission_form(deployed)
         data["marks"] = marks.check(data.get("marks"), current, submission, self.dossier_form())
         if data.get("decision") == "return":
             data["returned_version"] = marks.roots(current, submission)
@@ -370,24 +375,14 @@ class WorkflowEngine(
 
     def complete_many(
         self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemOutcome]:
         """Complete several tasks with the same data; each succeeds or fails on its own."""
         results = []
         for task_id in task_ids:
             try:
                 self.complete(str(task_id), data, actor=actor)
             except EngineError as exc:
-                results.append(
-                    {
-                        "task_id": task_id,
-                        "ok": False,
-                        "error": {
-                            "code": exc.code,
-                            "message": exc.message,
-                            **({"fields": exc.fields} if exc.fields else {}),
-                        },
-                    }
-                )
+                results.append(ItemOutcome(str(task_id), False, failure=Failure.of(exc)))
             else:
-                results.append({"task_id": task_id, "ok": True, "error": None})
+                results.append(ItemOutcome(str(task_id), True))
         return results

@@ -87,7 +87,7 @@ def _pending(column: Any, *conds: Any) -> Any:
 
 
 class TimerVerbs:
-    """Mixed into WorkflowEngine; uses its _uow, clock, version, _save and _event."""
+    """Mixed into WorkflowEngine; uses its _uow, clock, deployed_spec, _save and _event."""
 
     def _now(self) -> datetime:
         return _utc(self.clock())
@@ -252,8 +252,8 @@ class TimerVerbs:
         *,
         forced: bool,
     ) -> str:
-        read_version = inst.version
-        version = self.version(session, inst.process_version_id)
+        read_revision = inst.revision
+        deployed = self.deployed_spec(session, inst.process_version_id)
         wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
         try:
             fired = runtime.fire_timer(wf, timer.task_id)
@@ -274,7 +274,7 @@ class TimerVerbs:
         event.detail = {"timer_id": str(timer_id), "due_at": iso(_utc(timer.due_at))}
         if forced:
             event.detail["forced"] = True
-        self._save(session, inst, wf, version, read_version=read_version, audit=[event])
+        self._save(session, inst, wf, deployed, read_revision=read_revision, audit=[event])
         return "fired"
 
     def _mark_broken(self, timer_id: int, problem: str) -> None:
@@ -292,7 +292,7 @@ class TimerVerbs:
                     status="error",
                     problem=problem[:2000],
                     error_task=timer.name,
-                    version=ProcessInstance.version + 1,
+                    revision=ProcessInstance.revision + 1,
                     updated_at=self._now(),
                 )
                 .execution_options(synchronize_session=False)

@@ -95,7 +95,7 @@ class Withdrawals:
                 return None
             if inst.status in ("suspended", "error"):
                 return None
-            self.engine.version(session, inst.process_version_id)
+            self.engine.deployed_spec(session, inst.process_version_id)
             engine = self.engine._script_engine(session, inst.id)
             wf = runtime.load(self.engine._serializer, inst.state, engine)
             return side if _catcher(wf, side) is not None else None
@@ -122,8 +122,8 @@ class Withdrawals:
                     f"流程实例状态为 {inst.status}，暂不能撤回，请联系平台运维",
                     code="instance_" + inst.status,
                 )
-            read_version = inst.version
-            version = engine.version(session, inst.process_version_id)
+            read_revision = inst.revision
+            deployed = engine.deployed_spec(session, inst.process_version_id)
             wf = runtime.load(
                 engine._serializer, inst.state, engine._script_engine(session, inst.id)
             )
@@ -135,6 +135,6 @@ class Withdrawals:
             engine._advance(wf)
             event = engine._event(actor, inst, "withdraw", None, None, reason=reason)
             event.detail = {"by": side, "at": at}
-            engine._save(session, inst, wf, version, read_version=read_version, audit=[event])
+            engine._save(session, inst, wf, deployed, read_revision=read_revision, audit=[event])
             uow.commit()
             return {"application_id": str(app.id), "status": app.status, "withdrawn_by": side}

@@ -12,18 +12,21 @@ from flask_migrate import Migrate
 
 from engine import (
     Accounts,
+    Applicants,
     Applications,
     Documents,
+    Dossiers,
     Exports,
+    FeeSettings,
     FileStore,
-    Onboarding,
+    Units,
     Withdrawals,
     WorkflowEngine,
     default_validators,
     system_clock,
 )
 from engine.accounts import LoginPolicy, set_password_cost
-from engine.read_models import ReadModels
+from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from storage import SqlUnitOfWork, configure_engine_events, db
 from web import config as cfg
 
@@ -77,10 +80,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         max_objects=int(app.config["PDF_MAX_OBJECTS"]),
     )
     app.extensions["documents"] = Documents(SqlUnitOfWork, store, clock)
-    app.extensions["onboarding"] = Onboarding(engine, store)
+    app.extensions["units"] = Units(engine, store)
+    app.extensions["applicants"] = Applicants(engine)
+    app.extensions["dossiers"] = Dossiers(engine)
+    app.extensions["fee_settings"] = FeeSettings(engine)
     app.extensions["applications"] = Applications(engine)
     app.extensions["withdrawals"] = Withdrawals(engine)
-    app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
+    app.extensions["directory"] = Directory(SqlUnitOfWork)
+    app.extensions["designer_forms"] = DesignerForms(engine.bpmn_dir)
+    app.extensions["profiles"] = Profiles(SqlUnitOfWork)
+    app.extensions["inbox"] = Inbox(SqlUnitOfWork)
+    app.extensions["worklists"] = Worklists(SqlUnitOfWork)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
 
     from web import auth, errors, input_guard, scheduler, security

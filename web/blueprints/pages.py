@@ -12,7 +12,7 @@ from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDeta
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import engine
-from web.blueprints._page_common import merge_uploads, read_models
+from web.blueprints._page_common import merge_uploads, worklists
 from web.errors import http_status
 from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
@@ -76,7 +76,7 @@ def worklist() -> Any:
     items, total = engine().list_tasks(
         page_actor(), name=request.args.get("name") or None, limit=500
     )
-    subjects = read_models().task_subjects(items)
+    subjects = worklists().task_subjects(items)
     return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
 
 

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import login_required
 
 from engine import ConflictError, InvalidDataError
+from web.answers import application_detail_json, application_json
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
@@ -37,7 +38,7 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
     items, total = applications().list(me(), status=wanted, org=None, limit=PAGE, offset=offset)
     return render_template(
         "applications/index.html",
-        items=items,
+        items=[application_json(a) for a in items],
         total=total,
         offset=offset,
         page=PAGE,
@@ -74,7 +75,7 @@ def create() -> Any:
 @bp.get("/<id:app_id>")
 @login_required
 def show(app_id: int) -> Any:
-    detail = applications().get(app_id, me())
+    detail = application_detail_json(applications().get(app_id, me()))
     mine, _total = engine().list_tasks(me(), application=app_id)
     return render_template(
         "applications/show.html",

@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id
+from web.answers import bulk_results_json, instance_detail_json, instance_json
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
@@ -57,7 +58,8 @@ def _index(
     error: EngineError | None = None, values: MultiDict | None = None, status: int = 200
 ) -> Any:
     filters, offset = _filters(), _offset()
-    items, total = engine().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    found, total = engine().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    items = [instance_json(i) for i in found]
     processes = sorted({v["process_id"] for v in engine().list_versions()})
     return render_template(
         "ops/index.html",
@@ -82,7 +84,7 @@ def _show(
     report: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Any:
-    detail = engine().get_instance(instance_id, me())
+    detail = instance_detail_json(engine().get_instance(instance_id, me()))
     versions = [v for v in engine().list_versions() if v["process_id"] == detail["process"]]
     return render_template(
         "ops/show.html",
@@ -126,7 +128,7 @@ def bulk() -> Any:
             }
         elif form.get("dry_run"):
             raise InvalidDataError("只有迁移可以试运行", fields={"action": "请选择迁移或直接执行"})
-        results = engine().bulk(action, ids, me(), form.get("reason"), **extra)
+        results = bulk_results_json(engine().bulk(action, ids, me(), form.get("reason"), **extra))
     except InvalidDataError as exc:
         return _index(exc, form, http_status(exc))
     return render_template(
