@@ -36,7 +36,7 @@ def main() -> None:
     for _ in range(200):
         start = time.perf_counter()
         wf = runtime.load(serializer, state, engine)
-        task = runtime.ready_user_tasks(wf)[0]
+        task = runtime.snapshot(wf).ready[0]
         task.data.update(APPLICATION_FORM)
         task.run()
         runtime.advance(wf)

@@ -7,6 +7,7 @@ from engine.calendar_admin import CalendarAdmin
 from engine.clock import CHINA_TZ, ManualClock, system_clock
 from engine.deployments import Deployments
 from engine.designer_files import DesignerFiles
+from engine.dossiers import Dossiers
 from engine.errors import (
     AccountLockedError,
     ConcurrentUpdateError,
@@ -14,6 +15,8 @@ from engine.errors import (
     DeployError,
     EngineError,
     FileRejectedError,
+    FileTooLargeError,
+    FileTypeError,
     ForbiddenError,
     InvalidDataError,
     NotFoundError,
@@ -21,9 +24,10 @@ from engine.errors import (
     UnknownYearError,
 )
 from engine.exports import Exports
+from engine.fee_settings import FeeSettings
 from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
-from engine.onboarding import Onboarding
+from engine.onboarding import Applicants, Units
 from engine.operations import INSTANCE_STATUSES, Operations
 from engine.passwords import PasswordHasher
 from engine.policy import may_deploy
@@ -45,6 +49,7 @@ __all__ = [
     "AccountLockedError",
     "Accounts",
     "Actor",
+    "Applicants",
     "Applications",
     "AuditLog",
     "CalendarAdmin",
@@ -57,16 +62,19 @@ __all__ = [
     "Deployments",
     "DesignerFiles",
     "Documents",
+    "Dossiers",
     "EngineError",
     "Exports",
+    "FeeSettings",
     "FileRejectedError",
     "FileStore",
+    "FileTooLargeError",
+    "FileTypeError",
     "ForbiddenError",
     "InvalidDataError",
     "ManualClock",
     "NotFoundError",
     "Notices",
-    "Onboarding",
     "Operations",
     "PasswordHasher",
     "ProcessRuntime",
@@ -77,6 +85,7 @@ __all__ = [
     "TaskSummary",
     "Tasks",
     "Timers",
+    "Units",
     "UnknownYearError",
     "Withdrawals",
     "default_validators",

@@ -13,6 +13,7 @@ from engine.application_views import committee_summary, paper_state, payment_sta
 from engine.clock import Clock
 from engine.committees import Committee
 from engine.designer_files import DesignerFiles
+from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
 from engine.policy import may_act
@@ -102,6 +103,22 @@ def _ancestors(session: Session, org_id: str | None) -> list[str]:
         out.append(org.parent_id)
         org = session.get(Org, org.parent_id)
     return out
+
+
+def _timeline_entry(e: AuditEvent) -> TimelineEntry:
+    detail = e.detail or {}
+    return TimelineEntry(
+        at=iso(e.at),
+        actor=e.actor_name,
+        org=e.org_id,
+        action=e.action,
+        task=e.task_name,
+        opinion=e.opinion,
+        reason=e.reason or detail.get("return_reason") or detail.get("reject_reason"),
+        status_after=e.after_status,
+        marks=tuple(m for m in detail.get("marks") or [] if isinstance(m, dict)),
+        checks={k: detail[k] for k in eligibility.REVIEW_CHECKS if k in detail} or None,
+    )
 
 
 class Applications:
@@ -219,7 +236,7 @@ class Applications:
             out["work_summary"] = dossier["summary"]
         return out
 
-    def get(self, application_id: int | str, actor: Actor) -> dict[str, Any]:
+    def get(self, application_id: int | str, actor: Actor) -> ApplicationDetail:
         """One application with its current tasks, chain and timeline."""
         with self._uow() as uow:
             session = uow.session
@@ -229,31 +246,33 @@ class Applications:
                 .where(HumanTask.application_id == app.id)
                 .order_by(HumanTask.created_at)
             ).all()
-            out = self._row(session, app)
-            out["current_tasks"] = [summary_of(t).as_dict() for t in tasks]
-            out["timeline"] = self.timeline(session, app.id)
-            out["return_marks"] = last_return_marks(session, application_id=app.id)
             # The instance is read once: the form values and the payment/paper state come from it.
             data = self._data(session, app)
-            out["submitted"] = self._submitted(session, app, data)
+            submitted = self._submitted(session, app, data)
             committee = self.committee_of(app, data)
-            out["committee"] = committee_summary(committee) if committee else None
-            out["payment"] = payment_state(data, app.status, tasks)
-            out["paper"] = paper_state(data)
-            out["exceptional_conditions"] = (
-                eligibility.exceptional_conditions(self.files.eligibility_rules(), out["submitted"])
-                if app.exceptional
-                else []
-            )
             release = session.scalars(
                 select(Timer.due_at).where(
                     Timer.instance_id == app.instance_id, Timer.status == "pending"
                 )
             ).first()
-            out["publicity_release_at"] = iso(release)
-            out["can_export_review_form"] = app.status in EXPORTABLE
-            out["can_urge"] = any(not may_act(actor, t) for t in tasks)
-            return out
+            return ApplicationDetail(
+                summary=self._row(session, app),
+                current_tasks=tuple(summary_of(t) for t in tasks),
+                timeline=self.timeline(session, app.id),
+                return_marks=tuple(last_return_marks(session, application_id=app.id)),
+                submitted=submitted,
+                committee=committee_summary(committee) if committee else None,
+                payment=payment_state(data, app.status, tasks),
+                paper=paper_state(data),
+                exceptional_conditions=tuple(
+                    eligibility.exceptional_conditions(self.files.eligibility_rules(), submitted)
+                    if app.exceptional
+                    else ()
+                ),
+                publicity_release_at=iso(release),
+                can_export_review_form=app.status in EXPORTABLE,
+                can_urge=any(not may_act(actor, t) for t in tasks),
+            )
 
     def committee_of(self, app: Application, data: Mapping[str, Any]) -> Committee | None:
         """The committee reviewing an application: the one it was filed with, else the
@@ -275,68 +294,45 @@ class Applications:
         inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
         if inst is None:
             return {}
-        version = self.runtime.version(session, inst.process_version_id)
-        meta = version.loaded.user_tasks.get("submit_application")
-        schema = version.forms.get(meta.form or "", {}) if meta else {}
+        deployed = self.runtime.deployed_spec(session, inst.process_version_id)
+        meta = deployed.loaded.user_tasks.get("submit_application")
+        schema = deployed.forms.get(meta.form or "", {}) if meta else {}
         return forms.prefill(schema, data)
 
-    def _row(self, session: Session, app: Application) -> dict[str, Any]:
+    def _row(self, session: Session, app: Application) -> ApplicationSummary:
         applicant = session.get(User, app.applicant_id)
         unit = session.get(Org, app.unit_org_id)
-        return {
-            "id": str(app.id),
-            "status": app.status,
-            "stage": app.stage,
-            "series": app.series,
-            "level": app.level,
-            "specialty": app.specialty,
-            "applicant": {
-                "id": str(app.applicant_id),
-                "name": applicant.name if applicant else None,
-            },
-            "unit": {"id": app.unit_org_id, "name": unit.name if unit else None},
-            "chain": list(app.chain or []),
-            "instance_id": str(app.instance_id),
-            "publicity_end": app.publicity_end.isoformat() if app.publicity_end else None,
-            "review_form": app.review_form,
-            "exceptional": bool(app.exceptional),
-            "created_at": iso(app.created_at),
-            "updated_at": iso(app.updated_at),
-        }
+        return ApplicationSummary(
+            id=str(app.id),
+            status=app.status,
+            stage=app.stage,
+            series=app.series,
+            level=app.level,
+            specialty=app.specialty,
+            applicant=Party(str(app.applicant_id), applicant.name if applicant else None),
+            unit=Party(app.unit_org_id, unit.name if unit else None),
+            chain=tuple(app.chain or ()),
+            instance_id=str(app.instance_id),
+            publicity_end=app.publicity_end.isoformat() if app.publicity_end else None,
+            review_form=app.review_form,
+            exceptional=bool(app.exceptional),
+            created_at=iso(app.created_at),
+            updated_at=iso(app.updated_at),
+        )
 
     @staticmethod
-    def timeline(session: Session, app_id: int) -> list[dict[str, Any]]:
+    def timeline(session: Session, app_id: int) -> tuple[TimelineEntry, ...]:
         """Every recorded decision on an application, oldest first."""
         events = session.scalars(
             select(AuditEvent)
             .where(AuditEvent.application_id == app_id)
             .order_by(AuditEvent.at, AuditEvent.id)
         ).all()
-        out = []
-        for e in events:
-            detail = e.detail or {}
-            out.append(
-                {
-                    "at": iso(e.at),
-                    "actor": e.actor_name,
-                    "org": e.org_id,
-                    "action": e.action,
-                    "task": e.task_name,
-                    "opinion": e.opinion,
-                    "reason": e.reason
-                    or detail.get("return_reason")
-                    or detail.get("reject_reason"),
-                    "status_after": e.after_status,
-                    "marks": [m for m in detail.get("marks") or [] if isinstance(m, dict)],
-                    "checks": {k: detail[k] for k in eligibility.REVIEW_CHECKS if k in detail}
-                    or None,
-                }
-            )
-        return out
+        return tuple(_timeline_entry(e) for e in events)
 
     def list(
         self, actor: Actor, *, status: str | None, org: str | None, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[ApplicationSummary], int]:
         """Applications visible to the caller, newest first."""
         if status and status not in APPLICATION_STATUSES:
             raise InvalidDataError(

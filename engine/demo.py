@@ -14,9 +14,10 @@ from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ
 from engine.deployments import Deployments
+from engine.dossiers import Dossiers
 from engine.errors import EngineError
 from engine.identity import credit_code_check_char, id_check_char
-from engine.onboarding import Onboarding
+from engine.onboarding import Applicants, Units
 from engine.tasks import Tasks
 from engine.views import Actor
 from engine.workdays import WorkCalendar
@@ -119,13 +120,16 @@ class DemoLoader:
         tasks: Tasks,
         deployments: Deployments,
         accounts: Accounts,
-        onboarding: Onboarding,
+        units: Units,
+        applicants: Applicants,
+        dossiers: Dossiers,
         applications: Applications,
         pdf: Callable[[], bytes],
     ) -> None:
         self.tasks, self.deployments, self.accounts = tasks, deployments, accounts
         self.clock = tasks.clock
-        self.onboarding, self.applications = onboarding, applications
+        self.units, self.applicants, self.dossiers = units, applicants, dossiers
+        self.applications = applications
         self.pdf = pdf
         self.calendar = WorkCalendar()
 
@@ -168,7 +172,7 @@ class DemoLoader:
         return True
 
     def _unit(self) -> str:
-        out = self.onboarding.register_unit(
+        out = self.units.register_unit(
             {
                 "name": "宁波甬江水利设计院",
                 "credit_code": _credit_code(1),
@@ -179,7 +183,7 @@ class DemoLoader:
                 "password": PASSWORD,
             }
         )
-        self.onboarding.upload_entrustment(
+        self.units.upload_entrustment(
             out["unit_id"], self.pdf(), "委托证明.pdf", self._as("unit_demo")
         )
         self._do(
@@ -189,7 +193,7 @@ class DemoLoader:
 
     def _applicant(self, i: int, name: str, unit_id: str, stage: str) -> None:
         username = f"applicant{i}"
-        self.onboarding.register_applicant(
+        self.applicants.register_applicant(
             {
                 "name": name,
                 "id_number": _id_number(i),
@@ -200,8 +204,8 @@ class DemoLoader:
             }
         )
         me = self._as(username)
-        self.onboarding.put_dossier(self._dossier(), me)
-        self.onboarding.submit_dossier(me)
+        self.dossiers.put_dossier(self._dossier(), me)
+        self.dossiers.submit_dossier(me)
         self._do("unit_demo", "review_dossier", decision="approve", opinion="档案属实")
         if stage == "draft":
             return

@@ -42,7 +42,7 @@ def designers_only(actor: Actor) -> None:
 def _version_dict(row: ProcessVersion, *, created: bool, current: bool) -> dict[str, Any]:
     return {
         "process_id": row.process_id,
-        "version": row.version,
+        "version": row.number,
         "sha256": row.sha256,
         "deployed_at": iso(row.deployed_at),
         "created": created,
@@ -73,7 +73,7 @@ class Deployments:
             session = uow.session
             rows = session.scalars(
                 select(ProcessVersion).order_by(
-                    ProcessVersion.process_id, ProcessVersion.version.desc()
+                    ProcessVersion.process_id, ProcessVersion.number.desc()
                 )
             ).all()
             current = {current_version_id(session, pid) for pid in {r.process_id for r in rows}}
@@ -105,14 +105,14 @@ class Deployments:
                     out.append(_version_dict(existing, created=False, current=current))
                     continue
                 latest = session.scalar(
-                    select(func.max(ProcessVersion.version)).where(
+                    select(func.max(ProcessVersion.number)).where(
                         ProcessVersion.process_id == cand.process_id
                     )
                 )
                 now = self.clock()
                 row = ProcessVersion(
                     process_id=cand.process_id,
-                    version=(latest or 0) + 1,
+                    number=(latest or 0) + 1,
                     sha256=cand.sha256,
                     bpmn_xml=cand.bpmn_xml,
                     files=cand.forms,
@@ -129,7 +129,7 @@ class Deployments:
                         action="deploy",
                         detail={
                             "process_id": row.process_id,
-                            "version": row.version,
+                            "version": row.number,
                             "sha256": row.sha256,
                         },
                     )
@@ -154,7 +154,7 @@ class Deployments:
             if PROCESS_ID.fullmatch(process_id) and 0 < version <= MAX_VERSION:
                 target = session.scalars(
                     select(ProcessVersion).where(
-                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                        ProcessVersion.process_id == process_id, ProcessVersion.number == version
                     )
                 ).first()
             if target is None:
@@ -178,8 +178,8 @@ class Deployments:
                         reason=why,
                         detail={
                             "process_id": process_id,
-                            "from_version": before.version if before else None,
-                            "to_version": target.version,
+                            "from_version": before.number if before else None,
+                            "to_version": target.number,
                             "sha256": target.sha256,
                         },
                     )
@@ -189,7 +189,7 @@ class Deployments:
             "process_id": process_id,
             "version": version,
             "current": True,
-            "previous_version": before.version if before else None,
+            "previous_version": before.number if before else None,
             "changed": changed,
         }
 
@@ -199,7 +199,7 @@ class Deployments:
         with self._uow() as uow:
             row = uow.session.scalars(
                 select(ProcessVersion).where(
-                    ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                    ProcessVersion.process_id == process_id, ProcessVersion.number == version
                 )
             ).first()
             if row is None:

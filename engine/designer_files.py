@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import committees, eligibility
-from engine.persist import LoadedVersion
+from engine.persist import DeployedSpec
 
 
 class DesignerFiles:
@@ -46,11 +46,11 @@ class DesignerFiles:
         return self._dossier_form
 
     @staticmethod
-    def submission_form(version: LoadedVersion) -> dict[str, Any] | None:
+    def submission_form(deployed: DeployedSpec) -> dict[str, Any] | None:
         """The applicant's form of a process: its prefilled user task's schema, if any."""
-        for meta in version.loaded.user_tasks.values():
+        for meta in deployed.loaded.user_tasks.values():
             if meta.prefill and meta.form:
-                return version.forms.get(meta.form)
+                return deployed.forms.get(meta.form)
         return None
 
     def fallback_forms(self) -> dict[str, str]:

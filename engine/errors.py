@@ -1,40 +1,44 @@
-"""Domain errors raised by the engine; web/errors.py maps them to HTTP answers."""
+"""Domain errors raised by the engine: a ``code`` (English, for machines), a message (Chinese,
+for people) and per-field problems. None of them knows HTTP: web/errors.py maps each class to
+its status."""
 
 from __future__ import annotations
 
 
 class EngineError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose (a bad request as such)."""
 
     code = "engine_error"
-    status = 400
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, fields: dict[str, str] | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        if code:
+            self.code = code
 
 
 class NotFoundError(EngineError):
+    """The thing asked for does not exist (or the id is not one)."""
+
     code = "not_found"
-    status = 404
 
 
 class ForbiddenError(EngineError):
+    """The actor may not do this or see this."""
+
     code = "forbidden"
-    status = 403
 
 
 class ConflictError(EngineError):
     """The request does not fit the current state (task gone, wrong stage)."""
 
     code = "conflict"
-    status = 409
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
+        super().__init__(message, code=code)
 
 
 class TaskNotReadyError(ConflictError):
@@ -46,10 +50,9 @@ class ConcurrentUpdateError(ConflictError):
 
 
 class InvalidDataError(EngineError):
-    """Submitted data fails the form schema or a business rule (HTTP 422)."""
+    """Submitted data fails the form schema or a business rule."""
 
     code = "invalid_data"
-    status = 422
 
 
 class UnknownYearError(InvalidDataError):
@@ -65,21 +68,30 @@ class UnknownYearError(InvalidDataError):
 
 
 class FileRejectedError(EngineError):
-    """An uploaded file was refused; status is 413, 415 or 422."""
+    """An uploaded file was refused for what is in it (empty, broken, too many pages...)."""
 
     code = "file_rejected"
 
-    def __init__(self, message: str, *, status: int = 422, code: str = "file_rejected") -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+
+
+class FileTooLargeError(FileRejectedError):
+    """An uploaded file is over the size limit."""
+
+    code = "file_too_large"
+
+
+class FileTypeError(FileRejectedError):
+    """An uploaded file is not of an accepted type (not a PDF)."""
+
+    code = "not_pdf"
 
 
 class DeployError(EngineError):
     """A process definition failed validation; problems lists file/line/element/message."""
 
     code = "invalid_process"
-    status = 422
 
     def __init__(self, problems: list[dict]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the process definition")
@@ -87,10 +99,9 @@ class DeployError(EngineError):
 
 
 class AccountLockedError(EngineError):
-    """Too many wrong passwords in a row: the account is locked for a while (HTTP 429)."""
+    """Too many wrong passwords in a row: the account is locked for a while."""
 
     code = "account_locked"
-    status = 429
 
     def __init__(self, seconds_left: int) -> None:
         minutes = max(1, -(-seconds_left // 60))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from copy import deepcopy
 from typing import Any
 
@@ -114,6 +114,3 @@ def prefill(schema: Mapping, data: Mapping) -> dict[str, Any]:
     """The current values of the form's own fields."""
     props = schema.get("properties") or {}
     return {k: data[k] for k in props if k in data}
-
-
-Validator = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], dict[str, str]]

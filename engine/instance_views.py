@@ -11,6 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import runtime
+from engine.dtos import (
+    HistoryEntry,
+    InstanceDetail,
+    InstanceSummary,
+    InstanceTask,
+    InstanceTimer,
+    OperatorActions,
+)
 from engine.views import iso, jsonable
 from storage import AuditEvent, HumanTask, Org, ProcessInstance, ProcessVersion, Timer, User
 
@@ -59,91 +67,94 @@ def _org_has_active_user(session: Session, org_id: str) -> bool:
 
 def summary(
     session: Session, inst: ProcessInstance, now: datetime, scheduler_running: Callable[[], bool]
-) -> dict[str, Any]:
+) -> InstanceSummary:
     """One instance as the operators' list shows it."""
-    version = session.get_one(ProcessVersion, inst.process_version_id)
-    found = problems(session, inst, now, scheduler_running)
-    return {
-        "id": str(inst.id),
-        "process": inst.process_id,
-        "version": version.version,
-        "status": inst.status,
-        "application_id": str(inst.application_id) if inst.application_id is not None else None,
-        "business_key": inst.business_key,
-        "updated_at": iso(inst.updated_at),
-        "problem": "；".join(found) or None,
-        "problems": found,
-    }
+    deployed_row = session.get_one(ProcessVersion, inst.process_version_id)
+    return InstanceSummary(
+        id=str(inst.id),
+        process=inst.process_id,
+        version_number=deployed_row.number,
+        status=inst.status,
+        application_id=str(inst.application_id) if inst.application_id is not None else None,
+        business_key=inst.business_key,
+        updated_at=iso(inst.updated_at),
+        problems=tuple(problems(session, inst, now, scheduler_running)),
+    )
 
 
 def instance_detail(
-    session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow, now: datetime
-) -> dict[str, Any]:
+    session: Session,
+    inst: ProcessInstance,
+    wf: runtime.ZWorkflow,
+    now: datetime,
+    head: InstanceSummary,
+) -> InstanceDetail:
     """An instance's tasks, timers, history, data, reset targets and allowed actions."""
-    tasks = [
-        {
-            "id": str(t.id),
-            "name": t.task_spec.bpmn_id,
-            "title": t.task_spec.bpmn_name,
-            "state": TaskState.get_name(t.state),
-            "error": t.internal_data.get("error_message"),
-        }
+    tasks = tuple(
+        InstanceTask(
+            id=str(t.id),
+            name=t.task_spec.bpmn_id,
+            title=t.task_spec.bpmn_name,
+            state=TaskState.get_name(t.state),
+            error=t.internal_data.get("error_message"),
+        )
         for t in wf.get_tasks(
             state=TaskState.READY | TaskState.WAITING | TaskState.ERROR | TaskState.STARTED
         )
         if t.task_spec.bpmn_id
-    ]
-    timers = [
-        {
-            "id": str(t.id),
-            "name": t.name,
-            "due_at": iso(t.due_at),
-            "status": t.status,
-            "overdue": t.status == "pending" and _aware(t.due_at) <= now,
-        }
+    )
+    timers = tuple(
+        InstanceTimer(
+            id=str(t.id),
+            name=t.name,
+            due_at=iso(t.due_at),
+            status=t.status,
+            overdue=t.status == "pending" and _aware(t.due_at) <= now,
+        )
         for t in session.scalars(select(Timer).where(Timer.instance_id == inst.id))
-    ]
-    history = [
-        {
-            "at": iso(e.at),
-            "actor": e.actor_name,
-            "action": e.action,
-            "task": e.task_name,
-            "opinion": e.opinion,
-            "reason": e.reason,
-            "detail": e.detail,
-        }
+    )
+    history = tuple(
+        HistoryEntry(
+            at=iso(e.at),
+            actor=e.actor_name,
+            action=e.action,
+            task=e.task_name,
+            opinion=e.opinion,
+            reason=e.reason,
+            detail=e.detail,
+        )
         for e in session.scalars(
             select(AuditEvent)
             .where(AuditEvent.instance_id == inst.id)
             .order_by(AuditEvent.at, AuditEvent.id)
         )
-    ]
+    )
     states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
-    return {
-        "tasks": tasks,
-        "timers": timers,
-        "history": history,
-        "data": jsonable(runtime.latest_data(wf)),
-        "reset_candidates": sorted(
-            {t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id}
+    return InstanceDetail(
+        summary=head,
+        tasks=tasks,
+        timers=timers,
+        history=history,
+        data=jsonable(runtime.latest_data(wf)),
+        reset_candidates=tuple(
+            sorted({t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id})
         ),
-        "can": allowed(inst.status),
-    }
+        can=allowed(inst.status),
+    )
 
 
 def _aware(value: Any) -> Any:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def allowed(status: str) -> dict[str, bool]:
+def allowed(status: str) -> OperatorActions:
     """Which operator actions fit an instance's status."""
     live = status not in ("completed", "terminated")
-    return {
-        "retry": status == "error",
-        "reset": live,
-        "suspend": live and status != "suspended",
-        "resume": status == "suspended",
-        "terminate": live,
-        "migrate": live,
-    }
+    return OperatorActions(
+        retry=status == "error",
+        reset=live,
+        suspend=live and status != "suspended",
+        resume=status == "suspended",
+        terminate=live,
+        migrate=live,
+    )

@@ -1,23 +1,20 @@
-"""Units, applicants, dossiers and fee settings: everything before an application."""
+"""Registration: units (register, entrustment) and applicants (register under a unit).
+
+Dossiers (engine/dossiers.py) and fee settings (engine/fee_settings.py) are their own services.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import forms
-from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
-from engine.designer_files import DesignerFiles
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from engine.fees import affected_by_switch
-from engine.files import FileStore, check_file_refs
+from engine.files import FileStore
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
 from engine.names import NameRefused, clean_name, clean_username
 from engine.passwords import PasswordHasher, password_problem
@@ -78,14 +75,13 @@ def _account_fields(
     return username, password if isinstance(password, str) else "", phone
 
 
-class Onboarding:
-    """Registration, entrustment, dossier and fee-setting verbs (one transaction each)."""
+class Units:
+    """A unit registers, prints its entrustment certificate and uploads it stamped."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         runtime: ProcessRuntime,
-        designer_files: DesignerFiles,
         files: FileStore,
         *,
         clock: Clock,
@@ -93,12 +89,10 @@ class Onboarding:
     ) -> None:
         self._uow = uow_factory
         self.runtime = runtime
-        self.designer_files = designer_files
         self.files = files
         self.clock = clock
         self.hasher = hasher
 
-    # ----- units --------------------------------------------------------------------
     def register_unit(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A unit registers itself; it stays pending until its entrustment is approved."""
         fields: dict[str, str] = {}
@@ -216,7 +210,17 @@ class Onboarding:
             "instance_id": str(inst_id),
         }
 
-    # ----- applicants -----------------------------------------------------------------
+
+class Applicants:
+    """An applicant registers under an active unit (one transaction)."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, *, clock: Clock, hasher: PasswordHasher
+    ) -> None:
+        self._uow = uow_factory
+        self.clock = clock
+        self.hasher = hasher
+
     def register_applicant(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """An applicant registers under a unit with a checked resident ID number."""
         fields: dict[str, str] = {}
@@ -254,140 +258,3 @@ class Onboarding:
             session.add(Dossier(user_id=user.id, status="draft", data={}, updated_at=self.clock()))
             uow.commit()
             return {"applicant_id": str(user.id)}
-
-    # ----- dossier --------------------------------------------------------------------
-    def dossier_schema(self) -> dict[str, Any]:
-        """The dossier's JSON Schema (owned by designers, bpmn/forms/dossier.schema.json)."""
-        path = Path(self.designer_files.bpmn_dir) / "forms" / "dossier.schema.json"
-        return json.loads(path.read_text(encoding="utf-8"))
-
-    def _dossier(self, session: Session, actor: Actor) -> Dossier:
-        if actor.role != "applicant":
-            raise ForbiddenError("只有申报人有业绩档案 (applicants only)")
-        row = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
-        if row is None:
-            row = Dossier(user_id=actor.id, status="draft", data={}, updated_at=self.clock())
-            session.add(row)
-            session.flush()
-        return row
-
-    def get_dossier(self, actor: Actor) -> dict[str, Any]:
-        """The caller's dossier with its status and form."""
-        with self._uow() as uow:
-            row = self._dossier(uow.session, actor)
-            out = {
-                "status": row.status,
-                "data": row.data or {},
-                "form": self.dossier_schema(),
-                "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-                "can_edit": row.status != "submitted",
-                "can_submit": row.status in ("draft", "returned"),
-            }
-            uow.commit()
-            return out
-
-    def put_dossier(self, data: Any, actor: Actor) -> dict[str, Any]:
-        """Replace the dossier's data; an approved dossier needs review again."""
-        schema = self.dossier_schema()
-        forms.check(schema, data)
-        with self._uow() as uow:
-            row = self._dossier(uow.session, actor)
-            if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案审核中，暂不能修改 (under review)", code="dossier_under_review"
-                )
-            check_file_refs(uow.session, schema, data, actor)
-            row.data = dict(data)
-            row.status = "draft"
-            row.updated_at = self.clock()
-            uow.commit()
-            return {"status": row.status, "data": row.data}
-
-    def submit_dossier(self, actor: Actor) -> dict[str, Any]:
-        """Send the dossier to the unit for review (starts dossier_review)."""
-        schema = self.dossier_schema()
-        with self._uow() as uow:
-            session = uow.session
-            row = self._dossier(session, actor)
-            if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案已在审核中 (already under review)", code="dossier_under_review"
-                )
-            if row.status == "approved":
-                raise ConflictError(
-                    "业绩档案已审核通过 (already approved)", code="dossier_approved"
-                )
-            forms.check(schema, row.data or {})
-            unit = session.get(Org, actor.org_id)
-            if unit is None or unit.status != "active":
-                raise ConflictError(
-                    "所在单位尚未激活，暂不能提交 (unit not active)", code="unit_not_active"
-                )
-            user = session.get_one(User, actor.id)
-            inst_id = self.runtime.start(
-                session,
-                "dossier_review",
-                actor=actor,
-                business_key=f"dossier-{row.id}",
-                data={
-                    "applicant_user_id": actor.id,
-                    "applicant_name": user.name,
-                    "unit_org_id": unit.id,
-                    "dossier_id": row.id,
-                    "dossier": row.data,
-                },
-            )
-            row.status = "submitted"
-            row.instance_id = inst_id
-            row.updated_at = self.clock()
-            uow.commit()
-            return {"status": "submitted", "instance_id": str(inst_id)}
-
-    # ----- fee setting ----------------------------------------------------------------
-    def _fee_org(self, session: Session, org_id: str, actor: Actor, *, write: bool) -> Org:
-        org = session.get(Org, org_id)
-        if org is None or org.kind not in REVIEW_KINDS:
-            raise NotFoundError("部门不存在 (unknown department)")
-        own = actor.org_id == org_id and actor.role in REVIEW_KINDS
-        if not (own or actor.is_admin or (not write and actor.role == "platform")):
-            raise ForbiddenError("只能设置本部门的收费 (not your department)")
-        return org
-
-    def get_fee(self, org_id: str, actor: Actor) -> dict[str, Any]:
-        """A department's fee switch (default: charge) and the applications in flight whose
-        fee would change if it were switched (``affected``)."""
-        with self._uow() as uow:
-            session = uow.session
-            org = self._fee_org(session, org_id, actor, write=False)
-            affected = affected_by_switch(
-                session, self.designer_files.committees(), org.id, not bool(org.charge)
-            )
-            return {"org_id": org.id, "charge": bool(org.charge), "affected": affected}
-
-    def set_fee(self, org_id: str, charge: Any, actor: Actor) -> dict[str, Any]:
-        """Switch a department's fee on or off (收费 / 不收费)."""
-        if not isinstance(charge, bool):
-            raise InvalidDataError(
-                "charge 必须是 true 或 false", fields={"charge": "expected boolean"}
-            )
-        with self._uow() as uow:
-            session = uow.session
-            org = self._fee_org(session, org_id, actor, write=True)
-            affected = affected_by_switch(session, self.designer_files.committees(), org.id, charge)
-            before = org.charge
-            org.charge = charge
-            session.add(
-                audit_event(
-                    self.clock(),
-                    actor,
-                    "fee_setting",
-                    org_id=org.id,
-                    detail={
-                        "before": before,
-                        "after": charge,
-                        "affected": [a["id"] for a in affected],
-                    },
-                )
-            )
-            uow.commit()
-            return {"org_id": org.id, "charge": charge, "affected": affected}

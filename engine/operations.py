@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import runtime
 from engine.audit import require_reason
 from engine.clock import Clock
+from engine.dtos import Failure, InstanceDetail, InstanceSummary, ItemOutcome
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -69,7 +70,7 @@ class Operations:
         process: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[InstanceSummary], int]:
         """Instances for operators; ``stuck`` keeps those with a problem (reason shown)."""
         _require_operator(actor)
         if status and status not in INSTANCE_STATUSES:
@@ -93,9 +94,7 @@ class Operations:
             candidates = session.scalars(
                 query.where(ProcessInstance.status.in_(ACTIVE)).order_by(ProcessInstance.updated_at)
             ).all()
-            stuck_rows = [
-                s for s in (self._summary(session, r) for r in candidates) if s["problems"]
-            ]
+            stuck_rows = [s for s in (self._summary(session, r) for r in candidates) if s.problems]
             return stuck_rows[offset : offset + limit], len(stuck_rows)
 
     def start_bare(
@@ -111,7 +110,7 @@ class Operations:
             if version is not None:
                 version_id = uow.session.scalars(
                     select(ProcessVersion.id).where(
-                        ProcessVersion.process_id == process_id, ProcessVersion.version == version
+                        ProcessVersion.process_id == process_id, ProcessVersion.number == version
                     )
                 ).first()
                 if version_id is None:
@@ -129,18 +128,16 @@ class Operations:
             raise NotFoundError("流程实例不存在 (unknown instance)")
         return inst
 
-    def get_instance(self, instance_id: int | str, actor: Actor) -> dict[str, Any]:
+    def get_instance(self, instance_id: int | str, actor: Actor) -> InstanceDetail:
         """One instance with its tasks, timers, data and history."""
         _require_operator(actor)
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
             wf = self.runtime.load(session, inst, scripts=False)
-            out = self._summary(session, inst)
-            out.update(instance_detail(session, inst, wf, self.clock()))
-            return out
+            return instance_detail(session, inst, wf, self.clock(), self._summary(session, inst))
 
-    def _summary(self, session: Session, inst: ProcessInstance) -> dict[str, Any]:
+    def _summary(self, session: Session, inst: ProcessInstance) -> InstanceSummary:
         return summary(session, inst, self.clock(), self.scheduler_running)
 
     # ----- acting -------------------------------------------------------------------
@@ -164,8 +161,8 @@ class Operations:
                     f"流程实例已{'办结' if inst.status == 'completed' else '终止'}，不能{action}",
                     code=f"instance_{inst.status}",
                 )
-            read_version = inst.version
-            version = self.runtime.version(session, inst.process_version_id)
+            read_revision = inst.revision
+            deployed = self.runtime.deployed_spec(session, inst.process_version_id)
             wf = self.runtime.load(session, inst)
             new_status = act(session, inst, wf)
             event = self.runtime.event(actor, inst, action, reason=why)
@@ -174,8 +171,8 @@ class Operations:
                 session,
                 inst,
                 wf,
-                version,
-                read_version=read_version,
+                deployed,
+                read_revision=read_revision,
                 audit=[event],
                 base_status=new_status,
             )
@@ -305,20 +302,20 @@ class Operations:
                 raise ConflictError("已结束的实例不能迁移", code=f"instance_{inst.status}")
             target_row = session.scalars(
                 select(ProcessVersion).where(
-                    ProcessVersion.process_id == inst.process_id, ProcessVersion.version == version
+                    ProcessVersion.process_id == inst.process_id, ProcessVersion.number == version
                 )
             ).first()
             if target_row is None:
                 raise InvalidDataError(
                     f"{inst.process_id} 没有第 {version} 版", fields={"version": "unknown version"}
                 )
-            current = self.runtime.version(session, inst.process_version_id)
-            target = self.runtime.version(session, target_row.id)
+            current = self.runtime.deployed_spec(session, inst.process_version_id)
+            target = self.runtime.deployed_spec(session, target_row.id)
             wf = self.runtime.load(session, inst)
             problems = self._migration_problems(wf, target)
             report = {
                 "id": str(inst.id),
-                "from_version": current.version,
+                "from_version": current.number,
                 "to_version": version,
                 "ok": not problems,
                 "problems": problems,
@@ -331,7 +328,7 @@ class Operations:
                 )
             if dry_run or current.id == target.id:
                 return report
-            read_version = inst.version
+            read_revision = inst.revision
             top, sp_diffs = diff_workflow(
                 self.runtime.registry, wf, target.loaded.spec, target.loaded.subprocess_specs
             )
@@ -342,14 +339,14 @@ class Operations:
             wf.spec_key = str(target.id)
             self.runtime.advance(wf)
             event = self.runtime.event(actor, inst, "migrate", reason=why)
-            event.detail = {"from": current.version, "to": version}
-            self.runtime.save(session, inst, wf, target, read_version=read_version, audit=[event])
+            event.detail = {"from": current.number, "to": version}
+            self.runtime.save(session, inst, wf, target, read_revision=read_revision, audit=[event])
             uow.commit()
         return report
 
     def bulk(
         self, action: str, ids: Iterable[str], actor: Actor, reason: Any, **kwargs: Any
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemOutcome]:
         """Apply one action to many instances, each on its own; report per instance."""
         verbs: dict[str, Callable[..., dict[str, Any]]] = {
             "retry": self.retry,
@@ -367,13 +364,7 @@ class Operations:
             try:
                 result = verbs[action](str(instance_id), actor, reason, **kwargs)
             except EngineError as exc:
-                out.append(
-                    {
-                        "id": str(instance_id),
-                        "ok": False,
-                        "error": {"code": exc.code, "message": exc.message},
-                    }
-                )
+                out.append(ItemOutcome(str(instance_id), False, failure=Failure.of(exc)))
             else:
-                out.append({"id": str(instance_id), "ok": result.get("ok", True), "result": result})
+                out.append(ItemOutcome(str(instance_id), result.get("ok", True), result=result))
         return out

@@ -32,7 +32,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-from engine.errors import FileRejectedError
+from engine.errors import FileRejectedError, FileTooLargeError, FileTypeError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PAGES = 200
@@ -82,7 +82,8 @@ def inspect_pdf(
 ) -> PdfInfo:
     """Check that an upload is a readable, unencrypted PDF within limits; describe it.
 
-    :raises FileRejectedError: with status 413, 415 or 422 and a specific code.
+    :raises FileRejectedError: with a specific code (FileTooLargeError, FileTypeError for
+        the size and the type).
     """
     limits = PdfLimits(max_bytes, max_pages, max_decoded_bytes, max_objects)
     _check_bytes(data, limits)
@@ -95,17 +96,9 @@ def _check_bytes(data: bytes, limits: PdfLimits) -> None:
         raise FileRejectedError("文件为空（the file is empty）", code="empty_file")
     if len(data) > limits.max_bytes:
         limit = _size_label(limits.max_bytes)
-        raise FileRejectedError(
-            f"文件超过 {limit} 的大小限制（the file is larger than {limit}）",
-            status=413,
-            code="file_too_large",
-        )
+        raise FileTooLargeError(f"文件超过 {limit} 的大小限制（the file is larger than {limit}）")
     if not data.startswith(b"%PDF-"):
-        raise FileRejectedError(
-            "文件不是 PDF 格式，请上传 PDF 文件（the file is not a PDF）",
-            status=415,
-            code="not_pdf",
-        )
+        raise FileTypeError("文件不是 PDF 格式，请上传 PDF 文件（the file is not a PDF）")
     # pypdf in lenient mode rebuilds a cut-off file from what is left, so check the end.
     if b"%%EOF" not in data[-_EOF_WINDOW:]:
         raise _unreadable()

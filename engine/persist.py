@@ -1,6 +1,6 @@
 """The save invariant: state, task index, timers, projection, audit, outbox in ONE commit.
 
-The instance row is written first with a compare-and-swap on ``version``; when another
+The instance row is written first with a compare-and-swap on ``revision``; when another
 request saved in between, nothing of this verb is written and the caller gets 409.
 """
 
@@ -27,12 +27,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class LoadedVersion:
-    """A deployed process version as the engine uses it."""
+class DeployedSpec:
+    """A deployed process version as the engine runs it: its parsed spec and forms."""
 
     id: int
     process_id: str
-    version: int
+    number: int
     loaded: runtime.LoadedSpec
     forms: dict[str, Any]
 
@@ -54,9 +54,9 @@ def instance_status(
     return "waiting", None, None
 
 
-def task_row_values(task: Task, version: LoadedVersion, inst_id: int, app_id: int | None) -> dict:
+def task_row_values(task: Task, deployed: DeployedSpec, inst_id: int, app_id: int | None) -> dict:
     """Index columns for one ready user task."""
-    meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
+    meta = deployed.loaded.user_tasks[task.task_spec.bpmn_id]
     org_id = user_id = None
     if meta.lane == "applicant":
         user_id = task.data.get("applicant_user_id")
@@ -66,7 +66,7 @@ def task_row_values(task: Task, version: LoadedVersion, inst_id: int, app_id: in
     return dict(
         id=str(task.id),
         instance_id=inst_id,
-        process_id=version.process_id,
+        process_id=deployed.process_id,
         name=meta.name,
         title=meta.title,
         lane=meta.lane,
@@ -105,7 +105,7 @@ class Saver:
         status: str,
         problem: str | None,
         error_task: str | None,
-        read_version: int,
+        read_revision: int,
         version_id: int,
     ) -> None:
         """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
@@ -113,14 +113,14 @@ class Saver:
         table = cast(Table, ProcessInstance.__table__)
         stmt = (
             update(table)
-            .where(table.c.id == inst.id, table.c.version == read_version)
+            .where(table.c.id == inst.id, table.c.revision == read_revision)
             .values(
                 process_version_id=version_id,
                 state=state,
                 status=status,
                 problem=problem,
                 error_task=error_task,
-                version=read_version + 1,
+                revision=read_revision + 1,
                 updated_at=self.now,
             )
         )
@@ -173,7 +173,7 @@ class Saver:
         self,
         app_id: int,
         wf: runtime.ZWorkflow,
-        version: LoadedVersion,
+        deployed: DeployedSpec,
         inst_status: str,
         now: runtime.Snapshot,
     ) -> tuple[str | None, str | None]:
@@ -183,7 +183,7 @@ class Saver:
         if app is None:
             return None, None
         before = app.status
-        app.status, app.stage = self._app_status(wf, version, inst_status, now, app.status)
+        app.status, app.stage = self._app_status(wf, deployed, inst_status, now, app.status)
         data = ready[0].data if ready else wf.last_task.data if wf.last_task else {}
         if isinstance(data.get("exceptional"), bool):
             app.exceptional = data["exceptional"]
@@ -198,7 +198,7 @@ class Saver:
     @staticmethod
     def _app_status(
         wf: runtime.ZWorkflow,
-        version: LoadedVersion,
+        deployed: DeployedSpec,
         inst_status: str,
         now: runtime.Snapshot,
         current: str,
@@ -212,13 +212,13 @@ class Saver:
             # The end state's outcome names the status (rejected, withdrawn, completed).
             return (str(outcome) if outcome else "completed"), None
         for task in now.ready:
-            meta = version.loaded.user_tasks[task.task_spec.bpmn_id]
+            meta = deployed.loaded.user_tasks[task.task_spec.bpmn_id]
             if meta.status_expr:
                 value = _eval_status(meta.status_expr, task.data, wf.script_engine)
                 if value:
                     return value, meta.name
         for timer in now.timers:
-            expr = version.loaded.wait_status.get(timer.name)
+            expr = deployed.loaded.wait_status.get(timer.name)
             task = runtime.find_task(wf, timer.task_id)
             value = _eval_status(expr, task.data, wf.script_engine) if expr and task else None
             if value:

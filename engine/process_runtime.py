@@ -24,7 +24,7 @@ from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, NotFoundError, TaskNotReadyError
 from engine.files import check_file_refs
 from engine.functions import ProcessFunctions
-from engine.persist import LoadedVersion, Saver, instance_status, task_row_values
+from engine.persist import DeployedSpec, Saver, instance_status, task_row_values
 from engine.queries import ready_task_row, summary_of
 from engine.sandbox import SandboxLimits
 from engine.scripts import DEFAULT_LIMITS, script_engine
@@ -67,7 +67,7 @@ class ProcessRuntime:
             default_validators() if validators is None else validators
         )
         self.validators.setdefault("eligibility", EligibilityGate(files.eligibility_rules, clock))
-        self._versions: dict[int, LoadedVersion] = {}
+        self._versions: dict[int, DeployedSpec] = {}
         # Per version: the first user task a replay from the start reaches (see compact).
         self._entry_tasks: dict[int, str] = {}
         self._serializer = runtime.make_serializer(self._spec_for_key)
@@ -81,8 +81,8 @@ class ProcessRuntime:
         """The serializer's registry (for Spiff's workflow diff when migrating)."""
         return self._serializer.registry
 
-    def version(self, session: Session, version_id: int) -> LoadedVersion:
-        """A deployed version, parsed once per process and cached."""
+    def deployed_spec(self, session: Session, version_id: int) -> DeployedSpec:
+        """A deployed version's spec and forms, parsed once per version and cached."""
         cached = self._versions.get(version_id)
         if cached is not None:
             return cached
@@ -92,7 +92,7 @@ class ProcessRuntime:
         root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
         loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
         forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
-        cached = LoadedVersion(row.id, row.process_id, row.version, loaded, forms_parsed)
+        cached = DeployedSpec(row.id, row.process_id, row.number, loaded, forms_parsed)
         self._versions[version_id] = cached
         return cached
 
@@ -106,7 +106,7 @@ class ProcessRuntime:
         self, session: Session, inst: ProcessInstance, *, scripts: bool = True
     ) -> runtime.ZWorkflow:
         """An instance's workflow (its version loaded first); ``scripts=False`` to only read."""
-        self.version(session, inst.process_version_id)
+        self.deployed_spec(session, inst.process_version_id)
         engine = self.script_engine(session, inst.id) if scripts else None
         return runtime.load(self._serializer, inst.state, engine)
 
@@ -130,9 +130,9 @@ class ProcessRuntime:
         session: Session,
         inst: ProcessInstance,
         wf: runtime.ZWorkflow,
-        version: LoadedVersion,
+        deployed: DeployedSpec,
         *,
-        read_version: int,
+        read_revision: int,
         audit: list[AuditEvent],
         base_status: str | None = None,
     ) -> tuple[str, str | None]:
@@ -143,25 +143,27 @@ class ProcessRuntime:
         """
         saver = Saver(session, self.clock())
         now = runtime.snapshot(wf)
-        entry = self._entry_tasks.get(version.id)
-        compacted, entry = runtime.compact(wf, now, version.loaded, entry)
+        entry = self._entry_tasks.get(deployed.id)
+        compacted, entry = runtime.compact(wf, now, deployed.loaded, entry)
         if entry is not None:
-            self._entry_tasks[version.id] = entry
+            self._entry_tasks[deployed.id] = entry
         if compacted is not None:
             wf, now = compacted, runtime.snapshot(compacted)
         status, problem, error_task = instance_status(wf, now, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
-        saver.write_instance(inst, state, status, problem, error_task, read_version, version.id)
+        saver.write_instance(inst, state, status, problem, error_task, read_revision, deployed.id)
         live = status != "terminated"
         ready = now.ready if live else []
         saver.sync_tasks(
-            inst.id, [task_row_values(t, version, inst.id, inst.application_id) for t in ready]
+            inst.id, [task_row_values(t, deployed, inst.id, inst.application_id) for t in ready]
         )
-        if version.loaded.has_timers or inst.process_version_id != version.id:
+        if deployed.loaded.has_timers or inst.process_version_id != deployed.id:
             saver.sync_timers(inst.id, now.timers if live else [])
         before = after = None
         if inst.application_id is not None:
-            before, after = saver.project_application(inst.application_id, wf, version, status, now)
+            before, after = saver.project_application(
+                inst.application_id, wf, deployed, status, now
+            )
         for event in audit:
             event.before_status = event.before_status or before
             event.after_status = after or status
@@ -205,16 +207,18 @@ class ProcessRuntime:
         version_id: int | None = None,
     ) -> int:
         """Start an instance in the caller's session (the caller commits)."""
-        version = self.version(session, version_id or current_version_id(session, process_id))
-        if version.process_id != process_id:
+        deployed = self.deployed_spec(
+            session, version_id or current_version_id(session, process_id)
+        )
+        if deployed.process_id != process_id:
             raise NotFoundError(f"version {version_id} is not a version of {process_id!r}")
         now = self.clock()
         inst = ProcessInstance(
-            process_version_id=version.id,
+            process_version_id=deployed.id,
             process_id=process_id,
             status="running",
             state="{}",
-            version=0,
+            revision=0,
             business_key=business_key,
             application_id=application_id,
             started_by=actor.id if actor else None,
@@ -225,12 +229,12 @@ class ProcessRuntime:
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
         functions = ProcessFunctions(session, self.clock, None, self.files.committees())
         engine = script_engine(functions.table(), self.sandbox_limits)
-        wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
+        wf = runtime.new_workflow(deployed.loaded, str(deployed.id), dict(data), engine)
         self.advance(wf)
         session.flush()
         functions.bind_instance(inst.id)
         audit = [self.event(actor, inst, "start")]
-        self.save(session, inst, wf, version, read_version=0, audit=audit)
+        self.save(session, inst, wf, deployed, read_revision=0, audit=audit)
         return inst.id
 
     # ----- complete -------------------------------------------------------------------
@@ -244,10 +248,10 @@ class ProcessRuntime:
             raise ConflictError(
                 f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
             )
-        read_version = inst.version
-        version = self.version(session, inst.process_version_id)
-        meta = version.loaded.user_tasks[row.name]
-        schema = version.forms.get(meta.form or "", {})
+        read_revision = inst.revision
+        deployed = self.deployed_spec(session, inst.process_version_id)
+        meta = deployed.loaded.user_tasks[row.name]
+        schema = deployed.forms.get(meta.form or "", {})
         if not isinstance(data, Mapping):
             forms.check(schema, data)
         wf = self.load(session, inst)
@@ -266,7 +270,7 @@ class ProcessRuntime:
         for name in runtime.validator_names(meta.validator):
             self.validators[name](session, context, schema, meta.properties)
         if "marks" in (schema.get("properties") or {}):
-            self._take_marks(version, task.data, data)
+            self._take_marks(deployed, task.data, data)
         task.data.update(dict(data))
         try:
             task.run()
@@ -276,18 +280,18 @@ class ProcessRuntime:
             self.advance(wf)
         audit = [self.event(actor, inst, str(data.get("decision") or row.name), row, data)]
         status, problem = self.save(
-            session, inst, wf, version, read_version=read_version, audit=audit
+            session, inst, wf, deployed, read_revision=read_revision, audit=audit
         )
         session.flush()
         next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
         return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
 
     def _take_marks(
-        self, version: LoadedVersion, current: Mapping[str, Any], data: dict[str, Any]
+        self, deployed: DeployedSpec, current: Mapping[str, Any], data: dict[str, Any]
     ) -> None:
         """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
         version it returned (the applicant's form values and the dossier) for the diff."""
-        submission = self.files.submission_form(version)
+        submission = self.files.submission_form(deployed)
         data["marks"] = marks.check(
             data.get("marks"), current, submission, self.files.dossier_form()
         )
@@ -309,8 +313,8 @@ class ProcessRuntime:
 
         ``timer`` is the claimed row's (id, instance_id, task_id, name, due_at).
         """
-        read_version = inst.version
-        version = self.version(session, inst.process_version_id)
+        read_revision = inst.revision
+        deployed = self.deployed_spec(session, inst.process_version_id)
         wf = self.load(session, inst)
         try:
             fired = runtime.fire_timer(wf, timer.task_id)
@@ -330,7 +334,7 @@ class ProcessRuntime:
         event.detail = {"timer_id": str(timer.id), "due_at": iso(_utc(timer.due_at))}
         if forced:
             event.detail["forced"] = True
-        self.save(session, inst, wf, version, read_version=read_version, audit=[event])
+        self.save(session, inst, wf, deployed, read_revision=read_revision, audit=[event])
         return "fired"
 
 

@@ -1,4 +1,6 @@
-"""Small read-only queries for the pages: pick lists, names, statuses, messages.
+"""Small read-only queries for the pages, one class per concern: pick lists and names
+(Directory), designers' forms (DesignerForms), where a unit or applicant stands (Profiles),
+messages (Inbox), who a worklist's tasks are about (Worklists).
 
 Every method returns plain dicts. None of them checks who is asking: callers pass ids the
 actor is already entitled to (its own org or user, or ids taken from a task or an
@@ -32,16 +34,17 @@ from storage import (
 OPEN_INSTANCE = ("running", "waiting", "error", "suspended")
 
 
-class ReadModels:
-    """Queries behind the web pages that no engine verb answers."""
+UowFactory = Callable[[], AbstractContextManager[Any]]
 
-    def __init__(
-        self, uow_factory: Callable[[], AbstractContextManager[Any]], *, bpmn_dir: Path
-    ) -> None:
+
+class _Reader:
+    def __init__(self, uow_factory: UowFactory) -> None:
         self._uow = uow_factory
-        self.bpmn_dir = bpmn_dir
 
-    # ----- pick lists and names ---------------------------------------------------------
+
+class Directory(_Reader):
+    """Pick lists and names: departments, active units, org names, stored files."""
+
     def dept_orgs(self) -> list[dict[str, Any]]:
         """Competent departments a unit may name when it registers."""
         with self._uow() as uow:
@@ -77,6 +80,13 @@ class ReadModels:
                 for f in rows
             }
 
+
+class DesignerForms:
+    """Forms as the designers keep them in bpmn/forms."""
+
+    def __init__(self, bpmn_dir: Path) -> None:
+        self.bpmn_dir = bpmn_dir
+
     def form(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """A form's JSON Schema and UI schema from the designers' bpmn/forms folder."""
         folder = self.bpmn_dir / "forms"
@@ -85,7 +95,10 @@ class ReadModels:
         ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.exists() else {}
         return schema, ui
 
-    # ----- units ------------------------------------------------------------------------
+
+class Profiles(_Reader):
+    """Where a unit's registration and an applicant's dossier stand, with the last decision."""
+
     def unit_profile(self, unit_id: str) -> dict[str, Any] | None:
         """A unit's registration details with its entrustment state and last review."""
         with self._uow() as uow:
@@ -115,7 +128,6 @@ class ReadModels:
                 "last_review": last,
             }
 
-    # ----- applicants -------------------------------------------------------------------
     def dossier_feedback(self, user_id: int) -> dict[str, Any] | None:
         """The unit's latest decision on this applicant's dossier, if any."""
         with self._uow() as uow:
@@ -140,6 +152,10 @@ class ReadModels:
                 return []
             marks = last_return_marks(uow.session, application_id=app_id)
             return [m for m in marks if str(m.get("path", "")).startswith("/dossier/")]
+
+
+class Inbox(_Reader):
+    """In-app messages."""
 
     def notifications(
         self, user_id: int, org_id: str | None, *, limit: int = 200
@@ -166,7 +182,10 @@ class ReadModels:
                 for n in rows
             ]
 
-    # ----- worklists --------------------------------------------------------------------
+
+class Worklists(_Reader):
+    """Who or what the tasks of a worklist are about."""
+
     def last_level_reviews(
         self, tasks: Iterable[TaskSummary]
     ) -> tuple[list[TaskSummary], dict[str, dict[str, Any]]]:

@@ -38,7 +38,6 @@ class DeliveryError(EngineError):
     """The SMS gateway did not accept a message (retried later)."""
 
     code = "delivery_failed"
-    status = 502
 
 
 @dataclass(frozen=True)

@@ -258,11 +258,6 @@ def advance(wf: ZWorkflow) -> None:
     wf.do_engine_steps()
 
 
-def ready_user_tasks(wf: ZWorkflow) -> list[Task]:
-    """READY user tasks, including those inside subprocesses."""
-    return wf.get_tasks(state=TaskState.READY, manual=True)
-
-
 def find_task(wf: ZWorkflow, task_id: str) -> Task | None:
     """Find a task by its id string, anywhere in the instance."""
     try:

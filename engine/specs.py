@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -264,8 +263,3 @@ class SpecValidator:
             sha256=digest.hexdigest(),
             loaded=loaded,
         )
-
-
-def forms_json(forms_map: Mapping[str, str]) -> dict[str, Any]:
-    """Parsed form schemas keyed by file name."""
-    return {k: json.loads(v) for k, v in forms_map.items()}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from engine import eligibility, forms, marks, runtime
 from engine.clock import CHINA_TZ, Clock
 from engine.designer_files import DesignerFiles
+from engine.dtos import Failure, ItemOutcome
 from engine.errors import (
     EngineError,
     InvalidDataError,
@@ -88,17 +89,17 @@ class Tasks:
             session = uow.session
             row = ready_task_row(session, task_id, actor, to_act=False)
             inst = session.get_one(ProcessInstance, row.instance_id)
-            version = self.runtime.version(session, inst.process_version_id)
-            meta = version.loaded.user_tasks[row.name]
-            schema = version.forms.get(meta.form or "", {})
-            ui = version.forms.get(meta.ui_form) if meta.ui_form else None
+            deployed = self.runtime.deployed_spec(session, inst.process_version_id)
+            meta = deployed.loaded.user_tasks[row.name]
+            schema = deployed.forms.get(meta.form or "", {})
+            ui = deployed.forms.get(meta.ui_form) if meta.ui_form else None
             wf = self.runtime.load(session, inst, scripts=False)
             task = runtime.find_task(wf, task_id)
             data: dict[str, Any] = task.data if task is not None else {}
             values = forms.prefill(schema, data) if meta.prefill else {}
             context = {k: v for k, v in data.items() if k not in (schema.get("properties") or {})}
             returned = context.pop("returned_version", None)
-            submission = self.files.submission_form(version)
+            submission = self.files.submission_form(deployed)
             if "marks" in (schema.get("properties") or {}):
                 schema = with_mark_choices(
                     schema, marks.options(data, submission, self.files.dossier_form())
@@ -129,24 +130,14 @@ class Tasks:
 
     def complete_many(
         self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemOutcome]:
         """Complete several tasks with the same data; each succeeds or fails on its own."""
         results = []
         for task_id in task_ids:
             try:
                 self.complete(str(task_id), data, actor=actor)
             except EngineError as exc:
-                results.append(
-                    {
-                        "task_id": task_id,
-                        "ok": False,
-                        "error": {
-                            "code": exc.code,
-                            "message": exc.message,
-                            **({"fields": exc.fields} if exc.fields else {}),
-                        },
-                    }
-                )
+                results.append(ItemOutcome(str(task_id), False, failure=Failure.of(exc)))
             else:
-                results.append({"task_id": task_id, "ok": True, "error": None})
+                results.append(ItemOutcome(str(task_id), True))
         return results

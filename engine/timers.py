@@ -265,7 +265,7 @@ class Timers:
                     status="error",
                     problem=problem[:2000],
                     error_task=timer.name,
-                    version=ProcessInstance.version + 1,
+                    revision=ProcessInstance.revision + 1,
                     updated_at=self._now(),
                 )
                 .execution_options(synchronize_session=False)

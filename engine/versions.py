@@ -16,7 +16,7 @@ def latest_version_id(session: Session, process_id: str) -> int | None:
     return session.scalars(
         select(ProcessVersion.id)
         .where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.version.desc())
+        .order_by(ProcessVersion.number.desc())
         .limit(1)
     ).first()
 

@@ -120,8 +120,8 @@ class Withdrawals:
                     f"流程实例状态为 {inst.status}，暂不能撤回，请联系平台运维",
                     code="instance_" + inst.status,
                 )
-            read_version = inst.version
-            version = self.runtime.version(session, inst.process_version_id)
+            read_revision = inst.revision
+            deployed = self.runtime.deployed_spec(session, inst.process_version_id)
             wf = self.runtime.load(session, inst)
             catcher = _catcher(wf, side)
             if catcher is None:
@@ -131,6 +131,8 @@ class Withdrawals:
             self.runtime.advance(wf)
             event = self.runtime.event(actor, inst, "withdraw", reason=reason)
             event.detail = {"by": side, "at": at}
-            self.runtime.save(session, inst, wf, version, read_version=read_version, audit=[event])
+            self.runtime.save(
+                session, inst, wf, deployed, read_revision=read_revision, audit=[event]
+            )
             uow.commit()
             return {"application_id": str(app.id), "status": app.status, "withdrawn_by": side}

@@ -90,12 +90,12 @@ class ProcessVersion(Base):
 
     __tablename__ = "process_version"
     __table_args__ = (
-        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "number"),
         UniqueConstraint("process_id", "sha256", name="uq_process_version_sha"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_id: Mapped[str] = mapped_column(String(64), index=True)
-    version: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per process
     sha256: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     files: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -110,7 +110,8 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     state: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The compare-and-swap counter: every save writes revision + 1 where it read revision.
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
     business_key: Mapped[str | None] = mapped_column(String(64), index=True)
     application_id: Mapped[int | None] = mapped_column(Integer, index=True)
     problem: Mapped[str | None] = mapped_column(Text)

@@ -12,27 +12,30 @@ from flask_migrate import Migrate
 
 from engine import (
     Accounts,
+    Applicants,
     Applications,
     AuditLog,
     CalendarAdmin,
     Deployments,
     DesignerFiles,
     Documents,
+    Dossiers,
     Exports,
+    FeeSettings,
     FileStore,
     Notices,
-    Onboarding,
     Operations,
     PasswordHasher,
     ProcessRuntime,
     Tasks,
     Timers,
+    Units,
     Withdrawals,
     default_validators,
     system_clock,
 )
 from engine.accounts import LoginPolicy
-from engine.read_models import ReadModels
+from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from storage import (
     UnitOfWorkFactory,
     configure_engine_events,
@@ -152,8 +155,15 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         max_objects=int(config["PDF_MAX_OBJECTS"]),
     )
     ext["documents"] = Documents(uow, store, clock)
-    ext["onboarding"] = Onboarding(uow, runtime, files, store, clock=clock, hasher=hasher)
+    ext["units"] = Units(uow, runtime, store, clock=clock, hasher=hasher)
+    ext["applicants"] = Applicants(uow, clock=clock, hasher=hasher)
+    ext["dossiers"] = Dossiers(uow, runtime, files, clock=clock)
+    ext["fee_settings"] = FeeSettings(uow, files, clock=clock)
     ext["applications"] = Applications(uow, runtime, files, clock=clock)
     ext["withdrawals"] = Withdrawals(uow, runtime)
-    ext["read_models"] = ReadModels(uow, bpmn_dir=files.bpmn_dir)
+    ext["directory"] = Directory(uow)
+    ext["designer_forms"] = DesignerForms(files.bpmn_dir)
+    ext["profiles"] = Profiles(uow)
+    ext["inbox"] = Inbox(uow)
+    ext["worklists"] = Worklists(uow)
     ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)

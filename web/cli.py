@@ -179,7 +179,9 @@ def demo_command() -> None:
             ext["tasks"],
             ext["deployments"],
             ext["accounts"],
-            ext["onboarding"],
+            ext["units"],
+            ext["applicants"],
+            ext["dossiers"],
             ext["applications"],
             blank_pdf,
         )
@@ -214,10 +216,10 @@ def instances_list(stuck: bool, status: str | None, process: str | None) -> None
         items, total = app.extensions["operations"].list_instances(
             CLI_OPERATOR, status=status, stuck=stuck, process=process, limit=500
         )
-    for row in items:
+    for inst in items:
         click.echo(
-            f"{row['id']:>6}  {row['process']} v{row['version']}  {row['status']:<10} "
-            f"{row['problem'] or ''}"
+            f"{inst.id:>6}  {inst.process} v{inst.version_number}  {inst.status:<10} "
+            f"{inst.problem or ''}"
         )
     click.echo(f"{total} instance(s)")
 

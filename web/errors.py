@@ -8,7 +8,19 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine import DeployError, EngineError
+from engine import (
+    AccountLockedError,
+    ConflictError,
+    DeliveryError,
+    DeployError,
+    EngineError,
+    FileRejectedError,
+    FileTooLargeError,
+    FileTypeError,
+    ForbiddenError,
+    InvalidDataError,
+    NotFoundError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +51,30 @@ HTTP_MESSAGES = {
 }
 
 
+# Each engine error class answers with one HTTP status; a subclass not named here answers as
+# its nearest named base (most specific first).
+ERROR_STATUS: tuple[tuple[type[EngineError], int], ...] = (
+    (NotFoundError, 404),
+    (ForbiddenError, 403),
+    (ConflictError, 409),
+    (FileTooLargeError, 413),
+    (FileTypeError, 415),
+    (FileRejectedError, 422),
+    (DeployError, 422),
+    (InvalidDataError, 422),
+    (AccountLockedError, 429),
+    (DeliveryError, 502),
+)
+
+
+def http_status(exc: EngineError) -> int:
+    """The HTTP status an engine error answers with (400 for a bare EngineError)."""
+    for cls, status in ERROR_STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
 def _message(exc: HTTPException, status: int) -> str:
     """The exception's own description, or a Chinese one in place of werkzeug's default."""
     if exc.description and exc.description != type(exc).description:
@@ -65,8 +101,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError) -> tuple[Response | str, int] | Response:
+        status = http_status(exc)
         if _wants_json():
-            response = error_body(exc.status, exc.code, exc.message, exc.fields or None)
+            response = error_body(status, exc.code, exc.message, exc.fields or None)
             if isinstance(exc, DeployError):
                 response = jsonify(
                     {
@@ -80,9 +117,9 @@ def init_app(app: Flask) -> None:
                         "problems": exc.problems,
                     }
                 )
-                response.status_code = exc.status
+                response.status_code = status
             return response
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return render_template("error.html", status=status, message=exc.message), status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Response | str, int] | Response:

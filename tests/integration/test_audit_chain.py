@@ -247,7 +247,7 @@ def test_upgrade_chains_existing_rows_and_keeps_the_newest_version_current(tmp_p
         assert [tuple(r) for r in seqs] == [(10, 1), (20, 2), (30, 3)]
         current = db.session.execute(
             text(
-                "SELECT v.version FROM process_current c "
+                "SELECT v.number FROM process_current c "
                 "JOIN process_version v ON v.id = c.process_version_id WHERE c.process_id = 'p'"
             )
         ).scalar_one()

@@ -89,7 +89,7 @@ def test_worklist_never_deserializes_workflows(api, monkeypatch):
 def test_a_failed_save_writes_nothing(app, api, monkeypatch):
     unit, task = _dossier_task(api)
     with app.app_context():
-        before = db.session.get(ProcessInstance, int(task["instance_id"])).version
+        before = db.session.get(ProcessInstance, int(task["instance_id"])).revision
         db.session.remove()
 
     def boom(self, *args, **kwargs):
@@ -100,7 +100,7 @@ def test_a_failed_save_writes_nothing(app, api, monkeypatch):
     assert r.status == 500 and r.json["error"]["code"] == "internal_error"
     with app.app_context():
         inst = db.session.get(ProcessInstance, int(task["instance_id"]))
-        assert inst.version == before and inst.status == "running"
+        assert inst.revision == before and inst.status == "running"
         assert db.session.get(HumanTask, task["id"]) is not None
         assert (
             db.session.scalar(

@@ -91,7 +91,7 @@ def test_two_sweeps_in_threads_fire_each_of_50_timers_exactly_once(app, clock):
     assert _fired_per_instance(app) == {i: 1 for i in ids}
     with app.app_context():
         rows = db.session.execute(
-            select(ProcessInstance.status, ProcessInstance.version).where(
+            select(ProcessInstance.status, ProcessInstance.revision).where(
                 ProcessInstance.id.in_(ids)
             )
         ).all()

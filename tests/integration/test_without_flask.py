@@ -15,15 +15,17 @@ from sqlalchemy import select, text
 from engine import (
     Accounts,
     Actor,
+    Applicants,
     Applications,
     Deployments,
     DesignerFiles,
+    Dossiers,
     FileStore,
     ManualClock,
-    Onboarding,
     PasswordHasher,
     ProcessRuntime,
     Tasks,
+    Units,
 )
 from storage import AuditEvent, Base, open_database, session_factory, unit_of_work_factory
 from tests import flows
@@ -47,7 +49,9 @@ class Services:
         store = FileStore(files_dir, max_bytes=10 * 2**20, max_pages=50)
         self.deployments = Deployments(uow, runtime, files, clock=clock)
         self.accounts = Accounts(uow, clock, timedelta(hours=1), hasher=hasher)
-        self.onboarding = Onboarding(uow, runtime, files, store, clock=clock, hasher=hasher)
+        self.units = Units(uow, runtime, store, clock=clock, hasher=hasher)
+        self.applicants = Applicants(uow, clock=clock, hasher=hasher)
+        self.dossiers = Dossiers(uow, runtime, files, clock=clock)
         self.applications = Applications(uow, runtime, files, clock=clock)
         self.tasks = Tasks(uow, runtime, files, clock=clock)
 
@@ -93,7 +97,7 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
     # A unit registers and the platform approves its entrustment.
     unit_user = "unit_nf"
     PASSWORDS[unit_user] = "unit-Pass-nf1"
-    unit = services.onboarding.register_unit(
+    unit = services.units.register_unit(
         {
             "name": "宁波无框架水利设计院",
             "credit_code": flows.credit_code(990),
@@ -104,7 +108,7 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
             "password": PASSWORDS[unit_user],
         }
     )
-    services.onboarding.upload_entrustment(
+    services.units.upload_entrustment(
         unit["unit_id"], flows.pdf_bytes(), "委托证明.pdf", services.who(unit_user)
     )
     services.complete("platform_1", "review_entrustment", decision="approve", opinion="齐全")
@@ -112,7 +116,7 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
     # An applicant registers; the unit approves the dossier.
     person = "appl_nf"
     PASSWORDS[person] = "appl-Pass-nf1"
-    services.onboarding.register_applicant(
+    services.applicants.register_applicant(
         {
             "name": "王五",
             "id_number": flows.id_number(990),
@@ -122,8 +126,8 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
             "password": PASSWORDS[person],
         }
     )
-    services.onboarding.put_dossier(flows.DOSSIER, services.who(person))
-    services.onboarding.submit_dossier(services.who(person))
+    services.dossiers.put_dossier(flows.DOSSIER, services.who(person))
+    services.dossiers.submit_dossier(services.who(person))
     services.complete(unit_user, "review_dossier", decision="approve", opinion="档案属实")
 
     # The application: filed, submitted, approved by the unit and three review levels.
@@ -150,8 +154,8 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
         assert result.status == "running"
 
     detail = services.applications.get(app_id, services.who(person))
-    assert detail["status"] == "in_review"
-    assert [t["name"] for t in detail["current_tasks"]] == ["level_review"]
+    assert detail.summary.status == "in_review"
+    assert [t.name for t in detail.current_tasks] == ["level_review"]
     with services.uow() as uow:
         actions = uow.session.scalars(
             select(AuditEvent.action).where(AuditEvent.application_id == int(app_id))

@@ -16,6 +16,7 @@ from engine.documents import (
 )
 from engine.errors import FileRejectedError
 from engine.review_form import HIDDEN, review_form_pdf
+from web.errors import http_status
 
 ID_NUMBER = "33010619880512123X"
 PHONE = "13912345678"
@@ -142,7 +143,7 @@ def test_inspect_pdf_rejects_bad_upload(data, limits, status, code):
     with pytest.raises(FileRejectedError) as caught:
         inspect_pdf(data, **limits)
 
-    assert (caught.value.status, caught.value.code) == (status, code)
+    assert (http_status(caught.value), caught.value.code) == (status, code)
     assert "（" in caught.value.message  # Chinese text with the English in brackets
 
 

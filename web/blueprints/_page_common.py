@@ -10,15 +10,36 @@ from flask import abort, current_app
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from engine import Actor, Applications, Documents, FileRejectedError, Onboarding
-from engine.read_models import ReadModels
+from engine import (
+    Actor,
+    Applicants,
+    Applications,
+    Documents,
+    Dossiers,
+    FeeSettings,
+    FileRejectedError,
+    Units,
+)
+from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from web.auth import page_actor
 
 UPLOAD_SUFFIX = "__upload"
 
 
-def onboarding() -> Onboarding:
-    return current_app.extensions["onboarding"]
+def units() -> Units:
+    return current_app.extensions["units"]
+
+
+def applicants() -> Applicants:
+    return current_app.extensions["applicants"]
+
+
+def dossiers() -> Dossiers:
+    return current_app.extensions["dossiers"]
+
+
+def fee_settings() -> FeeSettings:
+    return current_app.extensions["fee_settings"]
 
 
 def applications() -> Applications:
@@ -29,8 +50,24 @@ def documents() -> Documents:
     return current_app.extensions["documents"]
 
 
-def read_models() -> ReadModels:
-    return current_app.extensions["read_models"]
+def directory() -> Directory:
+    return current_app.extensions["directory"]
+
+
+def designer_forms() -> DesignerForms:
+    return current_app.extensions["designer_forms"]
+
+
+def profiles() -> Profiles:
+    return current_app.extensions["profiles"]
+
+
+def inbox() -> Inbox:
+    return current_app.extensions["inbox"]
+
+
+def worklists() -> Worklists:
+    return current_app.extensions["worklists"]
 
 
 def me() -> Actor:
@@ -76,7 +113,7 @@ def org_names_of(application: dict[str, Any]) -> dict[str, str]:
     ids = [*application.get("chain", []), application["unit"]["id"]]
     ids += [t.get("org_id") for t in application.get("current_tasks", [])]
     ids += [e.get("org") for e in application.get("timeline", [])]
-    return read_models().org_names(ids)
+    return directory().org_names(ids)
 
 
 def merge_uploads(

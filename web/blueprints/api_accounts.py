@@ -171,8 +171,8 @@ DOCS = [
 ]
 
 
-def onboarding() -> Any:
-    return current_app.extensions["onboarding"]
+def service(name: str) -> Any:
+    return current_app.extensions[name]
 
 
 def _upload() -> tuple[bytes, str]:
@@ -181,7 +181,7 @@ def _upload() -> tuple[bytes, str]:
         raise BadRequest('需要 multipart 字段 "file" (missing file field)')
     data = upload.read()
     if not data:
-        raise FileRejectedError("文件为空 (empty file)", status=422, code="empty_file")
+        raise FileRejectedError("文件为空 (empty file)", code="empty_file")
     return data, upload.filename or "upload.pdf"
 
 
@@ -193,41 +193,41 @@ def pdf_response(data: bytes, filename: str, ascii_name: str | None = None) -> R
 @bp.post("/units/register")
 @register_limit
 def units_register() -> Any:
-    return jsonify(onboarding().register_unit(json_body())), 201
+    return jsonify(service("units").register_unit(json_body())), 201
 
 
 @bp.get("/units/<unit_id>/entrustment-template.pdf")
 def entrustment_template(unit_id: str) -> Any:
-    return pdf_response(onboarding().entrustment_template(unit_id, actor()), "entrustment.pdf")
+    return pdf_response(service("units").entrustment_template(unit_id, actor()), "entrustment.pdf")
 
 
 @bp.post("/units/<unit_id>/entrustment")
 def entrustment(unit_id: str) -> Any:
     data, filename = _upload()
-    return jsonify(onboarding().upload_entrustment(unit_id, data, filename, actor())), 202
+    return jsonify(service("units").upload_entrustment(unit_id, data, filename, actor())), 202
 
 
 @bp.post("/applicants/register")
 @register_limit
 def applicants_register() -> Any:
-    return jsonify(onboarding().register_applicant(json_body())), 201
+    return jsonify(service("applicants").register_applicant(json_body())), 201
 
 
 @bp.get("/me/dossier")
 def dossier() -> Any:
-    return jsonify(onboarding().get_dossier(actor()))
+    return jsonify(service("dossiers").get_dossier(actor()))
 
 
 @bp.put("/me/dossier")
 def dossier_put() -> Any:
     body = json_body()
     data = body.get("data", body) if set(body) == {"data"} else body
-    return jsonify(onboarding().put_dossier(data, actor()))
+    return jsonify(service("dossiers").put_dossier(data, actor()))
 
 
 @bp.post("/me/dossier/submit")
 def dossier_submit() -> Any:
-    return jsonify(onboarding().submit_dossier(actor()))
+    return jsonify(service("dossiers").submit_dossier(actor()))
 
 
 @bp.post("/files")
@@ -244,20 +244,20 @@ def files_get(file_id: str) -> Any:
 
 @bp.get("/orgs/<org_id>/fee-setting")
 def fee_get(org_id: str) -> Any:
-    return jsonify(onboarding().get_fee(org_id, actor()))
+    return jsonify(service("fee_settings").get_fee(org_id, actor()))
 
 
 @bp.put("/orgs/<org_id>/fee-setting")
 def fee_put(org_id: str) -> Any:
     body = json_body()
-    return jsonify(onboarding().set_fee(org_id, body.get("charge"), actor()))
+    return jsonify(service("fee_settings").set_fee(org_id, body.get("charge"), actor()))
 
 
 @bp.get("/me/messages")
 def messages() -> Any:
     who = actor()
     org = None if who.role == "applicant" else who.org_id
-    items = current_app.extensions["read_models"].notifications(who.id, org)
+    items = current_app.extensions["inbox"].notifications(who.id, org)
     return jsonify({"items": items, "total": len(items)})
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from web.answers import application_detail_json, application_json
 from web.api_schemas import Reply, array, page, pdf, ref, svg
 from web.blueprints._common import (
     actor,
@@ -152,12 +153,12 @@ def index() -> Any:
         limit=limit,
         offset=offset,
     )
-    return jsonify(listing(items, total))
+    return jsonify(listing([application_json(a) for a in items], total))
 
 
 @bp.get("/applications/<id:application_id>")
 def show(application_id: int) -> Any:
-    return jsonify(applications().get(application_id, actor()))
+    return jsonify(application_detail_json(applications().get(application_id, actor())))
 
 
 def exports() -> Any:
@@ -184,7 +185,7 @@ def verify(code: str) -> Any:
 @bp.get("/applications/<id:application_id>/diagram.svg")
 def diagram(application_id: int) -> Any:
     detail = applications().get(application_id, actor())
-    svg = deployments().instance_diagram(int(detail["instance_id"]))
+    svg = deployments().instance_diagram(int(detail.summary.instance_id))
     return Response(svg, mimetype="image/svg+xml")
 
 

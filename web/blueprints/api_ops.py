@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from web.answers import bulk_results_json, instance_detail_json, instance_json
 from web.api_schemas import page, ref, svg
 from web.blueprints._common import actor, deployments, json_body, listing, operations, paging
 from web.input_guard import query_flag
@@ -131,12 +132,12 @@ def index() -> Any:
         limit=limit,
         offset=offset,
     )
-    return jsonify(listing(items, total))
+    return jsonify(listing([instance_json(i) for i in items], total))
 
 
 @bp.get("/<id:instance_id>")
 def show(instance_id: int) -> Any:
-    return jsonify(operations().get_instance(instance_id, actor()))
+    return jsonify(instance_detail_json(operations().get_instance(instance_id, actor())))
 
 
 @bp.post("/<id:instance_id>/retry")
@@ -190,7 +191,7 @@ def bulk() -> Any:
     if body.get("action") == "migrate":
         extra = {"version": body.get("version"), "dry_run": bool(body.get("dry_run"))}
     results = operations().bulk(str(body.get("action")), ids, actor(), body.get("reason"), **extra)
-    return jsonify({"results": results})
+    return jsonify({"results": bulk_results_json(results)})
 
 
 @bp.get("/<id:instance_id>/diagram.svg")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from web.answers import task_results_json
 from web.api_schemas import page, ref
 from web.blueprints._common import actor, json_body, listing, paging, tasks
 
@@ -103,4 +104,4 @@ def batch_complete() -> Any:
     if len(ids) > 500:
         raise BadRequest("一次最多处理 500 个任务")
     results = tasks().complete_many(ids, _data_of(body), actor=actor())
-    return jsonify({"results": results})
+    return jsonify({"results": task_results_json(results)})

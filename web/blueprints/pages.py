@@ -12,7 +12,8 @@ from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDeta
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import tasks
-from web.blueprints._page_common import merge_uploads, read_models
+from web.blueprints._page_common import merge_uploads, worklists
+from web.errors import http_status
 from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
 from web.task_context import task_context
@@ -75,7 +76,7 @@ def worklist() -> Any:
     items, total = tasks().list_tasks(
         page_actor(), name=request.args.get("name") or None, limit=500
     )
-    subjects = read_models().task_subjects(items)
+    subjects = worklists().task_subjects(items)
     return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
 
 
@@ -120,7 +121,7 @@ def submit_task(task_id: str) -> Any:
     except InvalidDataError as exc:
         return _task_page(detail, data, exc.fields, exc.message)
     except ConflictError as exc:
-        return _task_page(detail, data, {}, exc.message, exc.status)
+        return _task_page(detail, data, {}, exc.message, http_status(exc))
     if result.status == "error":
         flash(f"已提交，但后续步骤出错，运维人员会处理：{result.problem}", "warning")
     else:

@@ -16,9 +16,11 @@ from flask import (
 from flask_login import login_required
 
 from engine import ConflictError, InvalidDataError
+from web.answers import application_detail_json, application_json
 from web.blueprints._common import designer_files, notices, tasks
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
+from web.errors import http_status
 from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
@@ -36,7 +38,7 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
     items, total = applications().list(me(), status=wanted, org=None, limit=PAGE, offset=offset)
     return render_template(
         "applications/index.html",
-        items=items,
+        items=[application_json(a) for a in items],
         total=total,
         offset=offset,
         page=PAGE,
@@ -61,7 +63,7 @@ def create() -> Any:
     try:
         created = applications().create(body, me())
     except (InvalidDataError, ConflictError) as exc:
-        return _index(body, exc, exc.status)
+        return _index(body, exc, http_status(exc))
     app_id = created["application_id"]
     first, _total = tasks().list_tasks(me(), application=app_id, name="submit_application")
     flash(f"申报（编号 {app_id}）已创建，请填写申报表并提交", "success")
@@ -73,7 +75,7 @@ def create() -> Any:
 @bp.get("/<id:app_id>")
 @login_required
 def show(app_id: int) -> Any:
-    detail = applications().get(app_id, me())
+    detail = application_detail_json(applications().get(app_id, me()))
     mine, _total = tasks().list_tasks(me(), application=app_id)
     return render_template(
         "applications/show.html",

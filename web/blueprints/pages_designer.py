@@ -14,6 +14,7 @@ from markupsafe import Markup
 from engine import DeployError, InvalidDataError, may_deploy
 from web.blueprints._common import deployments
 from web.blueprints._page_common import allowed_by, me
+from web.errors import http_status
 
 bp = Blueprint("designer_pages", __name__, url_prefix="/admin/processes")
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def _index(failed: tuple[str, int] | None = None, error: InvalidDataError | None
         failed=failed,
         error=error,
         values=request.form if failed else {},
-    ), (error.status if error else 200)
+    ), (http_status(error) if error else 200)
 
 
 @bp.get("")
@@ -143,7 +144,7 @@ def check_or_deploy() -> Any:
         else:
             outcome["problems"] = deployments().validate(files)
     except DeployError as exc:
-        outcome["problems"], status = exc.problems, exc.status
+        outcome["problems"], status = exc.problems, http_status(exc)
     except InvalidDataError as exc:
-        outcome["error"], status = exc.message, exc.status
+        outcome["error"], status = exc.message, http_status(exc)
     return render_template("designer/upload.html", outcome=outcome), status

@@ -7,7 +7,15 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, InvalidDataError
-from web.blueprints._page_common import me, merge_uploads, onboarding, read_models, roles_required
+from web.blueprints._page_common import (
+    designer_forms,
+    directory,
+    dossiers,
+    me,
+    merge_uploads,
+    profiles,
+    roles_required,
+)
 from web.formrender import build_fields, file_ids, mark_notes, parse_form, unplaced_errors
 
 bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
@@ -16,10 +24,10 @@ bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
 
 
 def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None = None) -> Any:
-    _schema, ui = read_models().form("dossier")
-    feedback = read_models().dossier_feedback(me().id)
+    _schema, ui = designer_forms().form("dossier")
+    feedback = profiles().dossier_feedback(me().id)
     marks = list(feedback["marks"]) if feedback and dossier["status"] == "returned" else []
-    marks += read_models().returned_application_marks(me().id)
+    marks += profiles().returned_application_marks(me().id)
     errors = {**mark_notes(marks, dossier["form"], "dossier"), **errors}
     fields = build_fields(dossier["form"], ui, data, errors)
     return render_template(
@@ -31,31 +39,31 @@ def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None
         feedback=feedback,
         message=message,
         other_errors=unplaced_errors(fields, errors) if message else {},
-        files=read_models().files(file_ids(dossier["form"], data)),
+        files=directory().files(file_ids(dossier["form"], data)),
     ), (422 if message else 200)
 
 
 @bp.get("")
 @roles_required("applicant")
 def edit() -> Any:
-    dossier = onboarding().get_dossier(me())
+    dossier = dossiers().get_dossier(me())
     return _page(dossier, dossier["data"], {})
 
 
 @bp.post("")
 @roles_required("applicant")
 def save() -> Any:
-    dossier = onboarding().get_dossier(me())
+    dossier = dossiers().get_dossier(me())
     posted, upload_errors = merge_uploads(request.form, request.files, me())
     data = parse_form(dossier["form"], posted)
     if upload_errors:
         return _page(dossier, data, upload_errors, "附件上传失败")
     try:
-        onboarding().put_dossier(data, me())
+        dossiers().put_dossier(data, me())
         if request.form.get("action") == "submit":
-            onboarding().submit_dossier(me())
+            dossiers().submit_dossier(me())
     except (InvalidDataError, ConflictError) as exc:
-        return _page(onboarding().get_dossier(me()) | {"data": data}, data, exc.fields, exc.message)
+        return _page(dossiers().get_dossier(me()) | {"data": data}, data, exc.fields, exc.message)
     submitted = request.form.get("action") == "submit"
     flash("业绩档案已提交单位审核" if submitted else "业绩档案已保存", "success")
     return redirect(url_for("dossier_pages.edit"))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from web.blueprints._page_common import me, read_models
+from web.blueprints._page_common import inbox, me
 
 bp = Blueprint("message_pages", __name__, url_prefix="/messages")
 
@@ -17,5 +17,5 @@ bp = Blueprint("message_pages", __name__, url_prefix="/messages")
 def index() -> Any:
     # An applicant's org is its unit: messages to the unit (about other people) are not its.
     org_id = None if me().role == "applicant" else me().org_id
-    items = read_models().notifications(me().id, org_id)
+    items = inbox().notifications(me().id, org_id)
     return render_template("messages/index.html", items=items)

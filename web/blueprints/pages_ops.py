@@ -11,9 +11,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id
+from web.answers import bulk_results_json, instance_detail_json, instance_json
 from web.blueprints._common import deployments, operations, timers
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
+from web.errors import http_status
 from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
 from web.labels import ACTIONS
 
@@ -56,7 +58,8 @@ def _index(
     error: EngineError | None = None, values: MultiDict | None = None, status: int = 200
 ) -> Any:
     filters, offset = _filters(), _offset()
-    items, total = operations().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    found, total = operations().list_instances(me(), limit=PAGE, offset=offset, **filters)
+    items = [instance_json(i) for i in found]
     processes = sorted({v["process_id"] for v in deployments().list_versions()})
     return render_template(
         "ops/index.html",
@@ -81,7 +84,7 @@ def _show(
     report: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Any:
-    detail = operations().get_instance(instance_id, me())
+    detail = instance_detail_json(operations().get_instance(instance_id, me()))
     versions = [v for v in deployments().list_versions() if v["process_id"] == detail["process"]]
     return render_template(
         "ops/show.html",
@@ -125,9 +128,11 @@ def bulk() -> Any:
             }
         elif form.get("dry_run"):
             raise InvalidDataError("只有迁移可以试运行", fields={"action": "请选择迁移或直接执行"})
-        results = operations().bulk(action, ids, me(), form.get("reason"), **extra)
+        results = bulk_results_json(
+            operations().bulk(action, ids, me(), form.get("reason"), **extra)
+        )
     except InvalidDataError as exc:
-        return _index(exc, form, exc.status)
+        return _index(exc, form, http_status(exc))
     return render_template(
         "ops/bulk_result.html",
         results=results,
@@ -152,7 +157,7 @@ def retry(instance_id: int) -> Any:
         data = _json_data(request.form.get("data"))
         operations().retry(instance_id, me(), request.form.get("reason"), data)
     except REFUSALS as exc:
-        return _show(instance_id, "retry", exc, status=exc.status)
+        return _show(instance_id, "retry", exc, status=http_status(exc))
     return _done(instance_id, "已重试出错的任务")
 
 
@@ -163,7 +168,7 @@ def reset(instance_id: int) -> Any:
     try:
         operations().reset(instance_id, me(), request.form.get("reason"), task)
     except REFUSALS as exc:
-        return _show(instance_id, "reset", exc, status=exc.status)
+        return _show(instance_id, "reset", exc, status=http_status(exc))
     return _done(instance_id, f"已回退到任务 {task}")
 
 
@@ -176,7 +181,7 @@ def change_state(instance_id: int, action: str) -> Any:
     try:
         verb(instance_id, me(), request.form.get("reason"))
     except REFUSALS as exc:
-        return _show(instance_id, "state", exc, status=exc.status)
+        return _show(instance_id, "state", exc, status=http_status(exc))
     return _done(instance_id, f"已{ACTIONS.get(action, action)}")
 
 
@@ -191,7 +196,7 @@ def migrate(instance_id: int) -> Any:
             instance_id, me(), form.get("reason"), version, dry_run=dry_run
         )
     except REFUSALS as exc:
-        return _show(instance_id, "migrate", exc, status=exc.status)
+        return _show(instance_id, "migrate", exc, status=http_status(exc))
     if dry_run:
         return _show(instance_id, report=report)
     return _done(instance_id, f"已从第 {report['from_version']} 版迁移到第 {version} 版")
@@ -206,5 +211,5 @@ def fire_timer(instance_id: int, timer_id: int) -> Any:
             raise InvalidDataError("请填写操作原因", fields={"reason": "必填 (required)"})
         timers().fire_timer(timer_id, actor=me(), reason=reason)
     except (*REFUSALS, NotFoundError) as exc:
-        return _show(instance_id, f"timer-{timer_id}", exc, status=exc.status)
+        return _show(instance_id, f"timer-{timer_id}", exc, status=http_status(exc))
     return _done(instance_id, "定时器已触发")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, InvalidDataError
-from web.blueprints._page_common import onboarding, read_models
+from web.blueprints._page_common import applicants, directory, units
 from web.security import register_limit
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -51,11 +51,11 @@ def _register(kind: str, names: tuple[str, ...], verb: Any, choices: list) -> An
 @bp.route("/unit", methods=["GET", "POST"])
 @register_limit
 def unit() -> Any:
-    return _register("unit", UNIT_FIELDS, onboarding().register_unit, read_models().dept_orgs())
+    return _register("unit", UNIT_FIELDS, units().register_unit, directory().dept_orgs())
 
 
 @bp.route("/applicant", methods=["GET", "POST"])
 @register_limit
 def applicant() -> Any:
-    units = read_models().active_units()
-    return _register("applicant", APPLICANT_FIELDS, onboarding().register_applicant, units)
+    choices = directory().active_units()
+    return _register("applicant", APPLICANT_FIELDS, applicants().register_applicant, choices)

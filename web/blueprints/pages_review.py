@@ -8,9 +8,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import InvalidDataError, eligibility
+from engine.dtos import Failure, ItemOutcome
 from web import labels
+from web.answers import task_results_json
 from web.blueprints._common import tasks as task_service
-from web.blueprints._page_common import me, onboarding, read_models, roles_required
+from web.blueprints._page_common import directory, fee_settings, me, roles_required, worklists
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
 REVIEWERS = ("dept", "hrss", "office")
@@ -19,8 +21,8 @@ APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_
 
 
 def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
-    ready, _total = task_service().list_tasks(me(), name="recommend", limit=500)
-    return ready, read_models().task_subjects(ready)
+    tasks, _total = task_service().list_tasks(me(), name="recommend", limit=500)
+    return tasks, worklists().task_subjects(tasks)
 
 
 @bp.get("/recommend")
@@ -41,7 +43,9 @@ def recommend_selected() -> Any:
             "review/recommend.html", tasks=tasks, subjects=subjects, error=error
         ), 422
     note = request.form.get("note", "").strip()
-    results = task_service().complete_many(ids, {"note": note} if note else {}, actor=me())
+    results = task_results_json(
+        task_service().complete_many(ids, {"note": note} if note else {}, actor=me())
+    )
     by_id = {t.id: t for t in tasks}
     return render_template(
         "review/recommend_result.html", results=results, tasks=by_id, subjects=subjects
@@ -50,8 +54,8 @@ def recommend_selected() -> Any:
 
 def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
     """This department's 本级审查 tasks where it is the top of the chain."""
-    ready, _total = task_service().list_tasks(me(), name="level_review", limit=500)
-    return read_models().last_level_reviews(ready)
+    tasks, _total = task_service().list_tasks(me(), name="level_review", limit=500)
+    return worklists().last_level_reviews(tasks)
 
 
 @bp.get("/approve")
@@ -83,20 +87,14 @@ def approve_selected() -> Any:
             checks=APPROVAL_CHECKS,
         ), 422
     allowed = {t.id for t in tasks}
-    results = task_service().complete_many(
+    outcomes = task_service().complete_many(
         [i for i in ids if i in allowed],
         {"decision": "approve", "opinion": opinion, **checks},
         actor=me(),
     )
-    results += [
-        {
-            "task_id": i,
-            "ok": False,
-            "error": {"code": "not_last_level", "message": "不是本部门最后一级审查的申报"},
-        }
-        for i in ids
-        if i not in allowed
-    ]
+    not_last = Failure("not_last_level", "不是本部门最后一级审查的申报", {})
+    outcomes += [ItemOutcome(i, False, failure=not_last) for i in ids if i not in allowed]
+    results = task_results_json(outcomes)
     return render_template(
         "review/recommend_result.html",
         results=results,
@@ -109,8 +107,8 @@ def approve_selected() -> Any:
 @bp.get("/fee")
 @roles_required(*REVIEWERS)
 def fee() -> Any:
-    setting = onboarding().get_fee(me().org_id or "", me())
-    org_name = read_models().org_names([me().org_id]).get(me().org_id or "")
+    setting = fee_settings().get_fee(me().org_id or "", me())
+    org_name = directory().org_names([me().org_id]).get(me().org_id or "")
     return render_template("review/fee.html", setting=setting, org_name=org_name, confirm=None)
 
 
@@ -120,14 +118,14 @@ def set_fee() -> Any:
     choice = request.form.get("charge")
     if choice not in ("true", "false"):
         raise InvalidDataError("请选择收费或不收费", fields={"charge": "必填 (required)"})
-    setting = onboarding().get_fee(me().org_id or "", me())
+    setting = fee_settings().get_fee(me().org_id or "", me())
     changes = (choice == "true") != setting["charge"]
     if changes and setting["affected"] and request.form.get("confirmed") != "yes":
         # a confirm step: show what the change would affect before saving it
-        org_name = read_models().org_names([me().org_id]).get(me().org_id or "")
+        org_name = directory().org_names([me().org_id]).get(me().org_id or "")
         return render_template(
             "review/fee.html", setting=setting, org_name=org_name, confirm=choice
         )
-    onboarding().set_fee(me().org_id or "", choice == "true", me())
+    fee_settings().set_fee(me().org_id or "", choice == "true", me())
     flash("已设置为「收费」" if choice == "true" else "已设置为「不收费」", "success")
     return redirect(url_for("review_pages.fee"))

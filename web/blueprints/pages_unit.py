@@ -7,14 +7,15 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, FileRejectedError
-from web.blueprints._page_common import me, onboarding, read_models, roles_required
+from web.blueprints._page_common import me, profiles, roles_required, units
 from web.downloads import pdf_download
+from web.errors import http_status
 
 bp = Blueprint("unit_pages", __name__, url_prefix="/unit")
 
 
 def _page(error: str | None = None, status: int = 200) -> Any:
-    profile = read_models().unit_profile(me().org_id or "")
+    profile = profiles().unit_profile(me().org_id or "")
     return render_template("unit/entrustment.html", unit=profile, error=error), status
 
 
@@ -27,7 +28,7 @@ def entrustment() -> Any:
 @bp.get("/entrustment/template.pdf")
 @roles_required("unit")
 def template() -> Any:
-    pdf = onboarding().entrustment_template(me().org_id or "", me())
+    pdf = units().entrustment_template(me().org_id or "", me())
     return pdf_download(pdf, "用人单位委托证明.pdf", "entrustment.pdf")
 
 
@@ -38,8 +39,8 @@ def upload() -> Any:
     if upload is None or not upload.filename:
         return _page("请选择盖章后的委托证明 PDF 文件", 422)
     try:
-        onboarding().upload_entrustment(me().org_id or "", upload.read(), upload.filename, me())
+        units().upload_entrustment(me().org_id or "", upload.read(), upload.filename, me())
     except (FileRejectedError, ConflictError) as exc:
-        return _page(exc.message, exc.status)
+        return _page(exc.message, http_status(exc))
     flash("委托证明已上传，等待平台审核", "success")
     return redirect(url_for("unit_pages.entrustment"))
