@@ -1,7 +1,8 @@
 """The workflow runtime and the domain services BPMN calls. Knows nothing of Flask."""
 
+from engine import policy, roles, statuses
 from engine.accounts import Accounts
-from engine.applications import APPLICATION_STATUSES, Applications
+from engine.applications import Applications
 from engine.clock import CHINA_TZ, ManualClock, system_clock
 from engine.errors import (
     AccountLockedError,
@@ -20,11 +21,11 @@ from engine.exports import Exports
 from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Onboarding
-from engine.operations import INSTANCE_STATUSES
 from engine.policy import may_deploy
 from engine.reminders import DeliveryError, SmsMessage
 from engine.sandbox import SandboxLimits
 from engine.service import WorkflowEngine
+from engine.statuses import APPLICATION_STATUSES, INSTANCE_STATUSES
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
 from engine.withdrawal import Withdrawals
@@ -67,5 +68,8 @@ __all__ = [
     "may_deploy",
     "parse_date",
     "parse_id",
+    "policy",
+    "roles",
+    "statuses",
     "system_clock",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine import policy, roles
 from engine.audit import audit_event
 from engine.errors import AccountLockedError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
@@ -27,10 +28,6 @@ from engine.passwords import password_problem
 from engine.views import Actor
 from storage import ApiToken, Notification, Org, User, WebSession
 
-ORG_KINDS = {"platform", "hrss", "office", "dept"}
-ROLES = {"admin", "designer", "platform", "hrss", "office", "dept", "unit", "applicant"}
-# Roles that are not an org kind; their accounts belong to the platform org.
-PLATFORM_STAFF_ROLES = {"admin", "designer"}
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -238,8 +235,8 @@ def _check_tree(orgs: list[Mapping[str, Any]]) -> dict[str, str]:
             problems[where] = "id is required"
         elif ids.count(org["id"]) > 1:
             problems[where] = f"duplicate id {org['id']!r}"
-        if org.get("kind") not in ORG_KINDS:
-            problems[f"{where}.kind"] = f"kind must be one of {sorted(ORG_KINDS)}"
+        if org.get("kind") not in roles.TREE_ORG_KINDS:
+            problems[f"{where}.kind"] = f"kind must be one of {sorted(roles.TREE_ORG_KINDS)}"
         if not org.get("name"):
             problems[f"{where}.name"] = "name is required"
         parent = org.get("parent")
@@ -266,12 +263,11 @@ def _check_users(users: list[Mapping[str, Any]], org_kinds: Mapping[str, str]) -
         org_kind = org_kinds.get(user.get("org", ""))
         if org_kind is None:
             problems[f"{where}.org"] = f"unknown org {user.get('org')!r}"
-        elif user.get("role") in PLATFORM_STAFF_ROLES:
-            if org_kind != "platform":
-                problems[f"{where}.role"] = f"role {user['role']} belongs to a platform org"
-        elif user.get("role") != org_kind:
+        elif (role := roles.ROLES.get(user.get("role") or "")) is None:
+            problems[f"{where}.role"] = f"role must be one of {sorted(roles.ROLES)}"
+        elif role.org_kind != org_kind:
             problems[f"{where}.role"] = (
-                f"role must equal the org's kind ({org_kind}), or be admin or designer"
+                f"role {user['role']} belongs to an org of kind {role.org_kind}, not {org_kind}"
             )
     return problems
 
@@ -528,8 +524,7 @@ class Accounts:
             row = uow.session.get(Notification, key) if key is not None else None
             if row is None or row.channel != "inapp":
                 raise NotFoundError("消息不存在 (unknown message)")
-            org_message = row.user_id is None and row.org_id and row.org_id == actor.org_id
-            if row.user_id != actor.id and not (org_message and actor.role != "applicant"):
+            if not policy.may_read_message(actor, row.user_id, row.org_id):
                 raise ForbiddenError("不是您的消息 (not your message)")
             if row.read_at is None:
                 row.read_at = self.clock()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import audit_event, require_reason
 from engine.errors import DeployError, ForbiddenError, NotFoundError
+from engine.form_resolver import disk_files
 from engine.policy import may_deploy
 from engine.views import Actor, iso
 from storage import AuditEvent, ProcessCurrent, ProcessVersion
@@ -105,11 +106,8 @@ class DeploymentVerbs:
 
     # ----- validate and deploy ----------------------------------------------------------
     def fallback_forms(self) -> dict[str, str]:
-        """Form files of the bpmn directory, used when an upload does not carry them."""
-        forms_dir = self.bpmn_dir / "forms"
-        if not forms_dir.is_dir():
-            return {}
-        return {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))}
+        """Form and rules files of the bpmn directory, used when an upload does not carry them."""
+        return disk_files(self.bpmn_dir)
 
     def validate(self, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
         """Problems of a set of process files (empty when they would deploy)."""

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import eligibility
-from engine.applications import EXPORTABLE, visible_application
+from engine import eligibility, roles, statuses
+from engine.applications import visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.committees import UNPUBLISHED, Committee
@@ -22,14 +22,6 @@ from engine.service import WorkflowEngine
 from engine.views import Actor, iso
 from storage import Application, AuditEvent, Org, StoredFile, User
 
-PUBLIC_VERSION_STATUSES = (
-    "unit_review",
-    "publicity",
-    "in_review",
-    "awaiting_payment",
-    "awaiting_paper",
-    "completed",
-)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LEVEL_NAMES = {
     "unit": "用人单位",
@@ -72,7 +64,7 @@ class Exports:
         with self._uow() as uow:
             session = uow.session
             app = visible_application(session, application_id, actor)
-            if app.status not in EXPORTABLE:
+            if app.status not in statuses.EXPORTABLE_STATUSES:
                 raise ConflictError(
                     "终审通过并确认缴费后才能导出评审表 (not ready for export)",
                     code="review_form_not_ready",
@@ -87,7 +79,7 @@ class Exports:
                 verification_code=code,
                 verify_url=self.verify_url(code),
             )
-            owner = Actor(app.applicant_id, "", "", "applicant", app.unit_org_id)
+            owner = Actor(app.applicant_id, "", "", roles.APPLICANT, app.unit_org_id)
             row = self.store.save(session, pdf, f"评审表-{app.id}.pdf", owner, self.engine.clock())
             app.verification_code = code
             app.review_form = {
@@ -113,7 +105,7 @@ class Exports:
         """The 公示版 without ID number and phone, for the unit's publicity notice."""
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)
-            if app.status not in PUBLIC_VERSION_STATUSES:
+            if not statuses.has_public_version(app.status):
                 raise ConflictError(
                     "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
                 )
@@ -168,6 +160,8 @@ class Exports:
         data = self.engine.instance_data(session, app.instance_id)
         dossier = data.get("dossier") or {}
         orgs = {o.id: o for o in session.scalars(select(Org))}
+        files = self.engine.files_version(session, app.instance_id)
+        catalogue = self.engine.committees(files)
         return {
             "applicant": {
                 "name": user.name,
@@ -185,14 +179,14 @@ class Exports:
                 "level": app.level,
                 "specialty": app.specialty,
                 **_committee_facts(
-                    self.engine.committees().get(data.get("committee_id"))
-                    or self.engine.committees().find(app.series, app.level, app.specialty),
+                    catalogue.get(data.get("committee_id"))
+                    or catalogue.find(app.series, app.level, app.specialty),
                     _committee(app, orgs),
                 ),
                 "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
                 "exceptional": bool(app.exceptional),
                 "exceptional_conditions": eligibility.exceptional_conditions(
-                    self.engine.eligibility_rules(), data
+                    self.engine.eligibility_rules(files), data
                 )
                 if app.exceptional
                 else [],
@@ -250,7 +244,7 @@ class Exports:
 
 def _committee(app: Application, orgs: dict[str, Org]) -> str:
     office = next(
-        (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == "office"), None
+        (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == roles.OFFICE), None
     )
     return office.name if office else ""
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import forms
+from engine import forms, policy, roles, statuses
 from engine.accounts import find_user, hash_password
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
@@ -24,8 +22,6 @@ from engine.passwords import password_problem
 from engine.service import WorkflowEngine
 from engine.views import Actor
 from storage import Dossier, Org, ProcessInstance, User
-
-REVIEW_KINDS = {"dept", "hrss", "office"}
 
 
 def _text(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: int = 200) -> str:
@@ -99,7 +95,7 @@ class Onboarding:
             session = uow.session
             username, password, phone = _account_fields(session, body, fields)
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
-            if dept is None or dept.kind not in REVIEW_KINDS:
+            if dept is None or dept.kind not in roles.REVIEW_ORG_KINDS:
                 fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
             if fields:
                 raise InvalidDataError("注册信息有误", fields=fields)
@@ -111,7 +107,7 @@ class Onboarding:
                 Org(
                     id=org_id,
                     name=name,
-                    kind="unit",
+                    kind=roles.UNIT,
                     parent_id=dept.id,
                     status="pending_entrustment",
                     charge=False,
@@ -126,7 +122,7 @@ class Onboarding:
                 User(
                     username=username,
                     password_hash=hash_password(password),
-                    role="unit",
+                    role=roles.UNIT,
                     org_id=org_id,
                     name=contact,
                     phone=phone,
@@ -139,9 +135,9 @@ class Onboarding:
 
     def _own_unit(self, session: Session, unit_id: str, actor: Actor) -> Org:
         org = session.get(Org, unit_id)
-        if org is None or org.kind != "unit":
+        if org is None or org.kind != roles.UNIT:
             raise NotFoundError("单位不存在 (unknown unit)")
-        if actor.org_id != unit_id and not actor.is_admin:
+        if not policy.may_manage_unit(actor, unit_id):
             raise ForbiddenError("只能处理本单位的事项 (not your unit)")
         return org
 
@@ -174,7 +170,7 @@ class Onboarding:
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
                     ProcessInstance.business_key == unit_id,
-                    ProcessInstance.status.in_(("running", "waiting", "error", "suspended")),
+                    statuses.live_instances(),
                 )
             ).first()
             if running is not None:
@@ -216,7 +212,7 @@ class Onboarding:
             session = uow.session
             username, password, phone = _account_fields(session, body, fields)
             unit = session.get(Org, str(body.get("unit_id") or ""))
-            if unit is None or unit.kind != "unit":
+            if unit is None or unit.kind != roles.UNIT:
                 fields["unit_id"] = "未知的用人单位 (unknown unit)"
             elif unit.status != "active":
                 fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
@@ -229,7 +225,7 @@ class Onboarding:
             user = User(
                 username=username,
                 password_hash=hash_password(password),
-                role="applicant",
+                role=roles.APPLICANT,
                 org_id=unit.id,
                 name=name,
                 phone=phone,
@@ -244,13 +240,13 @@ class Onboarding:
             return {"applicant_id": str(user.id)}
 
     # ----- dossier --------------------------------------------------------------------
-    def dossier_schema(self) -> dict[str, Any]:
-        """The dossier's JSON Schema (owned by designers, bpmn/forms/dossier.schema.json)."""
-        path = Path(self.engine.bpmn_dir) / "forms" / "dossier.schema.json"
-        return json.loads(path.read_text(encoding="utf-8"))
+    def dossier_schema(self, session: Session) -> dict[str, Any]:
+        """The dossier's JSON Schema as the current version carries it (designers' file
+        bpmn/forms/dossier.schema.json, deployed with the processes)."""
+        return self.engine.dossier_form(self.engine.files_version(session))
 
     def _dossier(self, session: Session, actor: Actor) -> Dossier:
-        if actor.role != "applicant":
+        if not policy.may_file(actor):
             raise ForbiddenError("只有申报人有业绩档案 (applicants only)")
         row = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
         if row is None:
@@ -266,7 +262,7 @@ class Onboarding:
             out = {
                 "status": row.status,
                 "data": row.data or {},
-                "form": self.dossier_schema(),
+                "form": self.dossier_schema(uow.session),
                 "updated_at": row.updated_at.isoformat() if row.updated_at else None,
                 "can_edit": row.status != "submitted",
                 "can_submit": row.status in ("draft", "returned"),
@@ -276,9 +272,9 @@ class Onboarding:
 
     def put_dossier(self, data: Any, actor: Actor) -> dict[str, Any]:
         """Replace the dossier's data; an approved dossier needs review again."""
-        schema = self.dossier_schema()
-        forms.check(schema, data)
         with self._uow() as uow:
+            schema = self.dossier_schema(uow.session)
+            forms.check(schema, data)
             row = self._dossier(uow.session, actor)
             if row.status == "submitted":
                 raise ConflictError(
@@ -293,9 +289,9 @@ class Onboarding:
 
     def submit_dossier(self, actor: Actor) -> dict[str, Any]:
         """Send the dossier to the unit for review (starts dossier_review)."""
-        schema = self.dossier_schema()
         with self._uow() as uow:
             session = uow.session
+            schema = self.dossier_schema(session)
             row = self._dossier(session, actor)
             if row.status == "submitted":
                 raise ConflictError(
@@ -334,10 +330,9 @@ class Onboarding:
     # ----- fee setting ----------------------------------------------------------------
     def _fee_org(self, session: Session, org_id: str, actor: Actor, *, write: bool) -> Org:
         org = session.get(Org, org_id)
-        if org is None or org.kind not in REVIEW_KINDS:
+        if org is None or org.kind not in roles.REVIEW_ORG_KINDS:
             raise NotFoundError("部门不存在 (unknown department)")
-        own = actor.org_id == org_id and actor.role in REVIEW_KINDS
-        if not (own or actor.is_admin or (not write and actor.role == "platform")):
+        if not policy.may_see_fee(actor, org_id, write=write):
             raise ForbiddenError("只能设置本部门的收费 (not your department)")
         return org
 
@@ -347,9 +342,8 @@ class Onboarding:
         with self._uow() as uow:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=False)
-            affected = affected_by_switch(
-                session, self.engine.committees(), org.id, not bool(org.charge)
-            )
+            catalogue = self.engine.committees(self.engine.files_version(session))
+            affected = affected_by_switch(session, catalogue, org.id, not bool(org.charge))
             return {"org_id": org.id, "charge": bool(org.charge), "affected": affected}
 
     def set_fee(self, org_id: str, charge: Any, actor: Actor) -> dict[str, Any]:
@@ -361,7 +355,8 @@ class Onboarding:
         with self._uow() as uow:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=True)
-            affected = affected_by_switch(session, self.engine.committees(), org.id, charge)
+            catalogue = self.engine.committees(self.engine.files_version(session))
+            affected = affected_by_switch(session, catalogue, org.id, charge)
             before = org.charge
             org.charge = charge
             session.add(

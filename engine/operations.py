@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import policy, runtime, statuses
 from engine.audit import require_reason
 from engine.errors import (
     ConflictError,
@@ -38,14 +38,12 @@ from storage import (
     User,
 )
 
-ACTIVE = ("running", "waiting", "error", "suspended")
-INSTANCE_STATUSES = (*ACTIVE, "completed", "terminated")
 OVERDUE_GRACE = timedelta(minutes=5)
 LONG_SUSPENSION = timedelta(days=7)
 
 
 def _require_operator(actor: Actor) -> None:
-    if not actor.is_admin:
+    if not policy.may_operate(actor):
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
 
 
@@ -139,10 +137,10 @@ class OperationVerbs:
     ) -> tuple[list[dict[str, Any]], int]:
         """Instances for operators; ``stuck`` keeps those with a problem (reason shown)."""
         _require_operator(actor)
-        if status and status not in INSTANCE_STATUSES:
+        if status and status not in statuses.INSTANCE_STATUSES:
             raise InvalidDataError(
                 "未知的实例状态 (unknown status)",
-                fields={"status": f"one of {', '.join(INSTANCE_STATUSES)}"},
+                fields={"status": f"one of {', '.join(statuses.INSTANCE_STATUSES)}"},
             )
         with self._uow() as uow:
             session = uow.session
@@ -158,7 +156,7 @@ class OperationVerbs:
                 ).all()
                 return [self._summary(session, r) for r in rows], int(total or 0)
             candidates = session.scalars(
-                query.where(ProcessInstance.status.in_(ACTIVE)).order_by(ProcessInstance.updated_at)
+                query.where(statuses.live_instances()).order_by(ProcessInstance.updated_at)
             ).all()
             stuck_rows = [
                 s for s in (self._summary(session, r) for r in candidates) if s["problems"]
@@ -246,7 +244,7 @@ class OperationVerbs:
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            if inst.status in ("completed", "terminated"):
+            if not statuses.is_live_instance(inst.status):
                 raise ConflictError(
                     f"流程实例已{'办结' if inst.status == 'completed' else '终止'}，不能{action}",
                     code=f"instance_{inst.status}",
@@ -388,7 +386,7 @@ class OperationVerbs:
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            if inst.status in ("completed", "terminated"):
+            if not statuses.is_live_instance(inst.status):
                 raise ConflictError("已结束的实例不能迁移", code=f"instance_{inst.status}")
             target_row = session.scalars(
                 select(ProcessVersion).where(
@@ -494,7 +492,7 @@ def _aware(value: Any) -> Any:
 
 def _allowed(status: str) -> dict[str, bool]:
     """Which operator actions fit an instance's status."""
-    live = status not in ("completed", "terminated")
+    live = statuses.is_live_instance(status)
     return {
         "retry": status == "error",
         "reset": live,

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import committees, eligibility, forms, marks, runtime
+from engine import committees, eligibility, forms, marks, roles, runtime, statuses
 from engine.clock import CHINA_TZ
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError, TaskNotReadyError
+from engine.form_resolver import SHARED_FILES_PROCESS
 from engine.ids import parse_id
 from engine.policy import may_act, task_filter_for
 from engine.views import Actor, TaskDetail, TaskSummary, iso, jsonable
-from storage import AuditEvent, HumanTask, ProcessInstance
+from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 
 
 def summary_of(row: HumanTask) -> TaskSummary:
@@ -36,10 +36,6 @@ def summary_of(row: HumanTask) -> TaskSummary:
 class TaskQueries:
     """Mixed into WorkflowEngine; needs ``_uow``, ``version``, ``_serializer``."""
 
-    _rules: dict[str, Any] | None = None
-    _committees: committees.Catalogue | None = None
-    _dossier_form: dict[str, Any] | None = None
-
     def instance_data(self, session: Session, instance_id: int | None) -> dict[str, Any]:
         """An instance's most recent task data ({} when there is no such instance)."""
         inst = session.get(ProcessInstance, instance_id) if instance_id else None
@@ -48,28 +44,60 @@ class TaskQueries:
         self.version(session, inst.process_version_id)  # its spec must be loaded to read it
         return dict(runtime.latest_data(runtime.load(self._serializer, inst.state, None)))
 
-    def eligibility_rules(self) -> dict[str, Any]:
-        """Designer-owned thresholds from bpmn/rules/eligibility.json (read once)."""
-        if self._rules is None:
-            self._rules = eligibility.load_rules(self.bpmn_dir)
-        return self._rules
+    def files_version(self, session: Session, instance_id: int | None = None) -> Any:
+        """The version whose designer files apply: an instance's own; outside any instance,
+        the current version of the process applications file into (None: nothing deployed)."""
+        inst = session.get(ProcessInstance, instance_id) if instance_id else None
+        if inst is not None:
+            return self.version(session, inst.process_version_id)
+        try:
+            version_id = self.current_version_id(session, SHARED_FILES_PROCESS)
+        except NotFoundError:
+            return None
+        return self.version(session, version_id)
 
-    def committees(self) -> committees.Catalogue:
-        """The designers' committee catalogue, bpmn/rules/committees.json (read once)."""
-        if self._committees is None:
-            self._committees = committees.load_catalogue(self.bpmn_dir)
-        return self._committees
+    def eligibility_rules(self, version: Any) -> dict[str, Any]:
+        """A version's eligibility thresholds (bpmn/rules/eligibility.json)."""
+        return self.resolver.eligibility_rules(version)
+
+    def committees(self, version: Any) -> committees.Catalogue:
+        """A version's committee catalogue (bpmn/rules/committees.json)."""
+        return self.resolver.committees(version)
+
+    def current_committees(self) -> committees.Catalogue:
+        """The committee catalogue new applications file under."""
+        with self._uow() as uow:
+            return self.resolver.committees(self.files_version(uow.session))
+
+    def designer_form(
+        self, name: str, instance_id: int | str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A form's JSON Schema and UI schema (e.g. "dossier") as an instance's version has
+        it, or as the current version has it outside any instance."""
+        with self._uow() as uow:
+            version = self.files_version(uow.session, parse_id(instance_id))
+            return self.resolver.form(version, name)
 
     def committees_listing(self) -> list[dict[str, Any]]:
         """GET /committees: every committee of the catalogue."""
-        return [c.public() for c in self.committees().committees]
+        return [c.public() for c in self.current_committees().committees]
 
-    def dossier_form(self) -> dict[str, Any]:
-        """The dossier's JSON Schema from bpmn/forms (read once), for labelling items."""
-        if self._dossier_form is None:
-            path = self.bpmn_dir / "forms" / "dossier.schema.json"
-            self._dossier_form = json.loads(path.read_text(encoding="utf-8"))
-        return self._dossier_form
+    def dossier_form(self, version: Any) -> dict[str, Any]:
+        """A version's dossier JSON Schema, for labelling items."""
+        return self.resolver.form(version, "dossier")[0]
+
+    def status_titles(self) -> dict[str, str]:
+        """Status -> the name of the user task that sets it, over every deployed version
+        (newest first), for statuses that only a diagram names."""
+        out: dict[str, str] = {}
+        with self._uow() as uow:
+            session = uow.session
+            ids = session.scalars(select(ProcessVersion.id).order_by(ProcessVersion.id.desc()))
+            for version_id in ids.all():
+                tasks = self.version(session, version_id).loaded.user_tasks.values()
+                for status, title in statuses.status_titles(tasks).items():
+                    out.setdefault(status, title)
+        return out
 
     @staticmethod
     def submission_form(version: Any) -> dict[str, Any] | None:
@@ -92,13 +120,13 @@ class TaskQueries:
     ) -> tuple[list[TaskSummary], int]:
         """Ready tasks the actor may complete, newest last; served from the index only."""
         flt = task_filter_for(actor)
-        conds = []
+        if not flt["lanes"]:
+            return [], 0
+        conds = [HumanTask.lane.in_(flt["lanes"])]
         if "user_id" in flt:
-            conds += [HumanTask.lane == "applicant", HumanTask.user_id == flt["user_id"]]
+            conds.append(HumanTask.user_id == flt["user_id"])
         else:
-            if actor.org_status != "active" and "platform" not in flt["lanes"]:
-                return [], 0
-            conds += [HumanTask.lane.in_(flt["lanes"]), HumanTask.org_id == flt["org_id"]]
+            conds.append(HumanTask.org_id == flt["org_id"])
         if name:
             conds.append(HumanTask.name == name)
         if process:
@@ -151,16 +179,16 @@ class TaskQueries:
             submission = self.submission_form(version)
             if "marks" in (schema.get("properties") or {}):
                 schema = _with_mark_choices(
-                    schema, marks.options(data, submission, self.dossier_form())
+                    schema, marks.options(data, submission, self.dossier_form(version))
                 )
                 if isinstance(returned, dict):
                     context["changes_since_return"] = marks.changes(
-                        returned, data, submission, self.dossier_form()
+                        returned, data, submission, self.dossier_form(version)
                     )
             context["return_marks"] = last_return_marks(session, instance_id=inst.id)
-            if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
+            if isinstance(data.get("dossier"), dict) and row.lane != roles.APPLICANT_LANE:
                 today = self.clock().astimezone(CHINA_TZ).date()
-                rules = self.eligibility_rules()
+                rules = self.eligibility_rules(version)
                 found = eligibility.hints(rules, data["dossier"], data, today)
                 binding = {h["check"] for h in eligibility.blocking(rules, found, data)}
                 waived = eligibility.waived(rules, data)

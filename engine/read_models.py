@@ -7,7 +7,6 @@ application an engine verb has just authorised).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from engine import roles, statuses
 from engine.ids import parse_id
 from engine.queries import last_return_marks
 from engine.views import TaskSummary, iso
@@ -28,8 +28,6 @@ from storage import (
     StoredFile,
     User,
 )
-
-OPEN_INSTANCE = ("running", "waiting", "error", "suspended")
 
 
 class ReadModels:
@@ -45,14 +43,14 @@ class ReadModels:
     def dept_orgs(self) -> list[dict[str, Any]]:
         """Competent departments a unit may name when it registers."""
         with self._uow() as uow:
-            rows = uow.session.scalars(select(Org).where(Org.kind == "dept").order_by(Org.id))
+            rows = uow.session.scalars(select(Org).where(Org.kind == roles.DEPT).order_by(Org.id))
             return [{"id": o.id, "name": o.name} for o in rows]
 
     def active_units(self) -> list[dict[str, Any]]:
         """Units whose entrustment is approved (applicants register under one)."""
         with self._uow() as uow:
             rows = uow.session.scalars(
-                select(Org).where(Org.kind == "unit", Org.status == "active").order_by(Org.name)
+                select(Org).where(Org.kind == roles.UNIT, Org.status == "active").order_by(Org.name)
             )
             return [{"id": o.id, "name": o.name} for o in rows]
 
@@ -77,28 +75,20 @@ class ReadModels:
                 for f in rows
             }
 
-    def form(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A form's JSON Schema and UI schema from the designers' bpmn/forms folder."""
-        folder = self.bpmn_dir / "forms"
-        schema = json.loads((folder / f"{name}.schema.json").read_text(encoding="utf-8"))
-        ui_path = folder / f"{name}.ui.json"
-        ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.exists() else {}
-        return schema, ui
-
     # ----- units ------------------------------------------------------------------------
     def unit_profile(self, unit_id: str) -> dict[str, Any] | None:
         """A unit's registration details with its entrustment state and last review."""
         with self._uow() as uow:
             session = uow.session
             org = session.get(Org, unit_id)
-            if org is None or org.kind != "unit":
+            if org is None or org.kind != roles.UNIT:
                 return None
             dept = session.get(Org, org.parent_id) if org.parent_id else None
             open_review = session.scalars(
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
                     ProcessInstance.business_key == unit_id,
-                    ProcessInstance.status.in_(OPEN_INSTANCE),
+                    statuses.live_instances(),
                 )
             ).first()
             last = _last_decision(session, "unit_registration", unit_id, "review_entrustment")

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import eligibility, forms, marks, runtime
+from engine import eligibility, forms, marks, policy, runtime
 from engine.audit import AuditVerbs, audit_event
 from engine.calendar_admin import CalendarVerbs
 from engine.clock import Clock, system_clock
@@ -28,6 +28,7 @@ from engine.errors import (
     TaskNotReadyError,
 )
 from engine.files import check_file_refs
+from engine.form_resolver import FormResolver
 from engine.functions import REGISTERED, ProcessFunctions
 from engine.ids import parse_id
 from engine.operations import OperationVerbs
@@ -43,7 +44,10 @@ from engine.validators import EligibilityGate, default_validators
 from engine.views import Actor, CompleteResult
 from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 
-FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
+# (session, data, form schema, task properties, the version's designer files by name)
+FormValidator = Callable[
+    [Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str], Mapping[str, Any]], None
+]
 
 
 AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
@@ -95,7 +99,8 @@ class WorkflowEngine(
         self.validators: dict[str, FormValidator] = dict(
             default_validators() if validators is None else validators
         )
-        self.validators.setdefault("eligibility", EligibilityGate(self.eligibility_rules, clock))
+        self.validators.setdefault("eligibility", EligibilityGate(clock))
+        self.resolver = FormResolver(bpmn_dir)
         self._versions: dict[int, LoadedVersion] = {}
         self._serializer = runtime.make_serializer(self._spec_for_key)
         self.spec_validator = SpecValidator(REGISTERED, self.validators)
@@ -132,7 +137,7 @@ class WorkflowEngine(
         self, process_id: str, data: Mapping[str, Any], *, actor: Actor, version: int | None = None
     ) -> int:
         """Start an instance outside any application (trial runs, system processes)."""
-        if not actor.is_admin:
+        if not policy.may_operate(actor):
             raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
         if version is not None and parse_id(version) is None:
             raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
@@ -154,7 +159,8 @@ class WorkflowEngine(
 
     # ----- running --------------------------------------------------------------------
     def _script_engine(self, session: Session, instance_id: int | None) -> Any:
-        functions = ProcessFunctions(session, self.clock, instance_id, self.committees()).table()
+        catalogue = self.committees(self.files_version(session, instance_id))
+        functions = ProcessFunctions(session, self.clock, instance_id, catalogue).table()
         return script_engine(functions, self.sandbox_limits)
 
     def _advance(self, wf: runtime.ZWorkflow) -> None:
@@ -254,7 +260,7 @@ class WorkflowEngine(
         )
         session.add(inst)
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
-        functions = ProcessFunctions(session, self.clock, None, self.committees())
+        functions = ProcessFunctions(session, self.clock, None, self.committees(version))
         engine = script_engine(functions.table(), self.sandbox_limits)
         wf = runtime.new_workflow(version.loaded, str(version.id), dict(data), engine)
         self._advance(wf)
@@ -337,7 +343,8 @@ class WorkflowEngine(
         own = schema.get("properties") or {}
         context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
         for name in runtime.validator_names(meta.validator):
-            self.validators[name](session, context, schema, meta.properties)
+            files = self.resolver.files_of(version)
+            self.validators[name](session, context, schema, meta.properties, files)
         if "marks" in (schema.get("properties") or {}):
             self._take_marks(version, task.data, data)
         task.data.update(dict(data))
@@ -361,7 +368,9 @@ class WorkflowEngine(
         """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
         version it returned (the applicant's form values and the dossier) for the diff."""
         submission = self.submission_form(version)
-        data["marks"] = marks.check(data.get("marks"), current, submission, self.dossier_form())
+        data["marks"] = marks.check(
+            data.get("marks"), current, submission, self.dossier_form(version)
+        )
         if data.get("decision") == "return":
             data["returned_version"] = marks.roots(current, submission)
 

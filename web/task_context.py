@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import Actor, TaskDetail
+from web.blueprints._common import engine
 from web.blueprints._page_common import applications, org_names_of, read_models
 from web.formrender import build_fields, file_ids
 
@@ -20,10 +21,11 @@ def task_context(detail: TaskDetail, actor: Actor) -> dict[str, Any]:
         out["application"] = applications().get(detail.summary.application_id, actor)
         out["orgs"] = org_names_of(out["application"])
     ids: list[str] = file_ids(detail.form, detail.data)
-    out["dossier_fields"], found = _section("dossier", data.get("dossier"))
+    instance = detail.summary.instance_id
+    out["dossier_fields"], found = _section("dossier", data.get("dossier"), instance)
     ids += found
     submitted = data if detail.summary.name != SUBMISSION_FORM else None
-    out["submitted_fields"], found = _section(SUBMISSION_FORM, submitted)
+    out["submitted_fields"], found = _section(SUBMISSION_FORM, submitted, instance)
     ids += found
     if detail.summary.process == "unit_registration" and data.get("unit_org_id"):
         out["unit"] = read_models().unit_profile(str(data["unit_org_id"]))
@@ -35,11 +37,12 @@ def task_context(detail: TaskDetail, actor: Actor) -> dict[str, Any]:
     return out
 
 
-def _section(form: str, values: Any) -> tuple[list | None, list[str]]:
-    """Read-only fields of a form filled with values, and the file ids they hold."""
+def _section(form: str, values: Any, instance_id: str) -> tuple[list | None, list[str]]:
+    """Read-only fields of a form (as the instance's version has it) filled with values, and
+    the file ids they hold."""
     if not isinstance(values, dict):
         return None, []
-    schema, ui = read_models().form(form)
+    schema, ui = engine().designer_form(form, instance_id)
     if not any(k in values for k in schema.get("properties") or {}):
         return None, []
     return build_fields(schema, ui, values, {}), file_ids(schema, values)

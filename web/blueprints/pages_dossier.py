@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import ConflictError, InvalidDataError
-from web.blueprints._page_common import me, merge_uploads, onboarding, read_models, roles_required
+from engine import ConflictError, InvalidDataError, policy
+from web.blueprints._common import engine
+from web.blueprints._page_common import allowed_by, me, merge_uploads, onboarding, read_models
 from web.formrender import build_fields, file_ids, mark_notes, parse_form, unplaced_errors
 
 bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
@@ -16,7 +17,7 @@ bp = Blueprint("dossier_pages", __name__, url_prefix="/me/dossier")
 
 
 def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None = None) -> Any:
-    _schema, ui = read_models().form("dossier")
+    _schema, ui = engine().designer_form("dossier")
     feedback = read_models().dossier_feedback(me().id)
     marks = list(feedback["marks"]) if feedback and dossier["status"] == "returned" else []
     marks += read_models().returned_application_marks(me().id)
@@ -36,14 +37,14 @@ def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None
 
 
 @bp.get("")
-@roles_required("applicant")
+@allowed_by(policy.may_file)
 def edit() -> Any:
     dossier = onboarding().get_dossier(me())
     return _page(dossier, dossier["data"], {})
 
 
 @bp.post("")
-@roles_required("applicant")
+@allowed_by(policy.may_file)
 def save() -> Any:
     dossier = onboarding().get_dossier(me())
     posted, upload_errors = merge_uploads(request.form, request.files, me())

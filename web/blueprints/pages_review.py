@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import InvalidDataError, eligibility
+from engine import InvalidDataError, eligibility, policy
 from web import labels
 from web.blueprints._common import engine
-from web.blueprints._page_common import me, onboarding, read_models, roles_required
+from web.blueprints._page_common import allowed_by, me, onboarding, read_models
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
-REVIEWERS = ("dept", "hrss", "office")
 # The four checks an approval confirms, as the batch page asks for them (资历 … 评聘结合).
 APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_CHECKS]
 
@@ -24,14 +23,14 @@ def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
 
 
 @bp.get("/recommend")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def recommend() -> Any:
     tasks, subjects = _ready()
     return render_template("review/recommend.html", tasks=tasks, subjects=subjects, error=None)
 
 
 @bp.post("/recommend")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def recommend_selected() -> Any:
     tasks, subjects = _ready()
     ids = request.form.getlist("task_ids")
@@ -55,7 +54,7 @@ def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
 
 
 @bp.get("/approve")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def approve() -> Any:
     tasks, subjects = _last_level()
     return render_template(
@@ -64,7 +63,7 @@ def approve() -> Any:
 
 
 @bp.post("/approve")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def approve_selected() -> Any:
     tasks, subjects = _last_level()
     ids = request.form.getlist("task_ids")
@@ -107,7 +106,7 @@ def approve_selected() -> Any:
 
 
 @bp.get("/fee")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def fee() -> Any:
     setting = onboarding().get_fee(me().org_id or "", me())
     org_name = read_models().org_names([me().org_id]).get(me().org_id or "")
@@ -115,7 +114,7 @@ def fee() -> Any:
 
 
 @bp.post("/fee")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def set_fee() -> Any:
     choice = request.form.get("charge")
     if choice not in ("true", "false"):
