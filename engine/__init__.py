@@ -1,7 +1,8 @@
 """The process runtime and the services over it. Knows nothing of Flask."""
 
+from engine import policy, roles, statuses
 from engine.accounts import Accounts
-from engine.applications import APPLICATION_STATUSES, Applications
+from engine.applications import Applications
 from engine.audit import AuditLog
 from engine.calendar_admin import CalendarAdmin
 from engine.clock import CHINA_TZ, ManualClock, system_clock
@@ -28,12 +29,13 @@ from engine.fee_settings import FeeSettings
 from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Applicants, Units
-from engine.operations import INSTANCE_STATUSES, Operations
+from engine.operations import Operations
 from engine.passwords import PasswordHasher
 from engine.policy import may_deploy
 from engine.process_runtime import ProcessRuntime
 from engine.reminders import DeliveryError, Notices, SmsMessage
 from engine.sandbox import SandboxLimits
+from engine.statuses import APPLICATION_STATUSES, INSTANCE_STATUSES
 from engine.tasks import Tasks
 from engine.timers import Timers
 from engine.validators import default_validators
@@ -92,5 +94,8 @@ __all__ = [
     "may_deploy",
     "parse_date",
     "parse_id",
+    "policy",
+    "roles",
+    "statuses",
     "system_clock",
 ]

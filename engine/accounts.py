@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import audit_event
 from engine.errors import AccountLockedError, ForbiddenError, NotFoundError
 from engine.ids import parse_id
@@ -301,8 +302,7 @@ class Accounts:
             row = uow.session.get(Notification, key) if key is not None else None
             if row is None or row.channel != "inapp":
                 raise NotFoundError("消息不存在 (unknown message)")
-            org_message = row.user_id is None and row.org_id and row.org_id == actor.org_id
-            if row.user_id != actor.id and not (org_message and actor.role != "applicant"):
+            if not policy.may_read_message(actor, row.user_id, row.org_id):
                 raise ForbiddenError("不是您的消息 (not your message)")
             if row.read_at is None:
                 row.read_at = self.clock()

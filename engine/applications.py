@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import eligibility, forms
+from engine import eligibility, forms, policy, statuses
 from engine.application_views import committee_summary, paper_state, payment_state
 from engine.clock import Clock
 from engine.committees import Committee
@@ -32,57 +32,6 @@ from storage import (
     User,
 )
 
-OPEN_STATUSES = (
-    "draft",
-    "unit_review",
-    "publicity",
-    "in_review",
-    "returned",
-    "awaiting_payment",
-    "awaiting_paper",
-)
-# Every status an application can have (API.md), for validating list filters.
-APPLICATION_STATUSES = (
-    *OPEN_STATUSES,
-    "rejected",
-    "completed",
-    "terminated",
-    "withdrawn",
-    "result_publicity",
-    "certified",
-    "not_passed",
-)
-REVIEWER_ROLES = {"dept", "hrss", "office"}
-EXPORTABLE = ("awaiting_paper", "completed")
-
-
-def _chain_has(org_id: str | None) -> Any:
-    escaped = (org_id or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return cast(Application.chain, String).like(f'%"{escaped}"%', escape="\\")
-
-
-def _visible(query: Any, actor: Actor) -> Any:
-    if actor.role == "applicant":
-        return query.where(Application.applicant_id == actor.id)
-    if actor.role == "unit":
-        return query.where(Application.unit_org_id == actor.org_id)
-    if actor.role in REVIEWER_ROLES:
-        return query.where(_chain_has(actor.org_id))
-    if actor.role in ("admin", "platform"):
-        return query
-    return query.where(Application.id.is_(None))
-
-
-def can_see(actor: Actor, app: Application) -> bool:
-    """Whether an application is routed to (or owned by) the actor."""
-    if actor.role in ("admin", "platform"):
-        return True
-    if actor.role == "applicant":
-        return app.applicant_id == actor.id
-    if actor.role == "unit":
-        return app.unit_org_id == actor.org_id
-    return actor.role in REVIEWER_ROLES and actor.org_id in (app.chain or [])
-
 
 def visible_application(session: Session, application_id: int | str, actor: Actor) -> Application:
     """The application with this id if the actor may see it (404 unknown, 403 not yours)."""
@@ -90,7 +39,7 @@ def visible_application(session: Session, application_id: int | str, actor: Acto
     app = session.get(Application, key) if key is not None else None
     if app is None:
         raise NotFoundError("申报不存在 (unknown application)")
-    if not can_see(actor, app):
+    if not policy.may_see_application(actor, app):
         raise ForbiddenError("无权查看该申报 (not yours)")
     return app
 
@@ -139,7 +88,7 @@ class Applications:
 
     def create(self, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         """File an application; its first task is the applicant's submit_application."""
-        if actor.role != "applicant":
+        if not policy.may_file(actor):
             raise ForbiddenError("只有申报人可以申报 (applicants only)")
         fields = {
             k: "必填 (required)"
@@ -152,9 +101,10 @@ class Applications:
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         series, level, specialty = (body[k].strip() for k in ("series", "level", "specialty"))
-        committee = self.files.committees().check(series, level, specialty)
         with self._uow() as uow:
             session = uow.session
+            files = self.runtime.files_version(session)
+            committee = self.files.committees(files).check(series, level, specialty)
             dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
             if dossier is None or dossier.status != "approved":
                 raise ConflictError(
@@ -163,7 +113,7 @@ class Applications:
                 )
             open_app = session.scalars(
                 select(Application.id).where(
-                    Application.applicant_id == actor.id, Application.status.in_(OPEN_STATUSES)
+                    Application.applicant_id == actor.id, statuses.open_applications()
                 )
             ).first()
             if open_app is not None:
@@ -211,7 +161,7 @@ class Applications:
                     "committee_name": committee.name,
                     "committee_address": committee.address,
                     "dossier": dossier.data or {},
-                    **self._form_start(app, dossier.data or {}),
+                    **self._form_start(app, dossier.data or {}, files),
                 },
             )
             app.instance_id = inst_id
@@ -222,10 +172,13 @@ class Applications:
                 "status": app.status,
             }
 
-    def _form_start(self, app: Application, dossier: Mapping[str, Any]) -> dict[str, Any]:
+    def _form_start(
+        self, app: Application, dossier: Mapping[str, Any], files: Any
+    ) -> dict[str, Any]:
         """Values the application form starts with: the title the level leads to (rules file)
         and the dossier's work summary and staffing flag; the applicant can change them."""
-        titles = (self.files.eligibility_rules().get("titles") or {}).get(app.series) or {}
+        rules = self.files.eligibility_rules(files)
+        titles = (rules.get("titles") or {}).get(app.series) or {}
         out: dict[str, Any] = {
             "is_public_institution_staff": bool(dossier.get("is_public_institution_staff")),
             "attachments": [],
@@ -249,7 +202,8 @@ class Applications:
             # The instance is read once: the form values and the payment/paper state come from it.
             data = self._data(session, app)
             submitted = self._submitted(session, app, data)
-            committee = self.committee_of(app, data)
+            files = self.runtime.files_version(session, app.instance_id)
+            committee = self.committee_of(app, data, files)
             release = session.scalars(
                 select(Timer.due_at).where(
                     Timer.instance_id == app.instance_id, Timer.status == "pending"
@@ -265,19 +219,23 @@ class Applications:
                 payment=payment_state(data, app.status, tasks),
                 paper=paper_state(data),
                 exceptional_conditions=tuple(
-                    eligibility.exceptional_conditions(self.files.eligibility_rules(), submitted)
+                    eligibility.exceptional_conditions(
+                        self.files.eligibility_rules(files), submitted
+                    )
                     if app.exceptional
                     else ()
                 ),
                 publicity_release_at=iso(release),
-                can_export_review_form=app.status in EXPORTABLE,
+                can_export_review_form=app.status in statuses.EXPORTABLE_STATUSES,
                 can_urge=any(not may_act(actor, t) for t in tasks),
             )
 
-    def committee_of(self, app: Application, data: Mapping[str, Any]) -> Committee | None:
+    def committee_of(
+        self, app: Application, data: Mapping[str, Any], files: Any
+    ) -> Committee | None:
         """The committee reviewing an application: the one it was filed with, else the
         catalogue's committee for its series / level / specialty."""
-        catalogue = self.files.committees()
+        catalogue = self.files.committees(files)
         return catalogue.get(data.get("committee_id")) or catalogue.find(
             app.series, app.level, app.specialty
         )
@@ -334,18 +292,18 @@ class Applications:
         self, actor: Actor, *, status: str | None, org: str | None, limit: int, offset: int
     ) -> tuple[list[ApplicationSummary], int]:
         """Applications visible to the caller, newest first."""
-        if status and status not in APPLICATION_STATUSES:
+        if status and status not in statuses.APPLICATION_STATUSES:
             raise InvalidDataError(
                 "未知的申报状态 (unknown status)",
-                fields={"status": f"one of {', '.join(APPLICATION_STATUSES)}"},
+                fields={"status": f"one of {', '.join(statuses.APPLICATION_STATUSES)}"},
             )
         with self._uow() as uow:
             session = uow.session
-            query = _visible(select(Application), actor)
+            query = select(Application).where(policy.application_filter(actor))
             if status:
                 query = query.where(Application.status == status)
             if org:
-                query = query.where(or_(Application.unit_org_id == org, _chain_has(org)))
+                query = query.where(policy.routed_through(org))
             total = session.scalar(select(func.count()).select_from(query.subquery()))
             rows = session.scalars(
                 query.order_by(Application.id.desc()).limit(limit).offset(offset)

@@ -1,49 +1,46 @@
-"""Designer-owned files under the bpmn directory: rules, committees and form schemas.
+"""Designer-owned files of a deployed version: forms, the dossier form, rules, committees.
 
-Each file is read once per ``DesignerFiles`` object (one per app), never into class state.
+A thin layer over ``FormResolver`` (engine/form_resolver.py): every read names the version
+whose files apply, so an upload-deploy's files are what completion, pages and rules use.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine import committees, eligibility
+from engine import committees
+from engine.form_resolver import FormResolver, Version, disk_files
 from engine.persist import DeployedSpec
 
 
 class DesignerFiles:
-    """The rules, committee catalogue and forms that live beside the diagrams."""
+    """The rules, committee catalogue and forms a version carries (bpmn/ as fallback)."""
 
     def __init__(self, bpmn_dir: Path) -> None:
         self.bpmn_dir = bpmn_dir
-        self._rules: dict[str, Any] | None = None
-        self._committees: committees.Catalogue | None = None
-        self._dossier_form: dict[str, Any] | None = None
+        self.resolver = FormResolver(bpmn_dir)
 
-    def eligibility_rules(self) -> dict[str, Any]:
-        """Designer-owned thresholds from bpmn/rules/eligibility.json (read once)."""
-        if self._rules is None:
-            self._rules = eligibility.load_rules(self.bpmn_dir)
-        return self._rules
+    def eligibility_rules(self, version: Version | None) -> dict[str, Any]:
+        """A version's eligibility thresholds (bpmn/rules/eligibility.json)."""
+        return self.resolver.eligibility_rules(version)
 
-    def committees(self) -> committees.Catalogue:
-        """The designers' committee catalogue, bpmn/rules/committees.json (read once)."""
-        if self._committees is None:
-            self._committees = committees.load_catalogue(self.bpmn_dir)
-        return self._committees
+    def committees(self, version: Version | None) -> committees.Catalogue:
+        """A version's committee catalogue (bpmn/rules/committees.json)."""
+        return self.resolver.committees(version)
 
-    def committees_listing(self) -> list[dict[str, Any]]:
-        """GET /committees: every committee of the catalogue."""
-        return [c.public() for c in self.committees().committees]
+    def dossier_form(self, version: Version | None) -> dict[str, Any]:
+        """A version's dossier JSON Schema, for labelling items."""
+        return self.resolver.form(version, "dossier")[0]
 
-    def dossier_form(self) -> dict[str, Any]:
-        """The dossier's JSON Schema from bpmn/forms (read once), for labelling items."""
-        if self._dossier_form is None:
-            path = self.bpmn_dir / "forms" / "dossier.schema.json"
-            self._dossier_form = json.loads(path.read_text(encoding="utf-8"))
-        return self._dossier_form
+    def form(self, version: Version | None, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A form's JSON Schema and UI schema (``name`` without suffix)."""
+        return self.resolver.form(version, name)
+
+    def files_of(self, version: Version | None) -> Mapping[str, Any]:
+        """Every parsed designer file of a version, by file name."""
+        return self.resolver.files_of(version)
 
     @staticmethod
     def submission_form(deployed: DeployedSpec) -> dict[str, Any] | None:
@@ -54,8 +51,5 @@ class DesignerFiles:
         return None
 
     def fallback_forms(self) -> dict[str, str]:
-        """Form files of the bpmn directory, used when an upload does not carry them."""
-        forms_dir = self.bpmn_dir / "forms"
-        if not forms_dir.is_dir():
-            return {}
-        return {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))}
+        """Form and rules files of the bpmn directory, used when an upload does not carry them."""
+        return disk_files(self.bpmn_dir)

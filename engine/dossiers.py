@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import forms
+from engine import forms, policy
 from engine.clock import Clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError
@@ -35,13 +33,13 @@ class Dossiers:
         self.designer_files = designer_files
         self.clock = clock
 
-    def dossier_schema(self) -> dict[str, Any]:
-        """The dossier's JSON Schema (owned by designers, bpmn/forms/dossier.schema.json)."""
-        path = Path(self.designer_files.bpmn_dir) / "forms" / "dossier.schema.json"
-        return json.loads(path.read_text(encoding="utf-8"))
+    def dossier_schema(self, session: Session) -> dict[str, Any]:
+        """The dossier's JSON Schema as the current version carries it (designers' file
+        bpmn/forms/dossier.schema.json, deployed with the processes)."""
+        return self.designer_files.dossier_form(self.runtime.files_version(session))
 
     def _dossier(self, session: Session, actor: Actor) -> Dossier:
-        if actor.role != "applicant":
+        if not policy.may_file(actor):
             raise ForbiddenError("只有申报人有业绩档案 (applicants only)")
         row = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
         if row is None:
@@ -57,7 +55,7 @@ class Dossiers:
             out = {
                 "status": row.status,
                 "data": row.data or {},
-                "form": self.dossier_schema(),
+                "form": self.dossier_schema(uow.session),
                 "updated_at": row.updated_at.isoformat() if row.updated_at else None,
                 "can_edit": row.status != "submitted",
                 "can_submit": row.status in ("draft", "returned"),
@@ -67,9 +65,9 @@ class Dossiers:
 
     def put_dossier(self, data: Any, actor: Actor) -> dict[str, Any]:
         """Replace the dossier's data; an approved dossier needs review again."""
-        schema = self.dossier_schema()
-        forms.check(schema, data)
         with self._uow() as uow:
+            schema = self.dossier_schema(uow.session)
+            forms.check(schema, data)
             row = self._dossier(uow.session, actor)
             if row.status == "submitted":
                 raise ConflictError(
@@ -84,9 +82,9 @@ class Dossiers:
 
     def submit_dossier(self, actor: Actor) -> dict[str, Any]:
         """Send the dossier to the unit for review (starts dossier_review)."""
-        schema = self.dossier_schema()
         with self._uow() as uow:
             session = uow.session
+            schema = self.dossier_schema(session)
             row = self._dossier(session, actor)
             if row.status == "submitted":
                 raise ConflictError(

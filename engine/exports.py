@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import eligibility
-from engine.applications import EXPORTABLE, visible_application
+from engine import eligibility, roles, statuses
+from engine.applications import visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import UNPUBLISHED, Committee
@@ -23,14 +23,6 @@ from engine.review_form import review_form_pdf
 from engine.views import Actor, iso
 from storage import Application, AuditEvent, Org, StoredFile, UnitOfWorkFactory, User
 
-PUBLIC_VERSION_STATUSES = (
-    "unit_review",
-    "publicity",
-    "in_review",
-    "awaiting_payment",
-    "awaiting_paper",
-    "completed",
-)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LEVEL_NAMES = {
     "unit": "用人单位",
@@ -84,7 +76,7 @@ class Exports:
         with self._uow() as uow:
             session = uow.session
             app = visible_application(session, application_id, actor)
-            if app.status not in EXPORTABLE:
+            if app.status not in statuses.EXPORTABLE_STATUSES:
                 raise ConflictError(
                     "终审通过并确认缴费后才能导出评审表 (not ready for export)",
                     code="review_form_not_ready",
@@ -99,7 +91,7 @@ class Exports:
                 verification_code=code,
                 verify_url=self.verify_url(code),
             )
-            owner = Actor(app.applicant_id, "", "", "applicant", app.unit_org_id)
+            owner = Actor(app.applicant_id, "", "", roles.APPLICANT, app.unit_org_id)
             row = self.store.save(session, pdf, f"评审表-{app.id}.pdf", owner, self.clock())
             app.verification_code = code
             app.review_form = {
@@ -125,7 +117,7 @@ class Exports:
         """The 公示版 without ID number and phone, for the unit's publicity notice."""
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)
-            if app.status not in PUBLIC_VERSION_STATUSES:
+            if not statuses.has_public_version(app.status):
                 raise ConflictError(
                     "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
                 )
@@ -180,6 +172,8 @@ class Exports:
         data = self.runtime.instance_data(session, app.instance_id)
         dossier = data.get("dossier") or {}
         orgs = {o.id: o for o in session.scalars(select(Org))}
+        files = self.runtime.files_version(session, app.instance_id)
+        catalogue = self.files.committees(files)
         return {
             "applicant": {
                 "name": user.name,
@@ -197,14 +191,14 @@ class Exports:
                 "level": app.level,
                 "specialty": app.specialty,
                 **_committee_facts(
-                    self.files.committees().get(data.get("committee_id"))
-                    or self.files.committees().find(app.series, app.level, app.specialty),
+                    catalogue.get(data.get("committee_id"))
+                    or catalogue.find(app.series, app.level, app.specialty),
                     _committee(app, orgs),
                 ),
                 "filed_at": app.created_at.astimezone(CHINA_TZ).date().isoformat(),
                 "exceptional": bool(app.exceptional),
                 "exceptional_conditions": eligibility.exceptional_conditions(
-                    self.files.eligibility_rules(), data
+                    self.files.eligibility_rules(files), data
                 )
                 if app.exceptional
                 else [],
@@ -262,7 +256,7 @@ class Exports:
 
 def _committee(app: Application, orgs: dict[str, Org]) -> str:
     office = next(
-        (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == "office"), None
+        (orgs[o] for o in app.chain or [] if o in orgs and orgs[o].kind == roles.OFFICE), None
     )
     return office.name if office else ""
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine import policy, roles
 from engine.audit import audit_event
 from engine.clock import Clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
 from engine.fees import affected_by_switch
-from engine.onboarding import REVIEW_KINDS
+from engine.process_runtime import ProcessRuntime
 from engine.views import Actor
 from storage import Org, UnitOfWorkFactory
 
@@ -20,18 +21,23 @@ class FeeSettings:
     """Fee switches of the reviewing departments, with the applications a switch affects."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, designer_files: DesignerFiles, *, clock: Clock
+        self,
+        uow_factory: UnitOfWorkFactory,
+        runtime: ProcessRuntime,
+        designer_files: DesignerFiles,
+        *,
+        clock: Clock,
     ) -> None:
         self._uow = uow_factory
+        self.runtime = runtime
         self.designer_files = designer_files
         self.clock = clock
 
     def _fee_org(self, session: Session, org_id: str, actor: Actor, *, write: bool) -> Org:
         org = session.get(Org, org_id)
-        if org is None or org.kind not in REVIEW_KINDS:
+        if org is None or org.kind not in roles.REVIEW_ORG_KINDS:
             raise NotFoundError("部门不存在 (unknown department)")
-        own = actor.org_id == org_id and actor.role in REVIEW_KINDS
-        if not (own or actor.is_admin or (not write and actor.role == "platform")):
+        if not policy.may_see_fee(actor, org_id, write=write):
             raise ForbiddenError("只能设置本部门的收费 (not your department)")
         return org
 
@@ -41,9 +47,8 @@ class FeeSettings:
         with self._uow() as uow:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=False)
-            affected = affected_by_switch(
-                session, self.designer_files.committees(), org.id, not bool(org.charge)
-            )
+            catalogue = self.designer_files.committees(self.runtime.files_version(session))
+            affected = affected_by_switch(session, catalogue, org.id, not bool(org.charge))
             return {"org_id": org.id, "charge": bool(org.charge), "affected": affected}
 
     def set_fee(self, org_id: str, charge: Any, actor: Actor) -> dict[str, Any]:
@@ -55,7 +60,8 @@ class FeeSettings:
         with self._uow() as uow:
             session = uow.session
             org = self._fee_org(session, org_id, actor, write=True)
-            affected = affected_by_switch(session, self.designer_files.committees(), org.id, charge)
+            catalogue = self.designer_files.committees(self.runtime.files_version(session))
+            affected = affected_by_switch(session, catalogue, org.id, charge)
             before = org.charge
             org.charge = charge
             session.add(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.documents import PdfLimits, inspect_pdf, safe_filename
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
 from engine.forms import file_fields
@@ -92,9 +93,7 @@ class FileStore:
 
 def check_owner(row: StoredFile, actor: Actor) -> None:
     """Only the uploader (or the uploader's org) may use a file in a form."""
-    if row.owner_id != actor.id and not (
-        row.owner_org_id and row.owner_org_id == actor.org_id and actor.role != "applicant"
-    ):
+    if not policy.may_use_file(actor, row.owner_id, row.owner_org_id):
         raise ForbiddenError("该文件不属于您 (not your file)")
 
 
@@ -145,13 +144,9 @@ class Documents:
 
     @staticmethod
     def _may_see(session: Session, row: StoredFile, actor: Actor) -> bool:
-        if row.owner_id == actor.id or actor.role in ("admin", "platform"):
-            return True
-        if actor.role == "unit":
-            return row.owner_org_id == actor.org_id
-        if actor.role in ("dept", "hrss", "office") and row.owner_id is not None:
-            chains = session.scalars(
-                select(Application.chain).where(Application.applicant_id == row.owner_id)
-            ).all()
-            return any(actor.org_id in (chain or []) for chain in chains)
-        return False
+        owner_apps = (
+            session.scalars(select(Application).where(Application.applicant_id == row.owner_id))
+            if row.owner_id is not None and row.owner_id != actor.id
+            else ()
+        )
+        return policy.may_see_file(actor, row.owner_id, row.owner_org_id, owner_apps)

@@ -25,14 +25,22 @@ def _is_date(value: object) -> bool:
     return True
 
 
+def json_object(text: str, what: str) -> tuple[dict[str, Any], str | None]:
+    """The JSON object a file holds, or ({}, why it holds none)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return {}, f"not valid JSON: {exc}"
+    if not isinstance(doc, dict):
+        return {}, f"{what} must be a JSON object"
+    return doc, None
+
+
 def schema_problem(text: str) -> str | None:
     """Why a form file is not a usable JSON Schema, or None."""
-    try:
-        schema = json.loads(text)
-    except ValueError as exc:
-        return f"not valid JSON: {exc}"
-    if not isinstance(schema, dict):
-        return "a form schema must be a JSON object"
+    schema, problem = json_object(text, "a form schema")
+    if problem:
+        return problem
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

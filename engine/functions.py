@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import roles
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import Catalogue
 from engine.ids import parse_id
@@ -105,7 +106,7 @@ class ProcessFunctions:
     def office_of(self, review_chain: list[str]) -> str:
         """The committee office in the chain (the last level when there is none)."""
         for org_id in review_chain:
-            if self._org(org_id).kind == "office":
+            if self._org(org_id).kind == roles.OFFICE:
                 return org_id
         return review_chain[-1]
 

@@ -10,7 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import runtime, statuses
 from engine.dtos import (
     HistoryEntry,
     InstanceDetail,
@@ -149,7 +149,7 @@ def _aware(value: Any) -> Any:
 
 def allowed(status: str) -> OperatorActions:
     """Which operator actions fit an instance's status."""
-    live = status not in ("completed", "terminated")
+    live = statuses.is_live_instance(status)
     return OperatorActions(
         retry=status == "error",
         reset=live,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import policy, roles, statuses
 from engine.clock import CHINA_TZ, Clock
 from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
@@ -22,8 +23,6 @@ from engine.process_runtime import ProcessRuntime
 from engine.users import find_user
 from engine.views import Actor
 from storage import Dossier, Org, ProcessInstance, UnitOfWorkFactory, User
-
-REVIEW_KINDS = {"dept", "hrss", "office"}
 
 
 def _text(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: int = 200) -> str:
@@ -105,7 +104,7 @@ class Units:
             session = uow.session
             username, password, phone = _account_fields(session, body, fields)
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
-            if dept is None or dept.kind not in REVIEW_KINDS:
+            if dept is None or dept.kind not in roles.REVIEW_ORG_KINDS:
                 fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
             if fields or dept is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
@@ -117,7 +116,7 @@ class Units:
                 Org(
                     id=org_id,
                     name=name,
-                    kind="unit",
+                    kind=roles.UNIT,
                     parent_id=dept.id,
                     status="pending_entrustment",
                     charge=False,
@@ -132,7 +131,7 @@ class Units:
                 User(
                     username=username,
                     password_hash=self.hasher.hash(password),
-                    role="unit",
+                    role=roles.UNIT,
                     org_id=org_id,
                     name=contact,
                     phone=phone,
@@ -145,9 +144,9 @@ class Units:
 
     def _own_unit(self, session: Session, unit_id: str, actor: Actor) -> Org:
         org = session.get(Org, unit_id)
-        if org is None or org.kind != "unit":
+        if org is None or org.kind != roles.UNIT:
             raise NotFoundError("单位不存在 (unknown unit)")
-        if actor.org_id != unit_id and not actor.is_admin:
+        if not policy.may_manage_unit(actor, unit_id):
             raise ForbiddenError("只能处理本单位的事项 (not your unit)")
         return org
 
@@ -180,7 +179,7 @@ class Units:
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
                     ProcessInstance.business_key == unit_id,
-                    ProcessInstance.status.in_(("running", "waiting", "error", "suspended")),
+                    statuses.live_instances(),
                 )
             ).first()
             if running is not None:
@@ -232,7 +231,7 @@ class Applicants:
             session = uow.session
             username, password, phone = _account_fields(session, body, fields)
             unit = session.get(Org, str(body.get("unit_id") or ""))
-            if unit is None or unit.kind != "unit":
+            if unit is None or unit.kind != roles.UNIT:
                 fields["unit_id"] = "未知的用人单位 (unknown unit)"
             elif unit.status != "active":
                 fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
@@ -245,7 +244,7 @@ class Applicants:
             user = User(
                 username=username,
                 password_hash=self.hasher.hash(password),
-                role="applicant",
+                role=roles.APPLICANT,
                 org_id=unit.id,
                 name=name,
                 phone=phone,

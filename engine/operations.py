@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import policy, runtime, statuses
 from engine.audit import require_reason
 from engine.clock import Clock
 from engine.dtos import Failure, InstanceDetail, InstanceSummary, ItemOutcome
@@ -36,12 +36,9 @@ from storage import (
     UnitOfWorkFactory,
 )
 
-ACTIVE = ("running", "waiting", "error", "suspended")
-INSTANCE_STATUSES = (*ACTIVE, "completed", "terminated")
-
 
 def _require_operator(actor: Actor) -> None:
-    if not actor.is_admin:
+    if not policy.may_operate(actor):
         raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
 
 
@@ -73,10 +70,10 @@ class Operations:
     ) -> tuple[list[InstanceSummary], int]:
         """Instances for operators; ``stuck`` keeps those with a problem (reason shown)."""
         _require_operator(actor)
-        if status and status not in INSTANCE_STATUSES:
+        if status and status not in statuses.INSTANCE_STATUSES:
             raise InvalidDataError(
                 "未知的实例状态 (unknown status)",
-                fields={"status": f"one of {', '.join(INSTANCE_STATUSES)}"},
+                fields={"status": f"one of {', '.join(statuses.INSTANCE_STATUSES)}"},
             )
         with self._uow() as uow:
             session = uow.session
@@ -92,7 +89,7 @@ class Operations:
                 ).all()
                 return [self._summary(session, r) for r in rows], int(total or 0)
             candidates = session.scalars(
-                query.where(ProcessInstance.status.in_(ACTIVE)).order_by(ProcessInstance.updated_at)
+                query.where(statuses.live_instances()).order_by(ProcessInstance.updated_at)
             ).all()
             stuck_rows = [s for s in (self._summary(session, r) for r in candidates) if s.problems]
             return stuck_rows[offset : offset + limit], len(stuck_rows)
@@ -101,7 +98,7 @@ class Operations:
         self, process_id: str, data: Mapping[str, Any], *, actor: Actor, version: int | None = None
     ) -> int:
         """Start an instance outside any application (trial runs, system processes)."""
-        if not actor.is_admin:
+        if not policy.may_operate(actor):
             raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
         if version is not None and parse_id(version) is None:
             raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
@@ -156,7 +153,7 @@ class Operations:
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            if inst.status in ("completed", "terminated"):
+            if not statuses.is_live_instance(inst.status):
                 raise ConflictError(
                     f"流程实例已{'办结' if inst.status == 'completed' else '终止'}，不能{action}",
                     code=f"instance_{inst.status}",
@@ -298,7 +295,7 @@ class Operations:
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
-            if inst.status in ("completed", "terminated"):
+            if not statuses.is_live_instance(inst.status):
                 raise ConflictError("已结束的实例不能迁移", code=f"instance_{inst.status}")
             target_row = session.scalars(
                 select(ProcessVersion).where(

@@ -9,16 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import roles
 from engine.errors import InvalidDataError
 from engine.names import NameRefused, clean_name, clean_username
 from engine.passwords import PasswordHasher, password_problem
 from engine.users import end_all_sign_ins, find_user
 from storage import Org, User
-
-ORG_KINDS = {"platform", "hrss", "office", "dept"}
-ROLES = {"admin", "designer", "platform", "hrss", "office", "dept", "unit", "applicant"}
-# Roles that are not an org kind; their accounts belong to the platform org.
-PLATFORM_STAFF_ROLES = {"admin", "designer"}
 
 
 def _check_tree(orgs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -31,8 +27,8 @@ def _check_tree(orgs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             problems[where] = "id is required"
         elif ids.count(org["id"]) > 1:
             problems[where] = f"duplicate id {org['id']!r}"
-        if org.get("kind") not in ORG_KINDS:
-            problems[f"{where}.kind"] = f"kind must be one of {sorted(ORG_KINDS)}"
+        if org.get("kind") not in roles.TREE_ORG_KINDS:
+            problems[f"{where}.kind"] = f"kind must be one of {sorted(roles.TREE_ORG_KINDS)}"
         if not org.get("name"):
             problems[f"{where}.name"] = "name is required"
         parent = org.get("parent")
@@ -61,12 +57,11 @@ def _check_users(
         org_kind = org_kinds.get(user.get("org", ""))
         if org_kind is None:
             problems[f"{where}.org"] = f"unknown org {user.get('org')!r}"
-        elif user.get("role") in PLATFORM_STAFF_ROLES:
-            if org_kind != "platform":
-                problems[f"{where}.role"] = f"role {user['role']} belongs to a platform org"
-        elif user.get("role") != org_kind:
+        elif (role := roles.ROLES.get(user.get("role") or "")) is None:
+            problems[f"{where}.role"] = f"role must be one of {sorted(roles.ROLES)}"
+        elif role.org_kind != org_kind:
             problems[f"{where}.role"] = (
-                f"role must equal the org's kind ({org_kind}), or be admin or designer"
+                f"role {user['role']} belongs to an org of kind {role.org_kind}, not {org_kind}"
             )
     return problems
 

@@ -17,7 +17,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import roles, runtime
 from engine.errors import ConcurrentUpdateError
 from engine.scripts import ScriptLimitExceeded
 from engine.workdays import parse_date
@@ -58,7 +58,7 @@ def task_row_values(task: Task, deployed: DeployedSpec, inst_id: int, app_id: in
     """Index columns for one ready user task."""
     meta = deployed.loaded.user_tasks[task.task_spec.bpmn_id]
     org_id = user_id = None
-    if meta.lane == "applicant":
+    if meta.lane == roles.APPLICANT_LANE:
         user_id = task.data.get("applicant_user_id")
     elif meta.org_variable:
         value = task.data.get(meta.org_variable)

@@ -1,50 +1,227 @@
-"""Access rules, one function each; web pages and the API both ask them."""
+"""Every access rule, one function each; web pages and the API both ask them, never decide.
+
+The rules read the role table of engine/roles.py. Which applications a role sees is a named
+``Scope``: one declaration from which both the SQL filter (worklists, lists, exports) and the
+check of one loaded row are made, so the two cannot disagree.
+"""
 
 from __future__ import annotations
 
-from engine.views import Actor
-from storage import HumanTask
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-REVIEWER_ROLES = {"dept", "hrss", "office"}
-# Validate, deploy and promote process definitions, view their diagrams. Designers get no
-# operator powers (instances, timers); admins are operators and designers both.
-DEPLOY_ROLES = {"admin", "designer"}
-LANE_ROLES = {
-    "applicant": {"applicant"},
-    "unit": {"unit"},
-    "reviewer": REVIEWER_ROLES,
-    "platform": {"admin", "platform"},
+from sqlalchemy import String, cast, false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine import roles
+from engine.views import Actor
+from storage import Application
+
+
+class ApplicationRow(Protocol):
+    applicant_id: int
+    unit_org_id: str
+    chain: list[str] | None
+
+
+class TaskRow(Protocol):
+    lane: str | None
+    user_id: int | None
+    org_id: str | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The applications whose ``column`` equals (or, for a list, holds) the actor's ``attribute``.
+
+    ``column`` None: every application.
+    """
+
+    column: str | None
+    attribute: str = "id"
+    holds: bool = False
+
+
+SCOPES: dict[str, Scope] = {
+    "own": Scope("applicant_id", "id"),
+    "unit": Scope("unit_org_id", "org_id"),
+    "chain": Scope("chain", "org_id", holds=True),
+    "all": Scope(None),
 }
 
 
-def may_act(actor: Actor, task: HumanTask) -> bool:
-    """Whether this user may see and complete this ready task."""
-    if actor.role not in LANE_ROLES.get(task.lane or "", set()):
+def _scope(actor: Actor) -> Scope | None:
+    name = roles.role_of(actor.role).sees
+    return SCOPES.get(name) if name else None
+
+
+def _list_holds(column: Any, value: str | None) -> ColumnElement[bool]:
+    escaped = (value or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def application_filter(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition on ``Application`` selecting the applications the actor may see."""
+    scope = _scope(actor)
+    if scope is None:
+        return false()
+    if scope.column is None:
+        return true()
+    column = getattr(Application, scope.column)
+    value = getattr(actor, scope.attribute)
+    return _list_holds(column, value) if scope.holds else column == value
+
+
+def routed_through(org_id: str) -> ColumnElement[bool]:
+    """SQL condition on ``Application``: the org is its unit or a level of its chain."""
+    return or_(Application.unit_org_id == org_id, _list_holds(Application.chain, org_id))
+
+
+def may_see_application(actor: Actor, app: ApplicationRow) -> bool:
+    """Whether an application is routed to (or owned by) the actor."""
+    scope = _scope(actor)
+    if scope is None:
         return False
-    if task.lane == "applicant":
+    if scope.column is None:
+        return True
+    have = getattr(app, scope.column)
+    value = getattr(actor, scope.attribute)
+    return value in (have or []) if scope.holds else have == value
+
+
+def may_see_file(
+    actor: Actor,
+    owner_id: int | None,
+    owner_org_id: str | None,
+    owner_applications: Iterable[ApplicationRow] = (),
+) -> bool:
+    """Whether the actor may download a stored file: its own, its org's (for roles that see
+    their org's applications), or of someone whose application the actor sees."""
+    if owner_id is not None and owner_id == actor.id:
+        return True
+    scope = _scope(actor)
+    if scope is None:
+        return False
+    if scope.column is None:
+        return True
+    if scope.column == "unit_org_id":
+        return owner_org_id is not None and owner_org_id == actor.org_id
+    return owner_id is not None and any(may_see_application(actor, a) for a in owner_applications)
+
+
+def may_use_file(actor: Actor, owner_id: int | None, owner_org_id: str | None) -> bool:
+    """Whether the actor may put a stored file into a form: its own, or its org's for roles
+    acting for their org."""
+    if owner_id is not None and owner_id == actor.id:
+        return True
+    return owner_org_id is not None and owner_org_id == message_org(actor)
+
+
+def awaiting_activation(actor: Actor) -> bool:
+    """Whether the actor's self-registered org is not approved yet (only the entrustment
+    certificate, the account itself and messages are open to it)."""
+    return roles.role_of(actor.role).registers_org and actor.org_status != "active"
+
+
+def may_act(actor: Actor, task: TaskRow) -> bool:
+    """Whether this user may see and complete this ready task."""
+    if actor.role not in roles.lane_roles(task.lane):
+        return False
+    if not roles.role_of(actor.role).acts_for_org:
         return task.user_id == actor.id
-    if actor.org_status != "active" and task.lane != "platform":
+    if actor.org_status != "active" and task.lane != roles.PLATFORM_LANE:
         return False
     return task.org_id is not None and task.org_id == actor.org_id
 
 
-def task_filter_for(actor: Actor) -> dict:
-    """Column filters that select the tasks an actor may act on (for worklists)."""
-    if actor.role == "applicant":
-        return {"lane": "applicant", "user_id": actor.id}
-    lanes = [lane for lane, roles in LANE_ROLES.items() if actor.role in roles]
+def task_filter_for(actor: Actor) -> dict[str, Any]:
+    """Column filters that select the tasks an actor may act on (for worklists).
+
+    ``{"lanes": [...], "user_id": id}`` for roles acting as themselves; ``{"lanes": [...],
+    "org_id": org}`` for roles acting for their org (no lanes while their org is inactive).
+    """
+    role = roles.role_of(actor.role)
+    lanes = sorted(role.lanes)
+    if not role.acts_for_org:
+        return {"lanes": lanes, "user_id": actor.id}
+    if actor.org_status != "active":
+        lanes = [lane for lane in lanes if lane == roles.PLATFORM_LANE]
     return {"lanes": lanes, "org_id": actor.org_id}
 
 
+def has_worklist(actor: Actor) -> bool:
+    """Whether the actor acts on tasks at all (designers do not)."""
+    return bool(roles.role_of(actor.role).lanes)
+
+
+def message_org(actor: Actor) -> str | None:
+    """The org whose in-app messages the actor reads besides its own (None: only its own).
+
+    An applicant's org is its unit: messages to the unit (about other people) are not its.
+    """
+    return actor.org_id if roles.role_of(actor.role).acts_for_org else None
+
+
+def may_read_message(actor: Actor, to_user: int | None, to_org: str | None) -> bool:
+    """Whether an in-app message addressed to a user or an org is the actor's."""
+    if to_user is not None:
+        return to_user == actor.id
+    org = message_org(actor)
+    return org is not None and to_org == org
+
+
+def may_file(actor: Actor) -> bool:
+    """Whether the actor keeps a dossier and files applications."""
+    return roles.role_of(actor.role).files_applications
+
+
+def is_unit_account(actor: Actor) -> bool:
+    """Whether the actor speaks for a self-registered org (entrustment, unit pages)."""
+    return roles.role_of(actor.role).registers_org
+
+
+def reviews_levels(actor: Actor) -> bool:
+    """Whether the actor reviews a level of the chain (recommend, batch approve, fee pages)."""
+    return roles.role_of(actor.role).reviews_levels
+
+
+def may_list_applications(actor: Actor) -> bool:
+    """Whether the actor has an applications page (it sees some applications)."""
+    return _scope(actor) is not None
+
+
+def oversees(actor: Actor) -> bool:
+    """Whether the actor sees every application and timer (platform staff)."""
+    return roles.role_of(actor.role).oversees
+
+
+def may_operate(actor: Actor) -> bool:
+    """Whether the actor may repair instances, fire timers, start bare processes and keep the
+    working-day calendar."""
+    return roles.role_of(actor.role).operates
+
+
 def may_deploy(actor: Actor) -> bool:
-    """Whether this user may validate, deploy and promote process definitions."""
-    return actor.role in DEPLOY_ROLES
+    """Whether the actor may validate, deploy and promote process definitions."""
+    return roles.role_of(actor.role).deploys
+
+
+def may_manage_unit(actor: Actor, unit_org_id: str) -> bool:
+    """Whether the actor may act for this self-registered unit (its entrustment)."""
+    return actor.org_id == unit_org_id or may_operate(actor)
+
+
+def may_see_fee(actor: Actor, org_id: str, *, write: bool) -> bool:
+    """Whether the actor may read (or, with ``write``, switch) this reviewing org's fee."""
+    own = actor.org_id == org_id and reviews_levels(actor)
+    return own or may_operate(actor) or (not write and oversees(actor))
 
 
 def withdraw_side(actor: Actor, applicant_id: int, unit_org_id: str | None) -> str | None:
     """Who the actor withdraws an application as: its applicant, its unit, or nobody (None)."""
-    if actor.role == "applicant" and actor.id == applicant_id:
+    if may_file(actor) and actor.id == applicant_id:
         return "applicant"
-    if actor.role == "unit" and actor.org_status == "active" and actor.org_id == unit_org_id:
+    if is_unit_account(actor) and actor.org_status == "active" and actor.org_id == unit_org_id:
         return "unit"
     return None

@@ -23,6 +23,7 @@ from engine.clock import Clock, system_clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, NotFoundError, TaskNotReadyError
 from engine.files import check_file_refs
+from engine.form_resolver import SHARED_FILES_PROCESS
 from engine.functions import ProcessFunctions
 from engine.persist import DeployedSpec, Saver, instance_status, task_row_values
 from engine.queries import ready_task_row, summary_of
@@ -33,7 +34,10 @@ from engine.versions import current_version_id
 from engine.views import Actor, CompleteResult, iso
 from storage import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, Timer
 
-FormValidator = Callable[[Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str]], None]
+# (session, data, form schema, task properties, the version's designer files by name)
+FormValidator = Callable[
+    [Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str], Mapping[str, Any]], None
+]
 
 AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
 CLOSED = ("suspended", "terminated", "completed", "error")  # no task completes in these
@@ -66,7 +70,7 @@ class ProcessRuntime:
         self.validators: dict[str, FormValidator] = dict(
             default_validators() if validators is None else validators
         )
-        self.validators.setdefault("eligibility", EligibilityGate(files.eligibility_rules, clock))
+        self.validators.setdefault("eligibility", EligibilityGate(clock))
         self._versions: dict[int, DeployedSpec] = {}
         # Per version: the first user task a replay from the start reaches (see compact).
         self._entry_tasks: dict[int, str] = {}
@@ -97,9 +101,24 @@ class ProcessRuntime:
         return cached
 
     # ----- loading and running --------------------------------------------------------
+    def files_version(
+        self, session: Session, instance_id: int | None = None
+    ) -> DeployedSpec | None:
+        """The version whose designer files apply: an instance's own; outside any instance,
+        the current version of the process applications file into (None: nothing deployed)."""
+        inst = session.get(ProcessInstance, instance_id) if instance_id else None
+        if inst is not None:
+            return self.deployed_spec(session, inst.process_version_id)
+        try:
+            version_id = current_version_id(session, SHARED_FILES_PROCESS)
+        except NotFoundError:
+            return None
+        return self.deployed_spec(session, version_id)
+
     def script_engine(self, session: Session, instance_id: int | None) -> Any:
         """A script engine whose registered functions work in ``session``."""
-        functions = ProcessFunctions(session, self.clock, instance_id, self.files.committees())
+        catalogue = self.files.committees(self.files_version(session, instance_id))
+        functions = ProcessFunctions(session, self.clock, instance_id, catalogue)
         return script_engine(functions.table(), self.sandbox_limits)
 
     def load(
@@ -227,7 +246,7 @@ class ProcessRuntime:
         )
         session.add(inst)
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
-        functions = ProcessFunctions(session, self.clock, None, self.files.committees())
+        functions = ProcessFunctions(session, self.clock, None, self.files.committees(deployed))
         engine = script_engine(functions.table(), self.sandbox_limits)
         wf = runtime.new_workflow(deployed.loaded, str(deployed.id), dict(data), engine)
         self.advance(wf)
@@ -268,7 +287,8 @@ class ProcessRuntime:
         own = schema.get("properties") or {}
         context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
         for name in runtime.validator_names(meta.validator):
-            self.validators[name](session, context, schema, meta.properties)
+            files = self.files.files_of(deployed)
+            self.validators[name](session, context, schema, meta.properties, files)
         if "marks" in (schema.get("properties") or {}):
             self._take_marks(deployed, task.data, data)
         task.data.update(dict(data))
@@ -293,7 +313,7 @@ class ProcessRuntime:
         version it returned (the applicant's form values and the dossier) for the diff."""
         submission = self.files.submission_form(deployed)
         data["marks"] = marks.check(
-            data.get("marks"), current, submission, self.files.dossier_form()
+            data.get("marks"), current, submission, self.files.dossier_form(deployed)
         )
         if data.get("decision") == "return":
             data["returned_version"] = marks.roots(current, submission)

@@ -9,15 +9,16 @@ application an engine verb has just authorised).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from engine import committees, roles, statuses
+from engine.designer_files import DesignerFiles
 from engine.ids import parse_id
+from engine.process_runtime import ProcessRuntime
 from engine.queries import last_return_marks
 from engine.views import TaskSummary, iso
 from storage import (
@@ -27,12 +28,10 @@ from storage import (
     Notification,
     Org,
     ProcessInstance,
+    ProcessVersion,
     StoredFile,
     User,
 )
-
-OPEN_INSTANCE = ("running", "waiting", "error", "suspended")
-
 
 UowFactory = Callable[[], AbstractContextManager[Any]]
 
@@ -48,14 +47,14 @@ class Directory(_Reader):
     def dept_orgs(self) -> list[dict[str, Any]]:
         """Competent departments a unit may name when it registers."""
         with self._uow() as uow:
-            rows = uow.session.scalars(select(Org).where(Org.kind == "dept").order_by(Org.id))
+            rows = uow.session.scalars(select(Org).where(Org.kind == roles.DEPT).order_by(Org.id))
             return [{"id": o.id, "name": o.name} for o in rows]
 
     def active_units(self) -> list[dict[str, Any]]:
         """Units whose entrustment is approved (applicants register under one)."""
         with self._uow() as uow:
             rows = uow.session.scalars(
-                select(Org).where(Org.kind == "unit", Org.status == "active").order_by(Org.name)
+                select(Org).where(Org.kind == roles.UNIT, Org.status == "active").order_by(Org.name)
             )
             return [{"id": o.id, "name": o.name} for o in rows]
 
@@ -82,18 +81,45 @@ class Directory(_Reader):
 
 
 class DesignerForms:
-    """Forms as the designers keep them in bpmn/forms."""
+    """Designer files as pages need them: an instance's version's, else the current one's."""
 
-    def __init__(self, bpmn_dir: Path) -> None:
-        self.bpmn_dir = bpmn_dir
+    def __init__(
+        self, uow_factory: UowFactory, runtime: ProcessRuntime, files: DesignerFiles
+    ) -> None:
+        self._uow = uow_factory
+        self.runtime = runtime
+        self.files = files
 
-    def form(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A form's JSON Schema and UI schema from the designers' bpmn/forms folder."""
-        folder = self.bpmn_dir / "forms"
-        schema = json.loads((folder / f"{name}.schema.json").read_text(encoding="utf-8"))
-        ui_path = folder / f"{name}.ui.json"
-        ui = json.loads(ui_path.read_text(encoding="utf-8")) if ui_path.exists() else {}
-        return schema, ui
+    def form(
+        self, name: str, instance_id: int | str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A form's JSON Schema and UI schema (e.g. "dossier") as an instance's version has
+        it, or as the current version has it outside any instance."""
+        with self._uow() as uow:
+            version = self.runtime.files_version(uow.session, parse_id(instance_id))
+            return self.files.form(version, name)
+
+    def current_committees(self) -> committees.Catalogue:
+        """The committee catalogue new applications file under."""
+        with self._uow() as uow:
+            return self.files.committees(self.runtime.files_version(uow.session))
+
+    def committees_listing(self) -> list[dict[str, Any]]:
+        """GET /committees: every committee of the current catalogue."""
+        return [c.public() for c in self.current_committees().committees]
+
+    def status_titles(self) -> dict[str, str]:
+        """Status -> the name of the user task that sets it, over every deployed version
+        (newest first), for statuses that only a diagram names."""
+        out: dict[str, str] = {}
+        with self._uow() as uow:
+            session = uow.session
+            ids = session.scalars(select(ProcessVersion.id).order_by(ProcessVersion.id.desc()))
+            for version_id in ids.all():
+                tasks = self.runtime.deployed_spec(session, version_id).loaded.user_tasks
+                for status, title in statuses.status_titles(tasks.values()).items():
+                    out.setdefault(status, title)
+        return out
 
 
 class Profiles(_Reader):
@@ -104,14 +130,14 @@ class Profiles(_Reader):
         with self._uow() as uow:
             session = uow.session
             org = session.get(Org, unit_id)
-            if org is None or org.kind != "unit":
+            if org is None or org.kind != roles.UNIT:
                 return None
             dept = session.get(Org, org.parent_id) if org.parent_id else None
             open_review = session.scalars(
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
                     ProcessInstance.business_key == unit_id,
-                    ProcessInstance.status.in_(OPEN_INSTANCE),
+                    statuses.live_instances(),
                 )
             ).first()
             last = _last_decision(session, "unit_registration", unit_id, "review_entrustment")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine import roles
 from engine.applications import visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
@@ -100,7 +101,9 @@ class Notices:
                 .where(
                     HumanTask.created_at <= cutoff,
                     ProcessInstance.status.not_in(HELD),
-                    or_(HumanTask.lane != "applicant", HumanTask.name == "confirm_payment"),
+                    or_(
+                        HumanTask.lane != roles.APPLICANT_LANE, HumanTask.name == "confirm_payment"
+                    ),
                 )
                 .order_by(HumanTask.created_at, HumanTask.id)
             ).all()
@@ -117,8 +120,8 @@ class Notices:
             session = uow.session
             if session.scalar(select(Notification.id).where(Notification.dedup_key == key)):
                 return 0
-            user_id = row.user_id if row.lane == "applicant" else None
-            org_id = None if row.lane == "applicant" else row.org_id
+            user_id = row.user_id if row.lane == roles.APPLICANT_LANE else None
+            org_id = None if row.lane == roles.APPLICANT_LANE else row.org_id
             if user_id is None and org_id is None:
                 return 0
             queue_notice(

@@ -19,11 +19,11 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import forms, runtime
+from engine import forms, roles, runtime
+from engine.form_resolver import shared_file_problem, shared_files
 from engine.scripts import SAFE_BUILTIN_NAMES, ScriptPolicyError, called_names, compile_checked
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-ROLE_LANES = {"applicant", "unit", "reviewer", "platform"}
 
 
 @dataclass
@@ -178,6 +178,10 @@ class SpecValidator:
             return
         before = len(problems)
         used_forms = self._check_tasks(name, root, loaded, form_texts, problems)
+        for shared, text in shared_files(form_texts).items():
+            if problem := shared_file_problem(shared, text):
+                problems.append(Problem(shared, None, "-", problem))
+            used_forms[shared] = text
         if len(problems) == before:
             report.candidates.append(self._candidate(stem, name, data, used_forms, loaded))
 
@@ -224,9 +228,9 @@ class SpecValidator:
         self, meta: runtime.UserTaskMeta, form_texts: Mapping[str, str], used: dict[str, str]
     ) -> list[str]:
         out = []
-        if meta.lane not in ROLE_LANES:
-            out.append(f"user task needs a lane named one of {sorted(ROLE_LANES)}")
-        if meta.lane != "applicant" and not meta.org_variable:
+        if meta.lane not in roles.lanes():
+            out.append(f"user task needs a lane named one of {sorted(roles.lanes())}")
+        if meta.lane != roles.APPLICANT_LANE and not meta.org_variable:
             out.append("user task needs the property orgVariable")
         for name in runtime.validator_names(meta.validator):
             if name not in self.validators:

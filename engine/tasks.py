@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
-from engine import eligibility, forms, marks, runtime
+from engine import eligibility, forms, marks, roles, runtime
 from engine.clock import CHINA_TZ, Clock
 from engine.designer_files import DesignerFiles
 from engine.dtos import Failure, ItemOutcome
@@ -52,13 +52,13 @@ class Tasks:
     ) -> tuple[list[TaskSummary], int]:
         """Ready tasks the actor may complete, newest last; served from the index only."""
         flt = task_filter_for(actor)
-        conds = []
+        if not flt["lanes"]:
+            return [], 0
+        conds: list[ColumnElement[bool]] = [HumanTask.lane.in_(flt["lanes"])]
         if "user_id" in flt:
-            conds += [HumanTask.lane == "applicant", HumanTask.user_id == flt["user_id"]]
+            conds.append(HumanTask.user_id == flt["user_id"])
         else:
-            if actor.org_status != "active" and "platform" not in flt["lanes"]:
-                return [], 0
-            conds += [HumanTask.lane.in_(flt["lanes"]), HumanTask.org_id == flt["org_id"]]
+            conds.append(HumanTask.org_id == flt["org_id"])
         if name:
             conds.append(HumanTask.name == name)
         if process:
@@ -102,16 +102,16 @@ class Tasks:
             submission = self.files.submission_form(deployed)
             if "marks" in (schema.get("properties") or {}):
                 schema = with_mark_choices(
-                    schema, marks.options(data, submission, self.files.dossier_form())
+                    schema, marks.options(data, submission, self.files.dossier_form(deployed))
                 )
                 if isinstance(returned, dict):
                     context["changes_since_return"] = marks.changes(
-                        returned, data, submission, self.files.dossier_form()
+                        returned, data, submission, self.files.dossier_form(deployed)
                     )
             context["return_marks"] = last_return_marks(session, instance_id=inst.id)
-            if isinstance(data.get("dossier"), dict) and row.lane != "applicant":
+            if isinstance(data.get("dossier"), dict) and row.lane != roles.APPLICANT_LANE:
                 today = self.clock().astimezone(CHINA_TZ).date()
-                rules = self.files.eligibility_rules()
+                rules = self.files.eligibility_rules(deployed)
                 found = eligibility.hints(rules, data["dossier"], data, today)
                 binding = {h["check"] for h in eligibility.blocking(rules, found, data)}
                 waived = eligibility.waived(rules, data)

@@ -17,6 +17,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from engine import policy
 from engine.audit import require_reason
 from engine.clock import Clock
 from engine.errors import (
@@ -108,7 +109,7 @@ class Timers:
         offset: int = 0,
     ) -> tuple[list[TimerView], int]:
         """Timers by due time; status is pending, fired, cancelled or overdue."""
-        if actor is not None and actor.role not in ("admin", "platform"):
+        if actor is not None and not policy.oversees(actor):
             raise ForbiddenError("仅平台运维人员可查看定时器 (operators only)")
         conds = []
         if status == "overdue":
@@ -141,7 +142,7 @@ class Timers:
 
         A person firing by hand must give a reason (422 without); ``actor=None`` is the system.
         """
-        if actor is not None and not actor.is_admin:
+        if actor is not None and not policy.may_operate(actor):
             raise ForbiddenError("仅平台管理员可手动触发定时器 (admin only)")
         if actor is not None:
             reason = require_reason(reason)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engine import eligibility
 from engine.clock import CHINA_TZ
 from engine.errors import InvalidDataError, UnknownYearError
+from engine.form_resolver import ELIGIBILITY_RULES
 from engine.payments import provider_for
 from engine.workdays import CalendarPolicy, WorkCalendar, parse_date
 from storage import CalendarOverride, CalendarYear
@@ -36,6 +37,7 @@ class PublicityWindow:
         data: Mapping[str, Any],
         schema: Mapping[str, Any],
         properties: Mapping[str, str],
+        files: Mapping[str, Any],
     ) -> None:
         if data.get("decision", "approve") != "approve":
             return
@@ -84,6 +86,7 @@ class PaymentReference:
         data: Mapping[str, Any],
         schema: Mapping[str, Any],
         properties: Mapping[str, str],
+        files: Mapping[str, Any],
     ) -> None:
         provider = provider_for(properties.get("paymentProvider"))
         result = provider.check(str(data.get("payment_reference") or ""))
@@ -92,7 +95,7 @@ class PaymentReference:
 
 
 class EligibilityGate:
-    """Hard eligibility rules bind an approval (bpmn/rules/eligibility.json, ``hard_rules``).
+    """Hard eligibility rules bind an approval (the version's eligibility.json, ``hard_rules``).
 
     Approving is refused while a hard rule fails, naming each failed rule; returning and
     rejecting stay open. Every check the reviewer ticks must confirm its condition; under 破格
@@ -100,10 +103,7 @@ class EligibilityGate:
     The data is the task's data with the submitted form on top.
     """
 
-    def __init__(
-        self, rules: Callable[[], Mapping[str, Any]], clock: Callable[[], datetime]
-    ) -> None:
-        self.rules = rules
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
 
     def __call__(
@@ -112,10 +112,11 @@ class EligibilityGate:
         data: Mapping[str, Any],
         schema: Mapping[str, Any],
         properties: Mapping[str, str],
+        files: Mapping[str, Any],
     ) -> None:
         if data.get("decision") != "approve":
             return
-        rules = self.rules()
+        rules = files.get(ELIGIBILITY_RULES) or {}
         today = self.clock().astimezone(CHINA_TZ).date()
         dossier = data["dossier"] if isinstance(data.get("dossier"), Mapping) else {}
         failed = eligibility.blocking(rules, eligibility.hints(rules, dossier, data, today), data)

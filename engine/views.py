@@ -38,10 +38,6 @@ class Actor:
     org_id: str | None
     org_status: str = "active"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
 
 @dataclass(frozen=True)
 class TaskSummary:

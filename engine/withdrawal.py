@@ -17,8 +17,8 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine import runtime
-from engine.applications import OPEN_STATUSES, visible_application
+from engine import runtime, statuses
+from engine.applications import visible_application
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError
 from engine.persist import _eval_status
 from engine.policy import withdraw_side
@@ -45,7 +45,7 @@ def _reason(body: Mapping[str, Any]) -> str:
 
 def _too_late(side: str, status: str) -> str:
     """Why this side can no longer withdraw an application in this status (Chinese)."""
-    if status not in OPEN_STATUSES:
+    if not statuses.is_open(status):
         return f"申报已结束（{status}），不能撤回 (application closed)"
     if side == "applicant":
         if status in ("publicity", "in_review"):
@@ -92,7 +92,7 @@ class Withdrawals:
             app = visible_application(session, application_id, actor)
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
             inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
-            if side is None or inst is None or app.status not in OPEN_STATUSES:
+            if side is None or inst is None or not statuses.is_open(app.status):
                 return None
             if inst.status in ("suspended", "error"):
                 return None
@@ -113,7 +113,7 @@ class Withdrawals:
                 )
             reason = _reason(body)
             inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
-            if inst is None or app.status not in OPEN_STATUSES:
+            if inst is None or not statuses.is_open(app.status):
                 raise ConflictError(_too_late(side, app.status), code="withdraw_too_late")
             if inst.status in ("suspended", "error"):
                 raise ConflictError(

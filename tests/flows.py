@@ -281,3 +281,9 @@ def application_at_unit_review(api: Api) -> tuple[dict[str, Any], dict[str, Any]
     app_id = file_application(api, person)
     submit(api, person, app_id)
     return unit, person, app_id
+
+
+def deploy(api: Api, files: dict[str, str]) -> Response:
+    """Upload process files (name -> text) to POST /specs/deploy as the admin."""
+    data = {"files": [(io.BytesIO(body.encode("utf-8")), name) for name, body in files.items()]}
+    return api.post("/specs/deploy", "admin", data=data, content_type="multipart/form-data")

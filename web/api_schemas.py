@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine import INSTANCE_STATUSES
+
 STR: dict[str, Any] = {"type": "string"}
 OPT_STR: dict[str, Any] = {"type": ["string", "null"]}
 INT: dict[str, Any] = {"type": "integer"}
@@ -328,9 +330,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "id": STR,
             "process": STR,
             "version": INT,
-            "status": {
-                "enum": ["running", "waiting", "suspended", "error", "completed", "terminated"]
-            },
+            "status": {"enum": list(INSTANCE_STATUSES)},
             "problem": OPT_STR,
             "application_id": OPT_STR,
             "updated_at": TIME,

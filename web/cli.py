@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
-from engine import Actor, DeployError, EngineError
+from engine import Actor, DeployError, EngineError, roles
 from storage import db
 from web import MIGRATIONS_DIR, create_app
 
@@ -195,7 +195,7 @@ def demo_command() -> None:
         click.echo(f"  {username:<12} {password}   {who}")
 
 
-CLI_OPERATOR = Actor(0, "cli", "运维（命令行）", "admin", "platform")
+CLI_OPERATOR = Actor(0, "cli", "运维（命令行）", roles.ADMIN, "platform")
 
 
 @click.group("instances")

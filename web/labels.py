@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 
-from engine import CHINA_TZ, Actor, may_deploy
+from engine import CHINA_TZ, Actor, policy, statuses
 
 ROLES = {
     "applicant": "申报人员",
@@ -108,7 +108,6 @@ PAYMENT_STATE = {
     "confirmed": "已确认到账",
     "closed": "—",
 }
-REVIEWER_ROLES = {"dept", "hrss", "office"}
 INSTANCE_STATUS = {
     "running": "运行中",
     "waiting": "等待中",
@@ -138,36 +137,44 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     """(title, url) of the pages in the top bar for this actor."""
     if actor is None:
         return []
-    if actor.role == "unit" and actor.org_status != "active":
+    if policy.awaiting_activation(actor):
         return [("委托证明", url_for("unit_pages.entrustment")), *_messages()]
     items = [("待办事项", url_for("pages.worklist"))]
-    if actor.role == "applicant":
-        items += [
-            ("业绩档案", url_for("dossier_pages.edit")),
-            ("我的申报", url_for("application_pages.index")),
-        ]
-    elif actor.role == "unit":
-        items += [
-            ("本单位申报", url_for("application_pages.index")),
-            ("委托证明", url_for("unit_pages.entrustment")),
-        ]
-    elif actor.role in REVIEWER_ROLES:
+    applications = ("申报查询", url_for("application_pages.index"))
+    if policy.may_file(actor):
+        items += [("业绩档案", url_for("dossier_pages.edit")), ("我的申报", applications[1])]
+    elif policy.is_unit_account(actor):
+        items += [("本单位申报", applications[1]), ("委托证明", url_for("unit_pages.entrustment"))]
+    elif policy.reviews_levels(actor):
         items += [
             ("待推荐", url_for("review_pages.recommend")),
             ("批量审核", url_for("review_pages.approve")),
-            ("申报查询", url_for("application_pages.index")),
+            applications,
             ("收费设定", url_for("review_pages.fee")),
         ]
-    elif actor.role in ("admin", "platform"):
-        items.append(("申报查询", url_for("application_pages.index")))
-    if actor.role == "admin":
+    elif policy.may_list_applications(actor):
+        items.append(applications)
+    if policy.may_operate(actor):
         items += [
             ("流程实例", url_for("ops_pages.index")),
             ("节假日", url_for("calendar_pages.index")),
         ]
-    if may_deploy(actor):
+    if policy.may_deploy(actor):
         items.append(("流程定义", url_for("designer_pages.index")))
     return items + _messages()
+
+
+def status_label(code: str | None) -> str:
+    """An application status in Chinese; a status only a diagram names is shown by the name
+    of the diagram's step that sets it."""
+    if code in APPLICATION_STATUS:
+        return APPLICATION_STATUS[code]
+    return current_app.extensions["designer_forms"].status_titles().get(code or "", code or "")
+
+
+def status_css(code: str | None) -> str:
+    """CSS classes of a status badge: ``s-open`` for every status still in progress."""
+    return f"s-{code}" + (" s-open" if statuses.is_open(code) else "")
 
 
 def _messages() -> list[tuple[str, str]]:
@@ -217,4 +224,6 @@ def template_context() -> dict[str, Any]:
         "TIMER_STATUS": TIMER_STATUS,
         "OPERATIONS": OPERATIONS,
         "nav_for": nav_for,
+        "status_label": status_label,
+        "status_css": status_css,
     }

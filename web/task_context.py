@@ -28,10 +28,11 @@ def task_context(detail: TaskDetail, actor: Actor) -> dict[str, Any]:
         out["application"] = application_detail_json(found)
         out["orgs"] = org_names_of(out["application"])
     ids: list[str] = file_ids(detail.form, detail.data)
-    out["dossier_fields"], found = _section("dossier", data.get("dossier"))
+    instance = detail.summary.instance_id
+    out["dossier_fields"], found = _section("dossier", data.get("dossier"), instance)
     ids += found
     submitted = data if detail.summary.name != SUBMISSION_FORM else None
-    out["submitted_fields"], found = _section(SUBMISSION_FORM, submitted)
+    out["submitted_fields"], found = _section(SUBMISSION_FORM, submitted, instance)
     ids += found
     if detail.summary.process == "unit_registration" and data.get("unit_org_id"):
         out["unit"] = profiles().unit_profile(str(data["unit_org_id"]))
@@ -43,11 +44,12 @@ def task_context(detail: TaskDetail, actor: Actor) -> dict[str, Any]:
     return out
 
 
-def _section(form: str, values: Any) -> tuple[list | None, list[str]]:
-    """Read-only fields of a form filled with values, and the file ids they hold."""
+def _section(form: str, values: Any, instance_id: str) -> tuple[list | None, list[str]]:
+    """Read-only fields of a form (as the instance's version has it) filled with values, and
+    the file ids they hold."""
     if not isinstance(values, dict):
         return None, []
-    schema, ui = designer_forms().form(form)
+    schema, ui = designer_forms().form(form, instance_id)
     if not any(k in values for k in schema.get("properties") or {}):
         return None, []
     return build_fields(schema, ui, values, {}), file_ids(schema, values)

@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine import roles, statuses
 from engine.functions import REGISTERED as ENGINE_FUNCTIONS
 from engine.scripts import SAFE_BUILTIN_NAMES, script_engine
 
@@ -34,16 +35,9 @@ PROCESSES = ("dossier_review", "unit_registration", "title_application")
 
 SAFE_BUILTINS = {*SAFE_BUILTIN_NAMES, "True", "False", "None"}
 REGISTERED = set(ENGINE_FUNCTIONS)
-LANES = {"applicant", "unit", "reviewer", "platform"}
-STATUSES = {
-    "draft",
-    "unit_review",
-    "publicity",
-    "in_review",
-    "returned",
-    "awaiting_payment",
-    "awaiting_paper",
-}
+LANES = roles.lanes()
+# A shipped diagram's user tasks set the open statuses API.md documents.
+STATUSES = set(statuses.APPLICATION_STATUSES) - statuses.TERMINAL_APPLICATION_STATUSES
 CHAIN = ["yz-water", "yz-hrss", "nb-water", "nb-office", "nb-hrss"]
 FUTURE = "2099-12-31T23:59:59+08:00"
 

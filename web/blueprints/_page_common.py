@@ -78,21 +78,6 @@ def me() -> Actor:
     return who
 
 
-def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Sign-in required, and 403 unless the actor has one of these roles."""
-
-    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            if me().role not in roles:
-                abort(403, "该页面不适用于您的角色")
-            return view(*args, **kwargs)
-
-        return login_required(inner)
-
-    return wrap
-
-
 def allowed_by(rule: Callable[[Actor], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Sign-in required, and 403 unless the engine's access rule admits the actor."""
 

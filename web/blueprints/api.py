@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from engine import AccountLockedError
+from engine import AccountLockedError, policy
 from web.auth import accounts, bearer_actor, bearer_token, client_address
 from web.blueprints import (
     api_accounts,
@@ -54,7 +54,7 @@ def _authenticate() -> Any:
     who = bearer_actor()
     if who is None:
         return error_body(401, "unauthorized", "缺少或无效的访问令牌 (missing or invalid token)")
-    if who.role == "unit" and who.org_status != "active" and request.endpoint not in PENDING_UNIT:
+    if policy.awaiting_activation(who) and request.endpoint not in PENDING_UNIT:
         return error_body(
             403,
             "unit_not_active",

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from engine import FileRejectedError
+from engine import FileRejectedError, policy
 from web.api_schemas import Reply, page, pdf, ref
 from web.blueprints._common import actor, json_body
 from web.downloads import pdf_download
@@ -256,8 +256,7 @@ def fee_put(org_id: str) -> Any:
 @bp.get("/me/messages")
 def messages() -> Any:
     who = actor()
-    org = None if who.role == "applicant" else who.org_id
-    items = current_app.extensions["inbox"].notifications(who.id, org)
+    items = current_app.extensions["inbox"].notifications(who.id, policy.message_org(who))
     return jsonify({"items": items, "total": len(items)})
 
 

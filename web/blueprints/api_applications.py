@@ -11,7 +11,6 @@ from web.api_schemas import Reply, array, page, pdf, ref, svg
 from web.blueprints._common import (
     actor,
     deployments,
-    designer_files,
     json_body,
     listing,
     notices,
@@ -135,7 +134,7 @@ def applications() -> Any:
 @bp.get("/committees")
 def committees() -> Any:
     actor()  # any signed-in user: applicants choose from it, offices and reviewers read it
-    return jsonify(designer_files().committees_listing())
+    return jsonify(current_app.extensions["designer_forms"].committees_listing())
 
 
 @bp.post("/applications")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDetail
+from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDetail, policy, roles
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import tasks
@@ -29,9 +29,9 @@ def index() -> Any:
     who = page_actor()
     if who is None:
         return redirect(url_for("pages.login"))
-    if who.role == "unit" and who.org_status != "active":
+    if policy.awaiting_activation(who):
         return redirect(url_for("unit_pages.entrustment"))
-    if who.role == "designer":  # designers have no worklist; their home is the processes
+    if not policy.has_worklist(who) and policy.may_deploy(who):
         return redirect(url_for("designer_pages.index"))
     return redirect(url_for("pages.worklist"))
 
@@ -87,7 +87,7 @@ def _task_page(
     error: str | None = None,
     status: int = 422,
 ) -> Any:
-    if detail.summary.lane == "applicant":
+    if detail.summary.lane == roles.APPLICANT_LANE:
         marks = detail.context.get("return_marks") or []
         errors = {**mark_notes(marks, detail.form, "submitted"), **errors}
     fields = build_fields(detail.form, detail.ui_schema, data, errors)
@@ -132,6 +132,6 @@ def submit_task(task_id: str) -> Any:
 def _after_task(detail: TaskDetail) -> str:
     """Applicants go on to their application; reviewers back to their worklist."""
     app_id = detail.summary.application_id
-    if detail.summary.lane == "applicant" and app_id:
+    if detail.summary.lane == roles.APPLICANT_LANE and app_id:
         return url_for("application_pages.show", app_id=app_id)
     return url_for("pages.worklist")

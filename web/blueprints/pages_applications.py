@@ -15,10 +15,16 @@ from flask import (
 )
 from flask_login import login_required
 
-from engine import ConflictError, InvalidDataError
+from engine import ConflictError, InvalidDataError, policy
 from web.answers import application_detail_json, application_json
-from web.blueprints._common import designer_files, notices, tasks
-from web.blueprints._page_common import applications, me, org_names_of, roles_required
+from web.blueprints._common import notices, tasks
+from web.blueprints._page_common import (
+    allowed_by,
+    applications,
+    designer_forms,
+    me,
+    org_names_of,
+)
 from web.downloads import pdf_download
 from web.errors import http_status
 from web.input_guard import MAX_OFFSET, query_int
@@ -45,8 +51,8 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
         wanted=wanted,
         form=form or {"series": "", "level": "", "specialty": ""},
         error=error,
-        options=designer_files().committees().options(),
-        can_file=me().role == "applicant",
+        options=designer_forms().current_committees().options(),
+        can_file=policy.may_file(me()),
     ), status
 
 
@@ -57,7 +63,7 @@ def index() -> Any:
 
 
 @bp.post("")
-@roles_required("applicant")
+@allowed_by(policy.may_file)
 def create() -> Any:
     body = {k: request.form.get(k, "").strip() for k in ("series", "level", "specialty")}
     try:

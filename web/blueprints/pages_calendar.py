@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import CHINA_TZ, InvalidDataError, parse_date
+from engine import CHINA_TZ, InvalidDataError, parse_date, policy
 from web.blueprints._common import calendar_admin
-from web.blueprints._page_common import me, roles_required
+from web.blueprints._page_common import allowed_by, me
 
 bp = Blueprint("calendar_pages", __name__, url_prefix="/admin/calendar")
 
@@ -27,7 +27,7 @@ def _back(year: int | str | None) -> Any:
 
 
 @bp.get("")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def index() -> Any:
     raw = request.args.get("year", "")
     year = int(raw) if _YEAR.fullmatch(raw) else calendar_admin().clock().astimezone(CHINA_TZ).year
@@ -36,7 +36,7 @@ def index() -> Any:
 
 
 @bp.post("/days")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def set_day() -> Any:
     form = request.form
     try:
@@ -58,7 +58,7 @@ def set_day() -> Any:
 
 
 @bp.post("/days/<day>/delete")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def unset_day(day: str) -> Any:
     try:
         parsed = parse_date(day)
@@ -71,7 +71,7 @@ def unset_day(day: str) -> Any:
 
 
 @bp.post("/years")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def add_year() -> Any:
     form = request.form
     raw = form.get("year", "")

@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import ConflictError, InvalidDataError
+from engine import ConflictError, InvalidDataError, policy
 from web.blueprints._page_common import (
+    allowed_by,
     designer_forms,
     directory,
     dossiers,
     me,
     merge_uploads,
     profiles,
-    roles_required,
 )
 from web.formrender import build_fields, file_ids, mark_notes, parse_form, unplaced_errors
 
@@ -44,14 +44,14 @@ def _page(dossier: dict[str, Any], data: dict, errors: dict, message: str | None
 
 
 @bp.get("")
-@roles_required("applicant")
+@allowed_by(policy.may_file)
 def edit() -> Any:
     dossier = dossiers().get_dossier(me())
     return _page(dossier, dossier["data"], {})
 
 
 @bp.post("")
-@roles_required("applicant")
+@allowed_by(policy.may_file)
 def save() -> Any:
     dossier = dossiers().get_dossier(me())
     posted, upload_errors = merge_uploads(request.form, request.files, me())

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import login_required
 
+from engine import policy
 from web.blueprints._page_common import inbox, me
 
 bp = Blueprint("message_pages", __name__, url_prefix="/messages")
@@ -15,7 +16,5 @@ bp = Blueprint("message_pages", __name__, url_prefix="/messages")
 @bp.get("")
 @login_required
 def index() -> Any:
-    # An applicant's org is its unit: messages to the unit (about other people) are not its.
-    org_id = None if me().role == "applicant" else me().org_id
-    items = inbox().notifications(me().id, org_id)
+    items = inbox().notifications(me().id, policy.message_org(me()))
     return render_template("messages/index.html", items=items)

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id
+from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id, policy
 from web.answers import bulk_results_json, instance_detail_json, instance_json
 from web.blueprints._common import deployments, operations, timers
-from web.blueprints._page_common import me, roles_required
+from web.blueprints._page_common import allowed_by, me
 from web.blueprints.pages_designer import inline_svg
 from web.errors import http_status
 from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
@@ -107,13 +107,13 @@ def _done(instance_id: int, message: str) -> Any:
 
 
 @bp.get("")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def index() -> Any:
     return _index()
 
 
 @bp.post("/bulk")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def bulk() -> Any:
     form = request.form
     action, ids = form.get("action", ""), form.getlist("ids")
@@ -145,13 +145,13 @@ def bulk() -> Any:
 
 
 @bp.get("/<id:instance_id>")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def show(instance_id: int) -> Any:
     return _show(instance_id)
 
 
 @bp.post("/<id:instance_id>/retry")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def retry(instance_id: int) -> Any:
     try:
         data = _json_data(request.form.get("data"))
@@ -162,7 +162,7 @@ def retry(instance_id: int) -> Any:
 
 
 @bp.post("/<id:instance_id>/reset")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def reset(instance_id: int) -> Any:
     task = request.form.get("task")
     try:
@@ -173,7 +173,7 @@ def reset(instance_id: int) -> Any:
 
 
 @bp.post("/<id:instance_id>/<any(suspend, resume, terminate):action>")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def change_state(instance_id: int, action: str) -> Any:
     verb = {"suspend": operations().suspend, "resume": operations().resume}.get(
         action, operations().terminate
@@ -186,7 +186,7 @@ def change_state(instance_id: int, action: str) -> Any:
 
 
 @bp.post("/<id:instance_id>/migrate")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def migrate(instance_id: int) -> Any:
     form = request.form
     try:
@@ -203,7 +203,7 @@ def migrate(instance_id: int) -> Any:
 
 
 @bp.post("/<id:instance_id>/timers/<id:timer_id>/fire")
-@roles_required("admin")
+@allowed_by(policy.may_operate)
 def fire_timer(instance_id: int, timer_id: int) -> Any:
     reason = request.form.get("reason", "").strip()
     try:

@@ -7,15 +7,14 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import InvalidDataError, eligibility
+from engine import InvalidDataError, eligibility, policy
 from engine.dtos import Failure, ItemOutcome
 from web import labels
 from web.answers import task_results_json
 from web.blueprints._common import tasks as task_service
-from web.blueprints._page_common import directory, fee_settings, me, roles_required, worklists
+from web.blueprints._page_common import allowed_by, directory, fee_settings, me, worklists
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
-REVIEWERS = ("dept", "hrss", "office")
 # The four checks an approval confirms, as the batch page asks for them (资历 … 评聘结合).
 APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_CHECKS]
 
@@ -26,14 +25,14 @@ def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
 
 
 @bp.get("/recommend")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def recommend() -> Any:
     tasks, subjects = _ready()
     return render_template("review/recommend.html", tasks=tasks, subjects=subjects, error=None)
 
 
 @bp.post("/recommend")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def recommend_selected() -> Any:
     tasks, subjects = _ready()
     ids = request.form.getlist("task_ids")
@@ -59,7 +58,7 @@ def _last_level() -> tuple[list, dict[str, dict[str, Any]]]:
 
 
 @bp.get("/approve")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def approve() -> Any:
     tasks, subjects = _last_level()
     return render_template(
@@ -68,7 +67,7 @@ def approve() -> Any:
 
 
 @bp.post("/approve")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def approve_selected() -> Any:
     tasks, subjects = _last_level()
     ids = request.form.getlist("task_ids")
@@ -105,7 +104,7 @@ def approve_selected() -> Any:
 
 
 @bp.get("/fee")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def fee() -> Any:
     setting = fee_settings().get_fee(me().org_id or "", me())
     org_name = directory().org_names([me().org_id]).get(me().org_id or "")
@@ -113,7 +112,7 @@ def fee() -> Any:
 
 
 @bp.post("/fee")
-@roles_required(*REVIEWERS)
+@allowed_by(policy.reviews_levels)
 def set_fee() -> Any:
     choice = request.form.get("charge")
     if choice not in ("true", "false"):

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import ConflictError, FileRejectedError
-from web.blueprints._page_common import me, profiles, roles_required, units
+from engine import ConflictError, FileRejectedError, policy
+from web.blueprints._page_common import allowed_by, me, profiles, units
 from web.downloads import pdf_download
 from web.errors import http_status
 
@@ -20,20 +20,20 @@ def _page(error: str | None = None, status: int = 200) -> Any:
 
 
 @bp.get("/entrustment")
-@roles_required("unit")
+@allowed_by(policy.is_unit_account)
 def entrustment() -> Any:
     return _page()
 
 
 @bp.get("/entrustment/template.pdf")
-@roles_required("unit")
+@allowed_by(policy.is_unit_account)
 def template() -> Any:
     pdf = units().entrustment_template(me().org_id or "", me())
     return pdf_download(pdf, "用人单位委托证明.pdf", "entrustment.pdf")
 
 
 @bp.post("/entrustment")
-@roles_required("unit")
+@allowed_by(policy.is_unit_account)
 def upload() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
