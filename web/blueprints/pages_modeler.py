@@ -30,18 +30,18 @@ OPS = ("validate", "deploy")
 
 def _page(source: dict[str, Any] | None) -> Any:
     """The modeler, holding a version's files (or the starting diagram when None)."""
+    forms = set(engine().fallback_forms())
     if source is None:
         xml = render_template("designer/starter.bpmn")
-        forms = sorted(engine().fallback_forms())
     else:
-        xml = source["files"][f"{source['process_id']}.bpmn"]
-        forms = sorted(set(source["files"]) - {f"{source['process_id']}.bpmn"})
-        forms = sorted(set(forms) | set(engine().fallback_forms()))
+        own = f"{source['process_id']}.bpmn"
+        xml = source["files"][own]
+        forms |= set(source["files"]) - {own}
     return render_template(
         "designer/modeler.html",
         source=source,
         xml=xml,
-        forms=forms,
+        forms=sorted(forms),
         versions=engine().list_versions(),
     )
 

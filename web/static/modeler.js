@@ -389,7 +389,7 @@
         canvas.addMarker(id, "has-problem");
         marked.push(id);
         overlays.add(id, "problem", {
-          position: { top: -10, right: 10 },
+          position: { top: -10, left: -10 },
           html: h("span", { class: "problem-badge", title: byElement[id].join("\n"), "data-element": id, text: "! " + byElement[id].length }),
         });
       });
