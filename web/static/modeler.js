@@ -527,7 +527,7 @@
       // Fit the diagram, leaving room on the left for the palette that floats over it.
       canvas.zoom("fit-viewport");
       var box = canvas.viewbox();
-      var pad = 100 / box.scale;
+      var pad = 130 / box.scale;
       canvas.viewbox({ x: box.x - pad, y: box.y - pad / 4, width: box.width + pad * 1.2, height: box.height + pad / 2 });
       render(null);
       fillFind();
