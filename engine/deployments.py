@@ -194,8 +194,10 @@ class Deployments:
         }
 
     # ----- diagrams ---------------------------------------------------------------------
-    def version_diagram(self, process_id: str, version: int) -> str:
-        """The SVG of one deployed version."""
+    def version_source(self, process_id: str, version: int) -> dict[str, Any]:
+        """One deployed version as it was deployed: ``files`` holds its ``<process_id>.bpmn``
+        and the form files it uses, so deploying them again (after an edit) needs nothing else.
+        """
         with self._uow() as uow:
             row = uow.session.scalars(
                 select(ProcessVersion).where(
@@ -204,7 +206,18 @@ class Deployments:
             ).first()
             if row is None:
                 raise NotFoundError("没有这个流程版本 (unknown process version)")
-            return render_svg(row.bpmn_xml)
+            forms = dict(sorted((row.files or {}).items()))
+            return {
+                "process_id": row.process_id,
+                "version": row.number,
+                "sha256": row.sha256,
+                "files": {f"{row.process_id}.bpmn": row.bpmn_xml, **forms},
+            }
+
+    def version_diagram(self, process_id: str, version: int) -> str:
+        """The SVG of one deployed version."""
+        source = self.version_source(process_id, version)
+        return render_svg(source["files"][f"{process_id}.bpmn"])
 
     def instance_diagram(self, instance_id: int) -> str:
         """The SVG of an instance's version with its completed, ready and errored tasks."""

@@ -84,6 +84,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_dossier,
         pages_files,
         pages_messages,
+        pages_modeler,
         pages_ops,
         pages_register,
         pages_review,
@@ -109,6 +110,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_calendar,
         pages_ops,
         pages_designer,
+        pages_modeler,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)

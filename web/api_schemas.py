@@ -318,6 +318,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Problem": obj(
         {"file": STR, "element": OPT_STR, "message": STR}, {"line": {"type": ["integer", "null"]}}
     ),
+    "VersionFiles": obj(
+        {
+            "process_id": STR,
+            "version": INT,
+            "sha256": STR,
+            "files": {"type": "object", "additionalProperties": STR},
+        }
+    ),
     "Validation": obj({"ok": BOOL, "problems": array({"$ref": "#/components/schemas/Problem"})}),
     "Deployment": obj({"versions": array({"$ref": "#/components/schemas/Version"})}),
     "Promotion": obj(

@@ -77,6 +77,17 @@ DOCS = [
     ),
     (
         "get",
+        "/specs/{process_id}/{version}/files",
+        "The files of a version as deployed (designers, admins): `files` maps file names to "
+        "their text, `<process_id>.bpmn` and the form files it uses; edit and deploy them again "
+        "to make a new version. 404 unknown process or version",
+        "designers",
+        False,
+        None,
+        ref("VersionFiles"),
+    ),
+    (
+        "get",
         "/specs/{process_id}/{version}/diagram.svg",
         "The diagram of a version (SVG)",
         "designers",
@@ -157,3 +168,9 @@ def diagram(process_id: str, version: int) -> Any:
     actor()
     svg = deployments().version_diagram(process_id, version)
     return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/<process_id>/<id:version>/files")
+def files(process_id: str, version: int) -> Any:
+    _designer()
+    return jsonify(deployments().version_source(process_id, version))
