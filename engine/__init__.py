@@ -3,6 +3,7 @@
 from engine.accounts import Accounts
 from engine.applications import APPLICATION_STATUSES, Applications
 from engine.clock import CHINA_TZ, ManualClock, system_clock
+from engine.dashboard import Dashboard, DashboardFilters
 from engine.errors import (
     AccountLockedError,
     ConcurrentUpdateError,
@@ -21,7 +22,7 @@ from engine.files import Documents, FileStore
 from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Onboarding
 from engine.operations import INSTANCE_STATUSES
-from engine.policy import may_deploy
+from engine.policy import may_deploy, may_see_dashboard
 from engine.reminders import DeliveryError, SmsMessage
 from engine.sandbox import SandboxLimits
 from engine.service import WorkflowEngine
@@ -43,6 +44,8 @@ __all__ = [
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",
+    "Dashboard",
+    "DashboardFilters",
     "DeliveryError",
     "DeployError",
     "Documents",
@@ -65,6 +68,7 @@ __all__ = [
     "WorkflowEngine",
     "default_validators",
     "may_deploy",
+    "may_see_dashboard",
     "parse_date",
     "parse_id",
     "system_clock",

@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from engine import (
     Accounts,
     Applications,
+    Dashboard,
     Documents,
     Exports,
     FileStore,
@@ -82,6 +83,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["withdrawals"] = Withdrawals(engine)
     app.extensions["read_models"] = ReadModels(SqlUnitOfWork, bpmn_dir=engine.bpmn_dir)
     app.extensions["exports"] = Exports(engine, store, app.config["BASE_URL"])
+    app.extensions["dashboard"] = Dashboard(
+        SqlUnitOfWork,
+        committees=engine.committees,
+        clock=clock,
+        policy=cfg.calendar_policy(app.config),
+        overdue_after_workdays=int(app.config["OVERDUE_AFTER_WORKDAYS"]),
+    )
 
     from web import auth, errors, input_guard, scheduler, security
     from web.blueprints import (
@@ -89,6 +97,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
+        pages_dashboard,
         pages_designer,
         pages_dossier,
         pages_files,
@@ -118,6 +127,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_calendar,
         pages_ops,
         pages_designer,
+        pages_dashboard,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)

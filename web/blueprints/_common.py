@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, request
 from werkzeug.exceptions import BadRequest
 
-from engine import Actor, InvalidDataError, WorkflowEngine
+from engine import Actor, Dashboard, InvalidDataError, WorkflowEngine
 from web.auth import bearer_actor
 from web.input_guard import MAX_OFFSET, query_int, request_json
 
@@ -15,6 +15,11 @@ from web.input_guard import MAX_OFFSET, query_int, request_json
 def engine() -> WorkflowEngine:
     """The app's workflow engine."""
     return current_app.extensions["engine"]
+
+
+def dashboard() -> Dashboard:
+    """The app's dashboard service (统计看板)."""
+    return current_app.extensions["dashboard"]
 
 
 def actor() -> Actor:
