@@ -9,7 +9,6 @@ previous recorded step (docs/decisions/0021-dashboard.md). Who sees which applic
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -25,15 +24,16 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import Catalogue, Committee
 from engine.dashboard_stats import (
+    DECISIONS,
     Level,
+    by_level,
     china_date,
-    iso_week,
     level_of,
-    median,
     ordered,
-    recent_weeks,
+    overdue_row,
+    throughput_and_medians,
     tree_levels,
-    week_start,
+    unknown_year_note,
 )
 from engine.errors import ForbiddenError, InvalidDataError, UnknownYearError
 from engine.policy import dashboard_scope
@@ -45,11 +45,9 @@ from engine.workdays import CalendarPolicy, WorkCalendar
 from storage import Application, AuditEvent, HumanTask, Org, ProcessInstance
 
 DECISION_TASKS = ("unit_review", "level_review")  # where a level decides
-DECISIONS = ("approve", "return", "reject")
 # Saves that leave an instance's ready tasks as they were: no task arrives with them.
 NOT_ARRIVALS = ("suspend", "resume", "migrate", "timer_failed")
 LEVEL_LANES = ("unit", "reviewer")
-WEEKS = 12
 OVERDUE_LISTED = 100
 YEARS = range(2000, 2101)
 
@@ -102,7 +100,7 @@ class Dashboard:
                 if uow.session.get(Org, org) is None:
                     fields["org"] = f"没有编号为「{org}」的机构"
         if fields:
-            raise InvalidDataError("筛选条件有误 (unknown filter value)", fields=fields)
+            raise InvalidDataError("筛选条件有误", fields=fields)
         return DashboardFilters(committee, year or None, org)
 
     def options(self, actor: Actor) -> dict[str, Any]:
@@ -169,10 +167,10 @@ class Dashboard:
             "overdue_after_workdays": self.overdue_after,
             "total": sum(n for _, n in stages),
             "by_stage": [{"status": s, "count": n} for s, n in stages],
-            "by_level": _by_level(tasks, tree),
+            "by_level": by_level(tasks, tree),
             "overdue": self._overdue(tasks, tree, calendar, today, notes),
         }
-        out.update(_history(decisions, arrivals, tree, calendar, today, notes))
+        out.update(throughput_and_medians(decisions, arrivals, tree, calendar, today, notes))
         out["notes"] = notes
         return out
 
@@ -193,7 +191,7 @@ class Dashboard:
     def _scope(self, actor: Actor) -> str:
         scope = dashboard_scope(actor)
         if scope is None:
-            raise ForbiddenError("统计看板仅向平台、评委会办公室和人力社保部门开放 (not your role)")
+            raise ForbiddenError("统计看板仅向平台、评委会办公室和人力社保部门开放")
         return scope
 
     def _scope_conditions(self, actor: Actor) -> list[Any]:
@@ -233,9 +231,9 @@ class Dashboard:
                     continue
                 waited = waited_workdays(calendar, t.created_at, today)
                 if waited > self.overdue_after:
-                    late.append(_overdue_row(t, level_of(t.org_id, tree), waited))
+                    late.append(overdue_row(t, level_of(t.org_id, tree), waited))
         except UnknownYearError as exc:
-            notes.append(f"超期统计暂缺：{_unknown_year(exc)}")
+            notes.append(f"超期统计暂缺：{unknown_year_note(exc)}")
             return {"total": None, "by_level": [], "tasks": []}
         late.sort(key=lambda r: (-r["waited_workdays"], r["arrived_at"]))
         counts: dict[str, int] = defaultdict(int)
@@ -293,31 +291,6 @@ def _level_tasks(session: Session, conds: list[Any]) -> list[Any]:
     )
 
 
-def _by_level(tasks: list[Any], tree: Mapping[str, Level]) -> list[dict[str, Any]]:
-    """Applications waiting at each level (an application counts once per level)."""
-    at: dict[str, set[int]] = defaultdict(set)
-    levels = []
-    for t in tasks:
-        level = level_of(t.org_id, tree)
-        levels.append(level)
-        at[level.key].add(t.application_id)
-    return [{"level": lv.key, "name": lv.name, "count": len(at[lv.key])} for lv in ordered(levels)]
-
-
-def _overdue_row(task: Any, level: Level, waited: int) -> dict[str, Any]:
-    return {
-        "task_id": task.id,
-        "task": task.name,
-        "title": task.title,
-        "application_id": str(task.application_id),
-        "level": level.key,
-        "level_name": level.name,
-        "org_id": task.org_id,
-        "arrived_at": iso(task.created_at),
-        "waited_workdays": waited,
-    }
-
-
 def _decision_history(session: Session, conds: list[Any]) -> tuple[list[Any], dict[int, Any]]:
     """Every level decision on the applications in view, and per instance the recorded
     steps (seq, at) that can make a task ready, in chain order."""
@@ -342,75 +315,3 @@ def _decision_history(session: Session, conds: list[Any]) -> tuple[list[Any], di
         seqs.append(row.seq)
         moments.append(row.at)
     return decisions, arrivals
-
-
-def _history(
-    decisions: list[Any],
-    arrivals: Mapping[int, Any],
-    tree: Mapping[str, Level],
-    calendar: WorkCalendar,
-    today: Any,
-    notes: list[str],
-) -> dict[str, Any]:
-    """Weekly throughput (last WEEKS ISO weeks) and median time per level (all time)."""
-    weeks = recent_weeks(today, WEEKS)
-    first_day = week_start(today, WEEKS)
-    per_week: dict[str, dict[str, dict[str, int]]] = defaultdict(
-        lambda: {w: dict.fromkeys(DECISIONS, 0) for w in weeks}
-    )
-    hours: dict[str, list[float]] = defaultdict(list)
-    days: dict[str, list[int]] = defaultdict(list)
-    unknown_year: UnknownYearError | None = None
-    levels = []
-    for d in decisions:
-        level = level_of(d.org_id, tree)
-        levels.append(level)
-        decided = china_date(d.at)
-        week = per_week[level.key].get(iso_week(decided)) if decided >= first_day else None
-        if week is not None:
-            week[d.action] += 1
-        seqs, moments = arrivals.get(d.instance_id, ([], []))
-        i = bisect_left(seqs, d.seq)
-        if i == 0:
-            continue  # no earlier step recorded: the arrival is unknown
-        arrived = moments[i - 1]
-        hours[level.key].append((_utc(d.at) - _utc(arrived)).total_seconds() / 3600)
-        try:
-            days[level.key].append(waited_workdays(calendar, arrived, decided))
-        except UnknownYearError as exc:
-            unknown_year = exc
-    if unknown_year is not None:
-        notes.append(f"处理时长暂无法按工作日计算：{_unknown_year(unknown_year)}")
-    rows = ordered(levels)
-    return {
-        "weeks": weeks,
-        "throughput": [
-            {
-                "level": lv.key,
-                "name": lv.name,
-                "weeks": [
-                    {"week": w, **counts, "total": sum(counts.values())}
-                    for w, counts in per_week[lv.key].items()
-                ],
-            }
-            for lv in rows
-        ],
-        "median": [
-            {
-                "level": lv.key,
-                "name": lv.name,
-                "decisions": len(hours[lv.key]),
-                "median_hours": median(hours[lv.key]),
-                "median_workdays": median(days[lv.key]) if not unknown_year else None,
-            }
-            for lv in rows
-        ],
-    }
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _unknown_year(exc: UnknownYearError) -> str:
-    return f"{exc.year} 年的节假日安排尚未录入，请平台管理员在「节假日」页录入"
