@@ -32,6 +32,9 @@ def test_admin_and_office_read_the_dashboard_and_download_its_csv(
     live: Live, new_page: Any, tmp_path: Path
 ) -> None:
     _applications(live)
+    # Two weeks later (Thu 10 Dec): every waiting task has waited 10 working days, over 5.
+    live.app.config["CLOCK"].advance(days=14)
+    live.api.tokens.clear()
     page = new_page()
     sign_in(page, "admin")
     page.click("#nav >> text=统计看板")
@@ -43,6 +46,8 @@ def test_admin_and_office_read_the_dashboard_and_download_its_csv(
     assert page.locator('#by-level tr[data-level="yz-water"] td').nth(1).inner_text() == "1"
     assert page.locator('#by-level tr[data-level="bl-water"] td').nth(1).inner_text() == "1"
     assert page.locator('#chart-weekly g.week[data-value="1"]').count() == 1
+    assert page.locator("#overdue-tasks tbody tr").count() == 3
+    assert "等待超过 5 个工作日（到达当天不计）：3 件" in page.inner_text("#overdue h2")
     shot(page, "dashboard-01-admin")
 
     page.select_option("#f-org", label="北仑区水利局")
