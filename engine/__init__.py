@@ -6,6 +6,7 @@ from engine.applications import Applications
 from engine.audit import AuditLog
 from engine.calendar_admin import CalendarAdmin
 from engine.clock import CHINA_TZ, ManualClock, system_clock
+from engine.dashboard import Dashboard, DashboardFilters
 from engine.deployments import Deployments
 from engine.designer_files import DesignerFiles
 from engine.dossiers import Dossiers
@@ -31,7 +32,7 @@ from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Applicants, Units
 from engine.operations import Operations
 from engine.passwords import PasswordHasher
-from engine.policy import may_deploy
+from engine.policy import may_deploy, may_see_dashboard
 from engine.process_runtime import ProcessRuntime
 from engine.reminders import DeliveryError, Notices, SmsMessage
 from engine.sandbox import SandboxLimits
@@ -59,6 +60,8 @@ __all__ = [
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",
+    "Dashboard",
+    "DashboardFilters",
     "DeliveryError",
     "DeployError",
     "Deployments",
@@ -92,6 +95,7 @@ __all__ = [
     "Withdrawals",
     "default_validators",
     "may_deploy",
+    "may_see_dashboard",
     "parse_date",
     "parse_id",
     "policy",

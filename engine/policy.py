@@ -73,6 +73,11 @@ def application_filter(actor: Actor) -> ColumnElement[bool]:
     return _list_holds(column, value) if scope.holds else column == value
 
 
+def chain_holds(org_id: str | None) -> ColumnElement[bool]:
+    """SQL condition on ``Application``: the org is a level of its review chain."""
+    return _list_holds(Application.chain, org_id)
+
+
 def routed_through(org_id: str) -> ColumnElement[bool]:
     """SQL condition on ``Application``: the org is its unit or a level of its chain."""
     return or_(Application.unit_org_id == org_id, _list_holds(Application.chain, org_id))
@@ -225,3 +230,21 @@ def withdraw_side(actor: Actor, applicant_id: int, unit_org_id: str | None) -> s
     if is_unit_account(actor) and actor.org_status == "active" and actor.org_id == unit_org_id:
         return "unit"
     return None
+
+
+# Who sees the dashboard of the whole review, and over which applications.
+DASHBOARD_SCOPES = {"admin": "all", "platform": "all", "office": "committees", "hrss": "chain"}
+
+
+def dashboard_scope(actor: Actor) -> str | None:
+    """Which applications the actor's dashboard counts: ``all`` (the platform), ``committees``
+    (an office: those of the committees it is the office of), ``chain`` (an HRSS department:
+    those whose review chain passes it), or None (no dashboard for this role)."""
+    if actor.role in ("office", "hrss") and (actor.org_status != "active" or not actor.org_id):
+        return None
+    return DASHBOARD_SCOPES.get(actor.role)
+
+
+def may_see_dashboard(actor: Actor) -> bool:
+    """Whether this user may open the dashboard."""
+    return dashboard_scope(actor) is not None

@@ -16,6 +16,7 @@ from engine import (
     Applications,
     AuditLog,
     CalendarAdmin,
+    Dashboard,
     Deployments,
     DesignerFiles,
     Documents,
@@ -80,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
+        pages_dashboard,
         pages_designer,
         pages_dossier,
         pages_files,
@@ -111,6 +113,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_ops,
         pages_designer,
         pages_modeler,
+        pages_dashboard,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)
@@ -168,4 +171,11 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
     ext["profiles"] = Profiles(uow)
     ext["inbox"] = Inbox(uow)
     ext["worklists"] = Worklists(uow)
+    ext["dashboard"] = Dashboard(
+        uow,
+        committees=ext["designer_forms"].current_committees,
+        clock=clock,
+        policy=cfg.calendar_policy(config),
+        overdue_after_workdays=int(config["OVERDUE_AFTER_WORKDAYS"]),
+    )
     ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)

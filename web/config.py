@@ -60,6 +60,7 @@ def defaults() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": False,
         "REMINDER_AFTER_WORKDAYS": 3,
         "REMINDER_HOUR": 9,
+        "OVERDUE_AFTER_WORKDAYS": 5,
         "SCHEDULER_SWEEP_SECONDS": 1,
         "SCHEDULER_LOOKAHEAD_SECONDS": 60,
         "SCHEDULER_BATCH": 500,

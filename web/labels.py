@@ -74,6 +74,7 @@ ACTIONS = {
     "migrate": "迁移流程版本",
     "deploy": "发布流程",
     "promote": "设为当前版本",
+    "dashboard_export": "导出统计看板数据",
 }
 # The eligibility checks a review records (timeline, review form).
 CHECKS = {
@@ -159,6 +160,8 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
             ("流程实例", url_for("ops_pages.index")),
             ("节假日", url_for("calendar_pages.index")),
         ]
+    if policy.may_see_dashboard(actor):
+        items.append(("统计看板", url_for("dashboard_pages.index")))
     if policy.may_deploy(actor):
         items.append(("流程定义", url_for("designer_pages.index")))
     return items + _messages()

@@ -91,6 +91,11 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _query("stuck", {"type": "boolean"}),
         _query("process", STRING),
     ],
+    ("get", "/dashboard"): [
+        _query("committee", STRING),
+        _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}),
+        _query("org", STRING),
+    ],
     ("get", "/ops/timers"): [
         *PAGING,
         _query("status", {"type": "string", "enum": ["pending", "fired", "cancelled", "overdue"]}),

@@ -11,6 +11,7 @@ from engine import (
     Actor,
     AuditLog,
     CalendarAdmin,
+    Dashboard,
     Deployments,
     DesignerFiles,
     InvalidDataError,
@@ -61,6 +62,11 @@ def audit_log() -> AuditLog:
 def designer_files() -> DesignerFiles:
     """Rules, committee catalogue and forms beside the diagrams."""
     return current_app.extensions["designer_files"]
+
+
+def dashboard() -> Dashboard:
+    """The app's dashboard service (统计看板)."""
+    return current_app.extensions["dashboard"]
 
 
 def actor() -> Actor:

@@ -11,6 +11,7 @@ from web.auth import accounts, bearer_actor, bearer_token, client_address
 from web.blueprints import (
     api_accounts,
     api_applications,
+    api_dashboard,
     api_ops,
     api_ops_timers,
     api_specs,
@@ -23,7 +24,15 @@ from web.security import csrf, login_limit, note_failed_sign_in
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Each API module defines ``bp`` and ``DOCS`` (its OpenAPI operations).
-DOC_MODULES = (api_tasks, api_accounts, api_applications, api_specs, api_ops, api_ops_timers)
+DOC_MODULES = (
+    api_tasks,
+    api_accounts,
+    api_applications,
+    api_specs,
+    api_ops,
+    api_ops_timers,
+    api_dashboard,
+)
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)
     csrf.exempt(module.bp)
