@@ -97,6 +97,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_register,
         pages_review,
         pages_unit,
+        pages_verify,
     )
 
     # The input guard before anything reads the request; then sessions, so a timed-out page
@@ -118,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_calendar,
         pages_ops,
         pages_designer,
+        pages_verify,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)
