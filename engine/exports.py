@@ -14,6 +14,7 @@ from engine.applications import EXPORTABLE, visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.committees import UNPUBLISHED, Committee
+from engine.documents import safe_filename
 from engine.errors import ConflictError, NotFoundError
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
@@ -125,6 +126,17 @@ class Exports:
                 verify_url=f"{self.base_url}/",
                 public_version=True,
             )
+
+    def download_name(
+        self, application_id: int | str, actor: Actor, *, public: bool = False
+    ) -> str:
+        """What a saved review form is called: the applicant's name and the document's."""
+        with self._uow() as uow:
+            app = visible_application(uow.session, application_id, actor)
+            applicant = uow.session.get(User, app.applicant_id)
+            name = safe_filename(applicant.name if applicant else "", max_length=40)
+        document = "评审表（公示版）" if public else "评审表"
+        return f"{name}-{document}.pdf"
 
     def verify(self, code: str) -> dict[str, Any]:
         """Whether a verification code belongs to a real exported form (name masked)."""

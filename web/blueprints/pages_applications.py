@@ -16,12 +16,27 @@ from flask import (
 from flask_login import login_required
 
 from engine import ConflictError, InvalidDataError
+from engine.exports import PUBLIC_VERSION_STATUSES
+from web.auth import page_actor
 from web.blueprints._common import engine
 from web.blueprints._page_common import applications, me, org_names_of, roles_required
 from web.downloads import pdf_download
 from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
+
+
+@bp.app_context_processor
+def _public_version() -> dict[str, Any]:
+    """Whether the signed-in unit may download an application's 公示版 (task pages too)."""
+
+    def offers_public_version(detail: dict[str, Any]) -> bool:
+        who = page_actor()
+        return bool(who and who.role == "unit" and detail["status"] in PUBLIC_VERSION_STATUSES)
+
+    return {"offers_public_version": offers_public_version}
+
+
 PAGE = 50
 # Exports answers 409 before these; the flag only decides whether the page offers the link.
 
@@ -115,5 +130,17 @@ def urge(app_id: int) -> Any:
 @bp.get("/<id:app_id>/review-form.pdf")
 @login_required
 def review_form(app_id: int) -> Any:
-    pdf = current_app.extensions["exports"].review_form(app_id, me())
-    return pdf_download(pdf, f"评审表-{app_id}.pdf", f"review-form-{app_id}.pdf")
+    exports = current_app.extensions["exports"]
+    pdf = exports.review_form(app_id, me())
+    name = exports.download_name(app_id, me())
+    return pdf_download(pdf, name, f"review-form-{app_id}.pdf")
+
+
+@bp.get("/<id:app_id>/review-form-public.pdf")
+@login_required
+def review_form_public(app_id: int) -> Any:
+    """The 公示版 (no ID number or phone) the unit prints for its publicity notice."""
+    exports = current_app.extensions["exports"]
+    pdf = exports.public_version(app_id, me())
+    name = exports.download_name(app_id, me(), public=True)
+    return pdf_download(pdf, name, f"review-form-public-{app_id}.pdf")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, FileRejectedError
+from engine.documents import safe_filename
 from web.blueprints._page_common import me, onboarding, read_models, roles_required
 from web.downloads import pdf_download
 
@@ -28,7 +29,11 @@ def entrustment() -> Any:
 @roles_required("unit")
 def template() -> Any:
     pdf = onboarding().entrustment_template(me().org_id or "", me())
-    return pdf_download(pdf, "用人单位委托证明.pdf", "entrustment.pdf")
+    unit = read_models().unit_profile(me().org_id or "")
+    name, code = (unit["name"], unit["credit_code"] or "") if unit else ("", "")
+    return pdf_download(
+        pdf, f"{safe_filename(name, max_length=60)}-用人单位委托证明.pdf", f"entrustment-{code}.pdf"
+    )
 
 
 @bp.post("/entrustment")
