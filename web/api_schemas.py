@@ -218,7 +218,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"copies": INT, "required": INT},
         {"missing": OPT_STR, "received_on": OPT_STR},
     ),
-    "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
+    "Message": obj(
+        {"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL},
+        {"application_id": OPT_STR},
+    ),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
     "ItemMark": obj({"path": STR, "note": STR}, {"label": STR}),

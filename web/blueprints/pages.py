@@ -76,7 +76,13 @@ def worklist() -> Any:
         page_actor(), name=request.args.get("name") or None, limit=500
     )
     subjects = read_models().task_subjects(items)
-    return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
+    who = page_actor()
+    next_step = None
+    if who is not None and who.role == "applicant" and not items:
+        next_step = read_models().applicant_next_step(who.id)
+    return render_template(
+        "pages/worklist.html", tasks=items, total=total, subjects=subjects, next_step=next_step
+    )
 
 
 def _task_page(

@@ -14,7 +14,7 @@ from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, 
 from web.blueprints._common import engine
 from web.blueprints._page_common import me, roles_required
 from web.blueprints.pages_designer import inline_svg
-from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
+from web.input_guard import MAX_OFFSET, InputRefused, query_flag, query_int, strict_loads
 from web.labels import ACTIONS
 
 bp = Blueprint("ops_pages", __name__, url_prefix="/admin/instances")
@@ -27,7 +27,7 @@ def _filters() -> dict[str, Any]:
     return {
         "status": request.args.get("status") or None,
         "process": request.args.get("process") or None,
-        "stuck": request.args.get("stuck") == "1",
+        "stuck": query_flag("stuck"),  # 1 / true / yes, as the API takes it
     }
 
 
