@@ -10,6 +10,8 @@ from tests.flows import (
     file_application,
     register_applicant,
     register_unit,
+    submit,
+    unit_approves,
 )
 from tests.integration.test_ops_pages import OPS, _start, _upload, _with_layout
 from tests.page_helpers import signed_in, text
@@ -107,3 +109,72 @@ def test_applicant_without_a_dossier_is_told_to_fill_it_in(app, api):
 
 def test_reviewers_get_no_filing_hint(app):
     assert 'id="next-step"' not in text(signed_in(app, "yz_water_1").get("/tasks"))
+
+
+# ----- calendar ----------------------------------------------------------------------------
+CAL = "/admin/calendar"
+
+
+def test_weekend_entered_as_a_holiday_is_refused_and_the_typing_kept(app):
+    admin = signed_in(app, "admin")
+    r = admin.post(
+        f"{CAL}/years",
+        data={"year": "2027", "holidays": "2027-01-01 2027-01-02", "workdays": "2027-02-08"},
+    )
+    assert r.status_code == 422
+    html = text(r)
+    assert 'id="calendar-error"' in html
+    assert "2027-01-02（星期六） 本来就是休息日" in html
+    assert "2027-02-08（星期一） 本来就是工作日" in html
+    assert ">2027-01-01 2027-01-02</textarea>" in html  # nothing typed is lost
+    assert "2027 年的节假日安排尚未录入" in text(admin.get(f"{CAL}?year=2027"))  # nothing saved
+
+    r = admin.post(f"{CAL}/days", data={"day": "2026-11-28", "kind": "holiday", "year": "2026"})
+    assert r.status_code == 422 and "2026-11-28（星期六） 本来就是休息日" in text(r)
+    assert 'value="2026-11-28"' in text(r)
+
+
+def test_a_make_up_saturday_may_still_be_turned_back_into_a_day_off(app):
+    admin = signed_in(app, "admin")
+    # 2026-01-04 (Sunday) is a make-up working day in the State Council's 2026 notice.
+    r = admin.post(f"{CAL}/days", data={"day": "2026-01-04", "kind": "holiday", "year": "2026"})
+    assert r.status_code == 302
+
+
+def test_entered_at_is_shown_in_china_time(app, clock):
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 2026-12-01 01:30 in Ningbo
+    admin = signed_in(app, "admin")
+    r = admin.post(f"{CAL}/years", data={"year": "2027", "holidays": "2027-01-01"})
+    assert r.status_code == 302
+    html = text(admin.get(f"{CAL}?year=2027"))
+    assert "于 2026-12-01 01:30 录入" in html
+
+
+def test_admin_is_reminded_from_november_until_next_year_is_entered(app, clock):
+
+    admin = signed_in(app, "admin")
+    html = text(admin.get("/admin/instances"))  # 2026-11-26, 2027 not entered
+    assert 'id="calendar-banner"' in html and "2027 年的节假日安排尚未录入" in html
+    assert 'id="calendar-banner"' not in text(signed_in(app, "yz_water_1").get("/tasks"))
+    admin.post(f"{CAL}/years", data={"year": "2027", "holidays": "2027-01-01"})
+    assert 'id="calendar-banner"' not in text(admin.get("/admin/instances"))
+
+
+def test_no_reminder_before_november(app, clock):
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)  # 2027 not entered, but October
+    assert 'id="calendar-banner"' not in text(signed_in(app, "admin").get(CAL))
+
+
+def test_window_into_an_unentered_year_tells_the_unit_whom_to_ask(api):
+    unit = register_unit(api)
+    person = register_applicant(api, unit)
+    app_id = file_application(api, person)
+    submit(api, person, app_id)
+    r = unit_approves(api, unit, app_id, publicity_start="2026-12-28", publicity_end="2027-01-08")
+    assert r.status == 422
+    message = r.json["error"]["fields"]["publicity_end"]
+    assert "联系平台管理员" in message and "2026 年 12 月 31 日之前" in message
