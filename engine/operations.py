@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
@@ -223,10 +224,8 @@ class OperationVerbs:
             out.update(
                 tasks=tasks, timers=timers, history=history, data=jsonable(runtime.latest_data(wf))
             )
-            states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
-            out["reset_candidates"] = sorted(
-                {t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id}
-            )
+            out["reset_targets"] = _reset_targets(wf)
+            out["reset_candidates"] = sorted(t["task"] for t in out["reset_targets"])
             out["can"] = _allowed(inst.status)
             return out
 
@@ -503,3 +502,15 @@ def _allowed(status: str) -> dict[str, bool]:
         "terminate": live,
         "migrate": live,
     }
+
+
+def _reset_targets(wf: runtime.ZWorkflow) -> list[dict[str, str]]:
+    """The user tasks an operator may move the instance back to, by their BPMN title, in the
+    order the instance reached them (gateways and scripts are no place for a person to redo)."""
+    states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
+    seen: dict[str, str] = {}
+    for task in wf.get_tasks(state=states):
+        spec = task.task_spec
+        if isinstance(spec, UserTask) and spec.bpmn_id and spec.bpmn_id not in seen:
+            seen[spec.bpmn_id] = spec.bpmn_name or spec.bpmn_id
+    return [{"task": bpmn_id, "title": title} for bpmn_id, title in seen.items()]

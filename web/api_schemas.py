@@ -355,7 +355,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "data": ANY_OBJ,
                     "history": array(ANY_OBJ),
                 },
-                {"can": ANY_OBJ, "reset_candidates": array(STR)},
+                {
+                    "can": ANY_OBJ,
+                    "reset_candidates": array(STR),
+                    "reset_targets": array(obj({"task": STR, "title": STR})),
+                },
             ),
         ]
     },

@@ -178,3 +178,20 @@ def test_window_into_an_unentered_year_tells_the_unit_whom_to_ask(api):
     assert r.status == 422
     message = r.json["error"]["fields"]["publicity_end"]
     assert "联系平台管理员" in message and "2026 年 12 月 31 日之前" in message
+
+
+# ----- operators' rollback targets ---------------------------------------------------------
+def test_rollback_list_offers_user_tasks_by_their_title(app, api):
+    import re
+
+    unit, person, app_id = application_at_unit_review(api)
+    unit_approves(api, unit, app_id)  # past the publicity gateway into the chain
+    inst = api.get(f"/applications/{app_id}", person["username"]).json["instance_id"]
+    html = text(signed_in(app, "admin").get(f"{OPS}/{inst}"))
+    select = re.search(r'<select id="reset-task".*?</select>', html, re.S).group(0)
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', select))
+    assert "submit_application" in options and "unit_review" in options
+    assert not any(k.startswith("gw_") for k in options), options
+    assert all(title != key and "（" not in title for key, title in options.items())
+    detail = api.get(f"/ops/instances/{inst}", "admin").json
+    assert sorted(t["task"] for t in detail["reset_targets"]) == detail["reset_candidates"]

@@ -90,7 +90,7 @@ def _show(
         data_json=json.dumps(detail["data"], ensure_ascii=False, indent=2, sort_keys=True),
         overdue={t["id"] for t in detail["timers"] if t["overdue"]},
         versions=versions,
-        task_names=detail["reset_candidates"],
+        reset_targets=detail["reset_targets"],
         failed=failed,
         error=error,
         values=request.form if request.method == "POST" else {},
