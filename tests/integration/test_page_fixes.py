@@ -195,3 +195,37 @@ def test_rollback_list_offers_user_tasks_by_their_title(app, api):
     assert all(title != key and "（" not in title for key, title in options.items())
     detail = api.get(f"/ops/instances/{inst}", "admin").json
     assert sorted(t["task"] for t in detail["reset_targets"]) == detail["reset_candidates"]
+
+
+# ----- designer's upload page --------------------------------------------------------------
+def test_validated_files_deploy_without_picking_them_again(app, api):
+    import io
+    import re
+
+    designer = signed_in(app, "admin")
+    body = _with_layout(process(script="ratio = 10 / divisor"))
+    r = designer.post(
+        "/admin/processes/upload",
+        data={"op": "validate", "files": [(io.BytesIO(body), "sample.bpmn")]},
+        content_type="multipart/form-data",
+    )
+    html = text(r)
+    assert r.status_code == 200 and 'id="valid"' in html and 'id="deploy-staged"' in html
+    token = re.search(r'name="staged" value="([^"]+)"', html).group(1)
+
+    stranger = signed_in(app, "designer_1")  # another designer cannot deploy them
+    r = stranger.post("/admin/processes/upload", data={"op": "deploy", "staged": token})
+    assert r.status_code == 422 and "重新选择文件" in text(r)
+
+    r = designer.post("/admin/processes/upload", data={"op": "deploy", "staged": token})
+    assert r.status_code == 200 and "已发布新版本" in text(r), text(r)
+    assert api.get("/specs", "admin").json["total"] >= 1
+    again = designer.post("/admin/processes/upload", data={"op": "deploy", "staged": token})
+    assert again.status_code == 422 and "重新选择文件" in text(again)  # used once
+
+
+def test_deploy_with_an_unknown_staged_token_asks_for_the_files(app):
+    r = signed_in(app, "admin").post(
+        "/admin/processes/upload", data={"op": "deploy", "staged": "x" * 24}
+    )
+    assert r.status_code == 422 and "重新选择文件" in text(r)
