@@ -1,25 +1,23 @@
 """Issue 12's visual fixes in headless Chromium: diagrams open at the page's width, the
 calendar's 删除 button can be seen, the verify page reads as a verdict. Screenshots go to
-/tmp/zp-shots-fixes/."""
+/tmp/zp-shots/fixes-*.png."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import flows
 from tests.browser.conftest import Live
+from tests.browser.conftest import shot as full_shot
 from tests.browser.test_ops_journey import sign_in
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/zp-shots-fixes")
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_shot(page, f"fixes-{name}")
 
 
 def test_instance_diagram_opens_at_the_page_width(live: Live, new_page: Any) -> None:

@@ -10,7 +10,6 @@ from tests.flows import (
     file_application,
     register_applicant,
     register_unit,
-    submit,
     unit_approves,
 )
 from tests.integration.test_ops_pages import OPS, _start, _upload, _with_layout
@@ -167,17 +166,6 @@ def test_no_reminder_before_november(app, clock):
 
     clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)  # 2027 not entered, but October
     assert 'id="calendar-banner"' not in text(signed_in(app, "admin").get(CAL))
-
-
-def test_window_into_an_unentered_year_tells_the_unit_whom_to_ask(api):
-    unit = register_unit(api)
-    person = register_applicant(api, unit)
-    app_id = file_application(api, person)
-    submit(api, person, app_id)
-    r = unit_approves(api, unit, app_id, publicity_start="2026-12-28", publicity_end="2027-01-08")
-    assert r.status == 422
-    message = r.json["error"]["fields"]["publicity_end"]
-    assert "联系平台管理员" in message and "2026 年 12 月 31 日之前" in message
 
 
 # ----- operators' rollback targets ---------------------------------------------------------
