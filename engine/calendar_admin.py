@@ -67,6 +67,39 @@ def _library_note(d: date) -> str | None:
     return str(name) if name else None
 
 
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+def _pointless(calendar: WorkCalendar, days: dict[date, bool]) -> list[str]:
+    """The days whose entry changes nothing: a weekend entered as a day off, or a
+    Monday-to-Friday working day entered as a make-up working day ("2027-01-02（星期六）")."""
+    out = []
+    for d, is_workday in sorted(days.items()):
+        try:
+            current = calendar.is_workday(d)
+        except UnknownYearError:  # a year being entered: Monday to Friday work
+            current = d.weekday() < 5
+        natural = d.weekday() < 5
+        if is_workday == current == natural:
+            out.append(f"{d.isoformat()}（星期{WEEKDAY_NAMES[d.weekday()]}）")
+    return out
+
+
+def _refuse_pointless(calendar: WorkCalendar, days: dict[date, bool]) -> None:
+    holidays = _pointless(calendar, {d: w for d, w in days.items() if not w})
+    workdays = _pointless(calendar, {d: w for d, w in days.items() if w})
+    fields = {}
+    if holidays:
+        fields["holidays"] = f"{'、'.join(holidays)} 本来就是休息日，不必设为休息日"
+    if workdays:
+        fields["workdays"] = f"{'、'.join(workdays)} 本来就是工作日，不是调休上班日"
+    if fields:
+        raise InvalidDataError(
+            "请只填写放假的工作日（周一至周五）和调休上班的周末：" + "；".join(fields.values()),
+            fields=fields,
+        )
+
+
 def _check_year(year: int) -> None:
     if not 1900 < year < 2200:
         raise InvalidDataError("年份无效", fields={"year": f"invalid year {year}"})
@@ -148,6 +181,7 @@ class CalendarAdmin:
             )
         with self._uow() as uow:
             session = uow.session
+            _refuse_pointless(load_calendar(session, CalendarPolicy()), wanted)
             counts = {"added": 0, "changed": 0, "unchanged": 0}
             for day, is_workday in sorted(wanted.items()):
                 counts[self._put_day(session, day, is_workday, note)] += 1
@@ -165,9 +199,10 @@ class CalendarAdmin:
         """Override one day of a known year; returns added, changed or unchanged."""
         with self._uow() as uow:
             session = uow.session
-            known = load_calendar(session, CalendarPolicy()).known_years()
-            if day.year not in known:
+            calendar = load_calendar(session, CalendarPolicy())
+            if day.year not in calendar.known_years():
                 raise UnknownYearError(day.year)
+            _refuse_pointless(calendar, {day: is_workday})
             outcome = self._put_day(session, day, is_workday, note)
             if outcome != "unchanged":
                 detail = {"day": day.isoformat(), "is_workday": is_workday, "note": note}

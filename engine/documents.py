@@ -2,9 +2,9 @@
 
 The checks of uploaded PDFs live in engine/pdf_checks.py (re-exported here).
 
-Generated text uses reportlab's built-in CID font STSong-Light: it needs no font file, and
-pypdf's extract_text() reads it back. It is not embedded, so a viewer draws it with its own
-Song/Ming face (Adobe Reader, Chrome/Edge and Chinese Windows all have one).
+Generated text is set in Noto Sans CJK SC, embedded as a subset of the glyphs each PDF shows
+(engine/fonts.py), so the PDF looks the same on a machine without any Chinese font; pypdf's
+extract_text() reads it back through the subsets' ToUnicode maps.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from xml.sax.saxutils import escape
 
 import segno
@@ -25,10 +24,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
+from engine.fonts import FONT, register_font
 from engine.pdf_checks import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PAGES,
@@ -38,6 +37,7 @@ from engine.pdf_checks import (
 )
 
 __all__ = [
+    "FONT",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_PAGES",
     "Footer",
@@ -45,12 +45,12 @@ __all__ = [
     "PdfLimits",
     "entrustment_template_pdf",
     "inspect_pdf",
+    "register_font",
     "safe_filename",
     "stamp_pdf",
 ]
 
 PLATFORM_NAME = "浙江省专业技术任职资格申报与评审管理平台"
-FONT = "STSong-Light"
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
 
 
@@ -75,13 +75,6 @@ def safe_filename(name: str, *, max_length: int = 120) -> str:
         keep = ext if dot and len(ext) <= 10 else ""
         name = name[: max_length - len(keep) - 1].rstrip() + ("." + keep if keep else "")
     return name or "未命名文件"
-
-
-@cache
-def register_font() -> str:
-    """Register the CJK font with reportlab once; return its name."""
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def stamp_pdf(
@@ -120,7 +113,7 @@ def _overlay_pdf(sizes: list[tuple[float, float]], watermark: str, footer: Foote
     """
     register_font()
     buf = io.BytesIO()
-    canvas = Canvas(buf, invariant=True)
+    canvas = Canvas(buf, invariant=True, initialFontName=FONT)
     forms: set[str] = set()
     for number, (width, height) in enumerate(sizes, start=1):
         canvas.setPageSize((width, height))
@@ -221,7 +214,7 @@ def entrustment_template_pdf(unit: Mapping[str, str], *, today: date) -> bytes:
     """Render the 用人单位委托证明 for unit (name, credit_code, contact, phone)."""
     register_font()
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=A4, invariant=True)
+    canvas = Canvas(buf, pagesize=A4, invariant=True, initialFontName=FONT)
     _draw_entrustment(canvas, unit, today)
     canvas.showPage()
     canvas.save()

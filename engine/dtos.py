@@ -151,6 +151,7 @@ class InstanceDetail:
     history: tuple[HistoryEntry, ...]
     data: Mapping[str, Any]
     reset_candidates: tuple[str, ...]
+    reset_targets: tuple[Mapping[str, str], ...]  # user tasks to go back to, with titles
     can: OperatorActions
 
 

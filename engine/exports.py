@@ -15,10 +15,12 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import UNPUBLISHED, Committee
 from engine.designer_files import DesignerFiles
+from engine.documents import safe_filename
 from engine.errors import ConflictError, NotFoundError
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
 from engine.process_runtime import ProcessRuntime
+from engine.review_form import TITLE as REVIEW_FORM_TITLE
 from engine.review_form import review_form_pdf
 from engine.views import Actor, iso
 from storage import Application, AuditEvent, Org, StoredFile, UnitOfWorkFactory, User
@@ -69,7 +71,8 @@ class Exports:
         self.clock = clock
 
     def verify_url(self, code: str) -> str:
-        return f"{self.base_url}/api/v1/verify/{code}"
+        """The public verify page the review form's QR code opens (web: /verify/<code>)."""
+        return f"{self.base_url}/verify/{code}"
 
     def review_form(self, application_id: int | str, actor: Actor) -> bytes:
         """The watermarked form; 409 until the last level approved and payment is confirmed."""
@@ -128,30 +131,62 @@ class Exports:
                 public_version=True,
             )
 
+    def download_name(
+        self, application_id: int | str, actor: Actor, *, public: bool = False
+    ) -> str:
+        """What a saved review form is called: the applicant's name and the document's."""
+        with self._uow() as uow:
+            app = visible_application(uow.session, application_id, actor)
+            applicant = uow.session.get(User, app.applicant_id)
+            name = safe_filename(applicant.name if applicant else "", max_length=40)
+        document = "评审表（公示版）" if public else "评审表"
+        return f"{name}-{document}.pdf"
+
     def verify(self, code: str) -> dict[str, Any]:
         """Whether a verification code belongs to a real exported form (name masked)."""
         with self._uow() as uow:
-            app = (
-                uow.session.scalars(
-                    select(Application).where(Application.verification_code == code.strip().upper())
-                ).first()
-                if code
-                else None
+            return self._verified(uow.session, code)[1]
+
+    def verify_details(self, code: str) -> dict[str, Any]:
+        """verify() plus what the public verify page shows: document type and committee."""
+        with self._uow() as uow:
+            app, record = self._verified(uow.session, code)
+            data = self.runtime.instance_data(uow.session, app.instance_id)
+            catalogue = self.files.committees(
+                self.runtime.files_version(uow.session, app.instance_id)
             )
-            if app is None or not app.review_form:
-                raise NotFoundError("验证码无效：未找到对应的评审表 (unknown code)")
-            applicant = uow.session.get(User, app.applicant_id)
+            committee = catalogue.get(data.get("committee_id")) or catalogue.find(
+                app.series, app.level, app.specialty
+            )
+            orgs = {o.id: o for o in uow.session.scalars(select(Org))}
             return {
-                "valid": True,
-                "verification_code": app.verification_code,
-                "applicant": mask_name(applicant.name if applicant else ""),
-                "series": app.series,
-                "level": app.level,
-                "specialty": app.specialty,
-                "status": app.status,
-                "sha256": app.review_form["sha256"],
-                "exported_at": app.review_form["exported_at"],
+                **record,
+                "document": REVIEW_FORM_TITLE,
+                "committee": committee.name if committee else _committee(app, orgs),
             }
+
+    def _verified(self, session: Session, code: str) -> tuple[Application, dict[str, Any]]:
+        app = (
+            session.scalars(
+                select(Application).where(Application.verification_code == code.strip().upper())
+            ).first()
+            if code
+            else None
+        )
+        if app is None or not app.review_form:
+            raise NotFoundError("验证码无效：未找到对应的评审表 (unknown code)")
+        applicant = session.get(User, app.applicant_id)
+        return app, {
+            "valid": True,
+            "verification_code": app.verification_code,
+            "applicant": mask_name(applicant.name if applicant else ""),
+            "series": app.series,
+            "level": app.level,
+            "specialty": app.specialty,
+            "status": app.status,
+            "sha256": app.review_form["sha256"],
+            "exported_at": app.review_form["exported_at"],
+        }
 
     @staticmethod
     def _new_code(session: Session) -> str:

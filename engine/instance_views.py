@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,18 +130,29 @@ def instance_detail(
             .order_by(AuditEvent.at, AuditEvent.id)
         )
     )
-    states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
+    targets = reset_targets(wf)
     return InstanceDetail(
         summary=head,
         tasks=tasks,
         timers=timers,
         history=history,
         data=jsonable(runtime.latest_data(wf)),
-        reset_candidates=tuple(
-            sorted({t.task_spec.bpmn_id for t in wf.get_tasks(state=states) if t.task_spec.bpmn_id})
-        ),
+        reset_candidates=tuple(sorted(t["task"] for t in targets)),
+        reset_targets=tuple(targets),
         can=allowed(inst.status),
     )
+
+
+def reset_targets(wf: runtime.ZWorkflow) -> list[dict[str, str]]:
+    """The user tasks an operator may move the instance back to, by their BPMN title, in the
+    order the instance reached them (gateways and scripts are no place for a person to redo)."""
+    states = TaskState.COMPLETED | TaskState.READY | TaskState.ERROR
+    seen: dict[str, str] = {}
+    for task in wf.get_tasks(state=states):
+        spec = task.task_spec
+        if isinstance(spec, UserTask) and spec.bpmn_id and spec.bpmn_id not in seen:
+            seen[spec.bpmn_id] = spec.bpmn_name or spec.bpmn_id
+    return [{"task": bpmn_id, "title": title} for bpmn_id, title in seen.items()]
 
 
 def _aware(value: Any) -> Any:

@@ -166,6 +166,24 @@ class Profiles(_Reader):
                 uow.session, "dossier_review", f"dossier-{dossier_id}", "review_dossier"
             )
 
+    def applicant_next_step(self, user_id: int) -> str | None:
+        """What an applicant with nothing to do should do next: `file` (dossier approved, no
+        application under way), `dossier_draft` / `dossier_returned` (fill in or fix the
+        dossier and submit it), `dossier_submitted` (wait for the unit), or None."""
+        with self._uow() as uow:
+            session = uow.session
+            status = session.scalars(
+                select(Dossier.status).where(Dossier.user_id == user_id)
+            ).first()
+            if status in (None, "draft", "returned", "submitted"):
+                return f"dossier_{status or 'draft'}"
+            under_way = session.scalars(
+                select(Application.id).where(
+                    Application.applicant_id == user_id, Application.status != "terminated"
+                )
+            ).first()
+            return None if under_way is not None else "file"
+
     def returned_application_marks(self, user_id: int) -> list[dict[str, Any]]:
         """Marks on dossier items of the applicant's returned application (to fix there)."""
         with self._uow() as uow:
@@ -186,17 +204,19 @@ class Inbox(_Reader):
     def notifications(
         self, user_id: int, org_id: str | None, *, limit: int = 200
     ) -> list[dict[str, Any]]:
-        """In-app messages to the user or to the user's org, newest first."""
+        """In-app messages to the user or to the user's org, newest first, each with the
+        application it is about (None for messages about no application)."""
         mine = Notification.user_id == user_id
         if org_id:
             mine = or_(mine, and_(Notification.user_id.is_(None), Notification.org_id == org_id))
         with self._uow() as uow:
-            rows = uow.session.scalars(
-                select(Notification)
+            rows = uow.session.execute(
+                select(Notification, Application.id)
+                .outerjoin(Application, Application.instance_id == Notification.instance_id)
                 .where(Notification.channel == "inapp", mine)
                 .order_by(Notification.created_at.desc(), Notification.id.desc())
                 .limit(limit)
-            )
+            ).all()
             return [
                 {
                     "id": n.id,
@@ -204,8 +224,9 @@ class Inbox(_Reader):
                     "kind": n.kind,
                     "text": n.text,
                     "read": n.read_at is not None,
+                    "application_id": str(app_id) if app_id is not None else None,
                 }
-                for n in rows
+                for n, app_id in rows
             ]
 
 

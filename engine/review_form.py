@@ -31,6 +31,7 @@ _HEADING = ParagraphStyle("heading", fontName=FONT, fontSize=12, leading=16, spa
 _TITLE = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=24, alignment=1)
 _SHADE = "#EEEEEE"
 _GRID = [
+    ("FONTNAME", (0, 0), (-1, -1), FONT),  # blank cells too: Helvetica is never embedded
     ("GRID", (0, 0), (-1, -1), 0.5, "#333333"),
     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ("TOPPADDING", (0, 0), (-1, -1), 3),
@@ -69,6 +70,7 @@ def _layout(story: list[Flowable], title: str) -> bytes:
         bottomMargin=30 * mm,  # room for the stamped footer and QR code
         title=title,
         invariant=True,
+        initialFontName=FONT,  # else reportlab names Helvetica, which is never embedded
     )
     doc.build(story)
     return buf.getvalue()

@@ -57,7 +57,12 @@ class PublicityWindow:
                 return
             earliest = calendar.earliest_end(start, needed)
         except UnknownYearError as exc:
-            raise InvalidDataError(exc.message, fields={"publicity_end": exc.message}) from exc
+            message = (
+                f"公示期跨入 {exc.year} 年，平台尚未录入 {exc.year} 年的节假日安排，暂时无法计算"
+                f"工作日。请联系平台管理员在“节假日与调休”中录入 {exc.year} 年安排后再提交，"
+                f"或将公示期安排在 {exc.year - 1} 年 12 月 31 日之前"
+            )
+            raise InvalidDataError(message, fields={"publicity_end": message}) from exc
         message = (
             f"公示期应不少于 {needed} 个工作日，当前仅 {counted} 个工作日；"
             f"最早可于 {earliest.isoformat()} 结束 (earliest valid end {earliest.isoformat()})"

@@ -91,6 +91,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_register,
         pages_review,
         pages_unit,
+        pages_verify,
     )
 
     # The input guard before anything reads the request; then sessions, so a timed-out page
@@ -114,6 +115,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_designer,
         pages_modeler,
         pages_dashboard,
+        pages_verify,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)

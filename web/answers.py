@@ -67,6 +67,7 @@ def instance_detail_json(detail: InstanceDetail) -> dict[str, Any]:
         history=[asdict(e) for e in detail.history],
         data=detail.data,
         reset_candidates=list(detail.reset_candidates),
+        reset_targets=[dict(t) for t in detail.reset_targets],
         can=asdict(detail.can),
     )
     return out

@@ -220,7 +220,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"copies": INT, "required": INT},
         {"missing": OPT_STR, "received_on": OPT_STR},
     ),
-    "Message": obj({"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL}),
+    "Message": obj(
+        {"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL},
+        {"application_id": OPT_STR},
+    ),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
     "ItemMark": obj({"path": STR, "note": STR}, {"label": STR}),
@@ -360,7 +363,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "data": ANY_OBJ,
                     "history": array(ANY_OBJ),
                 },
-                {"can": ANY_OBJ, "reset_candidates": array(STR)},
+                {
+                    "can": ANY_OBJ,
+                    "reset_candidates": array(STR),
+                    "reset_targets": array(obj({"task": STR, "title": STR})),
+                },
             ),
         ]
     },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from tests import flows
 from tests.flows import CHECKS, DOSSIER, PAST_WINDOW
@@ -362,7 +363,7 @@ def test_closing_steps_payment_export_and_paper_on_pages(app, api):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert pdf.headers["Content-Disposition"] == (
         f'attachment; filename="review-form-{app_id}.pdf"; '
-        f"filename*=UTF-8''%E8%AF%84%E5%AE%A1%E8%A1%A8-{app_id}.pdf"
+        f"filename*=UTF-8''{quote('李四-评审表.pdf', safe='')}"
     )
 
     office = signed_in(app, "nb_office_1")

@@ -179,6 +179,8 @@ def test_window_reaching_an_unknown_year_is_refused_naming_it(api):
     submit(api, person, app_id)
     r = unit_approves(api, unit, app_id, publicity_start="2026-12-28", publicity_end="2027-01-08")
     assert r.status == 422
-    assert "2027" in r.json["error"]["fields"]["publicity_end"]
+    message = r.json["error"]["fields"]["publicity_end"]
+    assert "2027" in message
+    assert "联系平台管理员" in message and "2026 年 12 月 31 日之前" in message  # whom to ask
     assert status_of(api, person, app_id) == "unit_review"
     assert api.get("/ops/timers", "admin").json["total"] == 0

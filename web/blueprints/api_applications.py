@@ -167,13 +167,15 @@ def exports() -> Any:
 @bp.get("/applications/<id:application_id>/review-form.pdf")
 def review_form(application_id: int) -> Any:
     pdf = exports().review_form(application_id, actor())
-    return pdf_response(pdf, f"review-form-{application_id}.pdf")
+    name = exports().download_name(application_id, actor())
+    return pdf_response(pdf, name, f"review-form-{application_id}.pdf")
 
 
 @bp.get("/applications/<id:application_id>/review-form-public.pdf")
 def review_form_public(application_id: int) -> Any:
     pdf = exports().public_version(application_id, actor())
-    return pdf_response(pdf, f"review-form-public-{application_id}.pdf")
+    name = exports().download_name(application_id, actor(), public=True)
+    return pdf_response(pdf, name, f"review-form-public-{application_id}.pdf")
 
 
 @bp.get("/verify/<code>")

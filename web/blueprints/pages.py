@@ -12,7 +12,7 @@ from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDeta
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import tasks
-from web.blueprints._page_common import merge_uploads, worklists
+from web.blueprints._page_common import merge_uploads, profiles, worklists
 from web.errors import http_status
 from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
@@ -77,7 +77,13 @@ def worklist() -> Any:
         page_actor(), name=request.args.get("name") or None, limit=500
     )
     subjects = worklists().task_subjects(items)
-    return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
+    who = page_actor()
+    next_step = None
+    if who is not None and policy.may_file(who) and not items:
+        next_step = profiles().applicant_next_step(who.id)
+    return render_template(
+        "pages/worklist.html", tasks=items, total=total, subjects=subjects, next_step=next_step
+    )
 
 
 def _task_page(

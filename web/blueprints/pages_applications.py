@@ -15,8 +15,9 @@ from flask import (
 )
 from flask_login import login_required
 
-from engine import ConflictError, InvalidDataError, policy
+from engine import ConflictError, InvalidDataError, policy, statuses
 from web.answers import application_detail_json, application_json
+from web.auth import page_actor
 from web.blueprints._common import notices, tasks
 from web.blueprints._page_common import (
     allowed_by,
@@ -30,6 +31,21 @@ from web.errors import http_status
 from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
+
+
+@bp.app_context_processor
+def _public_version() -> dict[str, Any]:
+    """Whether the signed-in unit may download an application's 公示版 (task pages too)."""
+
+    def offers_public_version(detail: dict[str, Any]) -> bool:
+        who = page_actor()
+        return bool(
+            who and policy.is_unit_account(who) and statuses.has_public_version(detail["status"])
+        )
+
+    return {"offers_public_version": offers_public_version}
+
+
 PAGE = 50
 # Exports answers 409 before these; the flag only decides whether the page offers the link.
 
@@ -123,5 +139,17 @@ def urge(app_id: int) -> Any:
 @bp.get("/<id:app_id>/review-form.pdf")
 @login_required
 def review_form(app_id: int) -> Any:
-    pdf = current_app.extensions["exports"].review_form(app_id, me())
-    return pdf_download(pdf, f"评审表-{app_id}.pdf", f"review-form-{app_id}.pdf")
+    exports = current_app.extensions["exports"]
+    pdf = exports.review_form(app_id, me())
+    name = exports.download_name(app_id, me())
+    return pdf_download(pdf, name, f"review-form-{app_id}.pdf")
+
+
+@bp.get("/<id:app_id>/review-form-public.pdf")
+@login_required
+def review_form_public(app_id: int) -> Any:
+    """The 公示版 (no ID number or phone) the unit prints for its publicity notice."""
+    exports = current_app.extensions["exports"]
+    pdf = exports.public_version(app_id, me())
+    name = exports.download_name(app_id, me(), public=True)
+    return pdf_download(pdf, name, f"review-form-public-{app_id}.pdf")

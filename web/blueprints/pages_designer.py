@@ -3,11 +3,15 @@ upload to validate or deploy. Designers and admins only (engine policy ``may_dep
 
 from __future__ import annotations
 
+import json
 import logging
-from pathlib import PurePosixPath
+import re
+import secrets
+import time
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from lxml import etree
 from markupsafe import Markup
 
@@ -20,6 +24,7 @@ bp = Blueprint("designer_pages", __name__, url_prefix="/admin/processes")
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".bpmn", ".dmn", ".json")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 MAX_FILES = 50
 SVG_NS = "{http://www.w3.org/2000/svg}"
 # What engine/diagram.py draws; anything else (script, foreignObject, on* handlers, links)
@@ -124,6 +129,46 @@ def diagram(process_id: str, version: int) -> Any:
     )
 
 
+# Files that passed 校验 wait here (one JSON file per token, for the designer who uploaded
+# them) so that 发布 needs no second pick; the deploy validates them again anyway.
+STAGED_TTL_SECONDS = 3600
+
+
+def _staging_dir() -> Path:
+    folder = Path(current_app.config["FILES_DIR"]) / "staged-deploys"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _stage(files: dict[str, bytes]) -> str:
+    token = secrets.token_urlsafe(18)
+    for old in _staging_dir().glob("*.json"):  # sweep what nobody deployed
+        if time.time() - old.stat().st_mtime > STAGED_TTL_SECONDS:
+            old.unlink(missing_ok=True)
+    body = {
+        "user_id": me().id,
+        "files": {n: b.decode("utf-8", "replace") for n, b in files.items()},
+    }
+    (_staging_dir() / f"{token}.json").write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+    return token
+
+
+def _staged(token: str) -> dict[str, bytes]:
+    path = _staging_dir() / f"{token}.json"
+    fresh = path.is_file() and time.time() - path.stat().st_mtime <= STAGED_TTL_SECONDS
+    body = json.loads(path.read_text("utf-8")) if fresh and _TOKEN.fullmatch(token) else None
+    if body is None or body.get("user_id") != me().id:
+        raise InvalidDataError(
+            "校验结果已过期或不属于您，请重新选择文件", fields={"files": "staged files expired"}
+        )
+    return {name: text.encode("utf-8") for name, text in body["files"].items()}
+
+
+def _unstage(token: str) -> None:
+    if token and _TOKEN.fullmatch(token):
+        (_staging_dir() / f"{token}.json").unlink(missing_ok=True)
+
+
 @bp.get("/upload")
 @allowed_by(may_deploy)
 def upload() -> Any:
@@ -135,14 +180,20 @@ def upload() -> Any:
 def check_or_deploy() -> Any:
     op = "deploy" if request.form.get("op") == "deploy" else "validate"
     outcome: dict[str, Any] = {"op": op, "files": [], "problems": [], "versions": [], "error": None}
+    outcome["staged"] = None
     status = 200
+    token = request.form.get("staged", "")
     try:
-        files = _uploaded()
+        picked = [f for f in request.files.getlist("files") if f and f.filename]
+        files = _uploaded() if picked or not token else _staged(token)
         outcome["files"] = sorted(files)
         if op == "deploy":
             outcome["versions"] = deployments().deploy(files, actor=me().username)
+            _unstage(token)
         else:
             outcome["problems"] = deployments().validate(files)
+            if not outcome["problems"]:
+                outcome["staged"] = _stage(files)
     except DeployError as exc:
         outcome["problems"], status = exc.problems, http_status(exc)
     except InvalidDataError as exc:

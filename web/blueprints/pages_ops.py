@@ -16,7 +16,7 @@ from web.blueprints._common import deployments, operations, timers
 from web.blueprints._page_common import allowed_by, me
 from web.blueprints.pages_designer import inline_svg
 from web.errors import http_status
-from web.input_guard import MAX_OFFSET, InputRefused, query_int, strict_loads
+from web.input_guard import MAX_OFFSET, InputRefused, query_flag, query_int, strict_loads
 from web.labels import ACTIONS
 
 bp = Blueprint("ops_pages", __name__, url_prefix="/admin/instances")
@@ -29,7 +29,7 @@ def _filters() -> dict[str, Any]:
     return {
         "status": request.args.get("status") or None,
         "process": request.args.get("process") or None,
-        "stuck": request.args.get("stuck") == "1",
+        "stuck": query_flag("stuck"),  # 1 / true / yes, as the API takes it
     }
 
 
@@ -93,7 +93,7 @@ def _show(
         data_json=json.dumps(detail["data"], ensure_ascii=False, indent=2, sort_keys=True),
         overdue={t["id"] for t in detail["timers"] if t["overdue"]},
         versions=versions,
-        task_names=detail["reset_candidates"],
+        reset_targets=detail["reset_targets"],
         failed=failed,
         error=error,
         values=request.form if request.method == "POST" else {},

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, FileRejectedError, policy
+from engine.documents import safe_filename
 from web.blueprints._page_common import allowed_by, me, profiles, units
 from web.downloads import pdf_download
 from web.errors import http_status
@@ -29,7 +30,11 @@ def entrustment() -> Any:
 @allowed_by(policy.is_unit_account)
 def template() -> Any:
     pdf = units().entrustment_template(me().org_id or "", me())
-    return pdf_download(pdf, "用人单位委托证明.pdf", "entrustment.pdf")
+    unit = profiles().unit_profile(me().org_id or "")
+    name, code = (unit["name"], unit["credit_code"] or "") if unit else ("", "")
+    return pdf_download(
+        pdf, f"{safe_filename(name, max_length=60)}-用人单位委托证明.pdf", f"entrustment-{code}.pdf"
+    )
 
 
 @bp.post("/entrustment")
