@@ -89,9 +89,9 @@ def visible_application(session: Session, application_id: int | str, actor: Acto
     key = parse_id(application_id)
     app = session.get(Application, key) if key is not None else None
     if app is None:
-        raise NotFoundError("申报不存在 (unknown application)")
+        raise NotFoundError("申报不存在")
     if not can_see(actor, app):
-        raise ForbiddenError("无权查看该申报 (not yours)")
+        raise ForbiddenError("无权查看该申报")
     return app
 
 
@@ -175,15 +175,15 @@ class Applications:
     def create(self, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         """File an application; its first task is the applicant's submit_application."""
         if actor.role != "applicant":
-            raise ForbiddenError("只有申报人可以申报 (applicants only)")
+            raise ForbiddenError("只有申报人可以申报")
         fields = {
-            k: "必填 (required)"
+            k: "必填"
             for k in ("series", "level", "specialty")
             if not isinstance(body.get(k), str) or not body[k].strip()
         }
         for k, most in (("series", 64), ("level", 32), ("specialty", 100)):
             if k not in fields and len(body[k].strip()) > most:
-                fields[k] = f"不能超过 {most} 个字符 (at most {most} characters)"
+                fields[k] = f"不能超过 {most} 个字符"
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         series, level, specialty = (body[k].strip() for k in ("series", "level", "specialty"))
@@ -193,7 +193,7 @@ class Applications:
             dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
             if dossier is None or dossier.status != "approved":
                 raise ConflictError(
-                    "业绩档案未审核通过，不能申报 (dossier not approved)",
+                    "业绩档案未审核通过，不能申报",
                     code="dossier_not_approved",
                 )
             open_app = session.scalars(
@@ -203,17 +203,14 @@ class Applications:
             ).first()
             if open_app is not None:
                 raise ConflictError(
-                    f"已有进行中的申报（编号 {open_app}）(application open)",
+                    f"已有进行中的申报（编号 {open_app}）",
                     code="application_open",
                 )
             user = session.get(User, actor.id)
             if committee.office_org_id not in _ancestors(session, user.org_id):
                 raise InvalidDataError(
                     "所在单位不在该评委会的受理范围内",
-                    fields={
-                        "specialty": f"{committee.name}不受理本单位所属主管部门的申报"
-                        " (the unit's departments do not lead to this committee)"
-                    },
+                    fields={"specialty": f"{committee.name}不受理本单位所属主管部门的申报"},
                 )
             now = self.clock()
             app = Application(
@@ -394,7 +391,7 @@ class Applications:
         """Applications visible to the caller, newest first."""
         if status and status not in APPLICATION_STATUSES:
             raise InvalidDataError(
-                "未知的申报状态 (unknown status)",
+                "未知的申报状态",
                 fields={"status": f"one of {', '.join(APPLICATION_STATUSES)}"},
             )
         with self._uow() as uow:
@@ -457,7 +454,5 @@ class Applications:
                 )
             uow.commit()
         if not urged:
-            raise ConflictError(
-                "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
-            )
+            raise ConflictError("当前没有可催办的事项，或今天已催办过", code="already_urged")
         return {"urged": urged, "skipped": skipped}

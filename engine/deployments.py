@@ -30,7 +30,7 @@ MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 def designers_only(actor: Actor) -> None:
     """ForbiddenError unless the actor may manage process definitions."""
     if not may_deploy(actor):
-        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义 (designers only)")
+        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义")
 
 
 def _version_dict(row: ProcessVersion, *, created: bool, current: bool) -> dict[str, Any]:
@@ -189,7 +189,7 @@ class DeploymentVerbs:
                     )
                 ).first()
             if target is None:
-                raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown process version)")
+                raise NotFoundError(f"{process_id} 没有第 {version} 版")
             locked = self._current_for_update(session, process_id)
             before_id = (
                 locked.process_version_id

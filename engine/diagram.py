@@ -182,7 +182,7 @@ class DiagramViews:
                 )
             ).first()
             if row is None:
-                raise NotFoundError("没有这个流程版本 (unknown process version)")
+                raise NotFoundError("没有这个流程版本")
             return render_svg(row.bpmn_xml)
 
     def instance_diagram(self, instance_id: int) -> str:
@@ -190,7 +190,7 @@ class DiagramViews:
         with self._uow() as uow:
             inst = uow.session.get(ProcessInstance, instance_id)
             if inst is None:
-                raise NotFoundError("流程实例不存在 (unknown instance)")
+                raise NotFoundError("流程实例不存在")
             self.version(uow.session, inst.process_version_id)
             wf = runtime.load(self._serializer, inst.state, None)
             states = [

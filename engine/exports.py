@@ -74,7 +74,7 @@ class Exports:
             app = visible_application(session, application_id, actor)
             if app.status not in EXPORTABLE:
                 raise ConflictError(
-                    "终审通过并确认缴费后才能导出评审表 (not ready for export)",
+                    "终审通过并确认缴费后才能导出评审表",
                     code="review_form_not_ready",
                 )
             if app.review_form and app.review_form.get("file_id"):
@@ -114,9 +114,7 @@ class Exports:
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)
             if app.status not in PUBLIC_VERSION_STATUSES:
-                raise ConflictError(
-                    "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
-                )
+                raise ConflictError("单位审查前没有公示版", code="not_submitted")
             return review_form_pdf(
                 self.form_data(uow.session, app),
                 verification_code="公示版",
@@ -135,7 +133,7 @@ class Exports:
                 else None
             )
             if app is None or not app.review_form:
-                raise NotFoundError("验证码无效：未找到对应的评审表 (unknown code)")
+                raise NotFoundError("验证码无效：未找到对应的评审表")
             applicant = uow.session.get(User, app.applicant_id)
             return {
                 "valid": True,

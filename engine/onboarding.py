@@ -31,7 +31,7 @@ REVIEW_KINDS = {"dept", "hrss", "office"}
 def _text(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: int = 200) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        fields[name] = "必填 (required)"
+        fields[name] = "必填"
         return ""
     if len(value) > max_len:
         fields[name] = f"不能超过 {max_len} 个字符"
@@ -42,7 +42,7 @@ def _name(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: i
     """A person's or organisation's name in canonical form (trimmed, NFKC, nothing invisible)."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        fields[name] = "必填 (required)"
+        fields[name] = "必填"
         return ""
     try:
         return clean_name(value, max_len=max_len)
@@ -58,7 +58,7 @@ def _account_fields(
     raw = body.get("username")
     username = ""
     if not isinstance(raw, str) or not raw.strip():
-        fields["username"] = "必填 (required)"
+        fields["username"] = "必填"
     else:
         try:
             username = clean_username(raw)
@@ -73,7 +73,7 @@ def _account_fields(
         fields["phone"] = phone_problem(phone) or ""
     # Canonical forms compared: a padded, full-width or re-cased name is the same account.
     if username and find_user(session, username) is not None:
-        raise ConflictError("用户名已被使用 (username taken)", code="username_taken")
+        raise ConflictError("用户名已被使用", code="username_taken")
     return username, password if isinstance(password, str) else "", phone
 
 
@@ -100,12 +100,12 @@ class Onboarding:
             username, password, phone = _account_fields(session, body, fields)
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
             if dept is None or dept.kind not in REVIEW_KINDS:
-                fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
+                fields["dept_org_id"] = "未知的主管部门"
             if fields:
                 raise InvalidDataError("注册信息有误", fields=fields)
             org_id = f"unit-{code.lower()}"
             if session.get(Org, org_id) is not None:
-                raise ConflictError("该统一社会信用代码已注册 (unit exists)", code="unit_exists")
+                raise ConflictError("该统一社会信用代码已注册", code="unit_exists")
             now = self.clock()
             session.add(
                 Org(
@@ -140,9 +140,9 @@ class Onboarding:
     def _own_unit(self, session: Session, unit_id: str, actor: Actor) -> Org:
         org = session.get(Org, unit_id)
         if org is None or org.kind != "unit":
-            raise NotFoundError("单位不存在 (unknown unit)")
+            raise NotFoundError("单位不存在")
         if actor.org_id != unit_id and not actor.is_admin:
-            raise ForbiddenError("只能处理本单位的事项 (not your unit)")
+            raise ForbiddenError("只能处理本单位的事项")
         return org
 
     def entrustment_template(self, unit_id: str, actor: Actor) -> bytes:
@@ -167,9 +167,7 @@ class Onboarding:
             session = uow.session
             org = self._own_unit(session, unit_id, actor)
             if org.status == "active":
-                raise ConflictError(
-                    "单位已激活，无需再次上传 (unit already active)", code="unit_active"
-                )
+                raise ConflictError("单位已激活，无需再次上传", code="unit_active")
             running = session.scalars(
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
@@ -178,9 +176,7 @@ class Onboarding:
                 )
             ).first()
             if running is not None:
-                raise ConflictError(
-                    "委托证明正在审核中 (already under review)", code="under_review"
-                )
+                raise ConflictError("委托证明正在审核中", code="under_review")
             row = self.files.save(session, data, filename, actor, self.clock())
             session.flush()
             inst_id = self.engine.start(
@@ -217,15 +213,13 @@ class Onboarding:
             username, password, phone = _account_fields(session, body, fields)
             unit = session.get(Org, str(body.get("unit_id") or ""))
             if unit is None or unit.kind != "unit":
-                fields["unit_id"] = "未知的用人单位 (unknown unit)"
+                fields["unit_id"] = "未知的用人单位"
             elif unit.status != "active":
-                fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
+                fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册"
             if fields:
                 raise InvalidDataError("注册信息有误", fields=fields)
             if session.scalars(select(User.id).where(User.id_number == id_number)).first():
-                raise ConflictError(
-                    "该身份证号已注册 (already registered)", code="applicant_exists"
-                )
+                raise ConflictError("该身份证号已注册", code="applicant_exists")
             user = User(
                 username=username,
                 password_hash=hash_password(password),
@@ -251,7 +245,7 @@ class Onboarding:
 
     def _dossier(self, session: Session, actor: Actor) -> Dossier:
         if actor.role != "applicant":
-            raise ForbiddenError("只有申报人有业绩档案 (applicants only)")
+            raise ForbiddenError("只有申报人有业绩档案")
         row = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
         if row is None:
             row = Dossier(user_id=actor.id, status="draft", data={}, updated_at=self.clock())
@@ -281,9 +275,7 @@ class Onboarding:
         with self._uow() as uow:
             row = self._dossier(uow.session, actor)
             if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案审核中，暂不能修改 (under review)", code="dossier_under_review"
-                )
+                raise ConflictError("业绩档案审核中，暂不能修改", code="dossier_under_review")
             check_file_refs(uow.session, schema, data, actor)
             row.data = dict(data)
             row.status = "draft"
@@ -298,19 +290,13 @@ class Onboarding:
             session = uow.session
             row = self._dossier(session, actor)
             if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案已在审核中 (already under review)", code="dossier_under_review"
-                )
+                raise ConflictError("业绩档案已在审核中", code="dossier_under_review")
             if row.status == "approved":
-                raise ConflictError(
-                    "业绩档案已审核通过 (already approved)", code="dossier_approved"
-                )
+                raise ConflictError("业绩档案已审核通过", code="dossier_approved")
             forms.check(schema, row.data or {})
             unit = session.get(Org, actor.org_id)
             if unit is None or unit.status != "active":
-                raise ConflictError(
-                    "所在单位尚未激活，暂不能提交 (unit not active)", code="unit_not_active"
-                )
+                raise ConflictError("所在单位尚未激活，暂不能提交", code="unit_not_active")
             user = session.get(User, actor.id)
             inst_id = self.engine.start(
                 "dossier_review",
@@ -335,10 +321,10 @@ class Onboarding:
     def _fee_org(self, session: Session, org_id: str, actor: Actor, *, write: bool) -> Org:
         org = session.get(Org, org_id)
         if org is None or org.kind not in REVIEW_KINDS:
-            raise NotFoundError("部门不存在 (unknown department)")
+            raise NotFoundError("部门不存在")
         own = actor.org_id == org_id and actor.role in REVIEW_KINDS
         if not (own or actor.is_admin or (not write and actor.role == "platform")):
-            raise ForbiddenError("只能设置本部门的收费 (not your department)")
+            raise ForbiddenError("只能设置本部门的收费")
         return org
 
     def get_fee(self, org_id: str, actor: Actor) -> dict[str, Any]:
@@ -356,7 +342,7 @@ class Onboarding:
         """Switch a department's fee on or off (收费 / 不收费)."""
         if not isinstance(charge, bool):
             raise InvalidDataError(
-                "charge 必须是 true 或 false", fields={"charge": "expected boolean"}
+                "charge 必须是 true 或 false", fields={"charge": "应为 true 或 false"}
             )
         with self._uow() as uow:
             session = uow.session

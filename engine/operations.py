@@ -46,7 +46,7 @@ LONG_SUSPENSION = timedelta(days=7)
 
 def _require_operator(actor: Actor) -> None:
     if not actor.is_admin:
-        raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
+        raise ForbiddenError("只有平台运维人员可以操作流程实例")
 
 
 def _data_changes(
@@ -141,7 +141,7 @@ class OperationVerbs:
         _require_operator(actor)
         if status and status not in INSTANCE_STATUSES:
             raise InvalidDataError(
-                "未知的实例状态 (unknown status)",
+                "未知的实例状态",
                 fields={"status": f"one of {', '.join(INSTANCE_STATUSES)}"},
             )
         with self._uow() as uow:
@@ -169,7 +169,7 @@ class OperationVerbs:
         key = parse_id(instance_id)
         inst = session.get(ProcessInstance, key) if key is not None else None
         if inst is None:
-            raise NotFoundError("流程实例不存在 (unknown instance)")
+            raise NotFoundError("流程实例不存在")
         return inst
 
     def get_instance(self, instance_id: int | str, actor: Actor) -> dict[str, Any]:
@@ -284,9 +284,7 @@ class OperationVerbs:
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             errored = runtime.snapshot(wf).errored
             if inst.status != "error" or not errored:
-                raise ConflictError(
-                    "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"
-                )
+                raise ConflictError("实例没有出错的任务，无需重试", code="not_in_error")
             for task in errored:
                 changes.extend(_data_changes(task.task_spec.bpmn_id, task.data, data or {}))
                 task.data.update(dict(data or {}))
@@ -303,9 +301,7 @@ class OperationVerbs:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if not isinstance(task_name, str) or not task_name:
-                raise InvalidDataError(
-                    "请指定任务 (task required)", fields={"task": "必填 (required)"}
-                )
+                raise InvalidDataError("请指定任务", fields={"task": "必填"})
             runs = [
                 t
                 for t in wf.get_tasks()
@@ -314,7 +310,7 @@ class OperationVerbs:
             ]
             if not runs:
                 raise InvalidDataError(
-                    f"实例中没有可回退到的任务 {task_name!r} (unknown task)",
+                    f"实例中没有可回退到的任务 {task_name!r}",
                     fields={"task": f"unknown task {task_name}"},
                 )
             wf.reset_from_task_id(runs[-1].id)
@@ -328,7 +324,7 @@ class OperationVerbs:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if inst.status == "suspended":
-                raise ConflictError("实例已挂起 (already suspended)", code="instance_suspended")
+                raise ConflictError("实例已挂起", code="instance_suspended")
             return "suspended"
 
         return self._operate(instance_id, actor, reason, "suspend", act)
@@ -338,7 +334,7 @@ class OperationVerbs:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if inst.status != "suspended":
-                raise ConflictError("实例未挂起 (not suspended)", code="not_suspended")
+                raise ConflictError("实例未挂起", code="not_suspended")
             return "running"
 
         return self._operate(instance_id, actor, reason, "resume", act)

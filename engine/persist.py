@@ -127,11 +127,9 @@ class Saver:
             result = self.session.execute(stmt)
         except OperationalError as exc:
             # SQLite answers a concurrent writer with "database is locked".
-            raise ConcurrentUpdateError(
-                "该事项已被他人处理，请刷新后重试 (instance changed)"
-            ) from exc
+            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试") from exc
         if result.rowcount != 1:
-            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试 (instance changed)")
+            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试")
 
     def sync_tasks(self, inst_id: int, ready: list[dict]) -> None:
         """Make the task index hold exactly the ready user tasks of the instance."""

@@ -108,9 +108,7 @@ class TaskQueries:
         if application:
             key = parse_id(application)
             if key is None:
-                raise InvalidDataError(
-                    "申报编号格式不正确", fields={"application": "应为申报编号 (an application id)"}
-                )
+                raise InvalidDataError("申报编号格式不正确", fields={"application": "应为申报编号"})
             conds.append(HumanTask.application_id == key)
         with self._uow() as uow:
             total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
@@ -133,10 +131,10 @@ class TaskQueries:
                     select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1)
                 ).first()
                 if done is not None:
-                    raise TaskNotReadyError("该任务已处理 (task is no longer ready)")
-                raise NotFoundError("任务不存在 (unknown task)")
+                    raise TaskNotReadyError("该任务已处理")
+                raise NotFoundError("任务不存在")
             if not may_act(actor, row):
-                raise ForbiddenError("无权查看该任务 (not your task)")
+                raise ForbiddenError("无权查看该任务")
             inst = session.get(ProcessInstance, row.instance_id)
             version = self.version(session, inst.process_version_id)
             meta = version.loaded.user_tasks[row.name]

@@ -133,9 +133,9 @@ class WorkflowEngine(
     ) -> int:
         """Start an instance outside any application (trial runs, system processes)."""
         if not actor.is_admin:
-            raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
+            raise ForbiddenError("只有平台管理员可以直接启动流程")
         if version is not None and parse_id(version) is None:
-            raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
+            raise NotFoundError(f"{process_id} 没有这个版本")
         with self._uow() as uow:
             version_id = None
             if version is not None:
@@ -145,7 +145,7 @@ class WorkflowEngine(
                     )
                 ).first()
                 if version_id is None:
-                    raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown version)")
+                    raise NotFoundError(f"{process_id} 没有第 {version} 版")
             inst_id = self._start(
                 uow.session, process_id, actor, dict(data), None, None, version_id
             )
@@ -295,10 +295,10 @@ class WorkflowEngine(
                 select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1)
             ).first()
             if done is not None:
-                raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
-            raise NotFoundError("任务不存在 (unknown task)")
+                raise TaskNotReadyError("该任务已处理，不能重复提交")
+            raise NotFoundError("任务不存在")
         if not may_act(actor, row):
-            raise ForbiddenError("无权处理该任务 (not your task)")
+            raise ForbiddenError("无权处理该任务")
         return row
 
     def complete(self, task_id: str, data: Mapping[str, Any], *, actor: Actor) -> CompleteResult:
@@ -315,7 +315,7 @@ class WorkflowEngine(
         inst = session.get(ProcessInstance, row.instance_id)
         if inst.status in ("suspended", "terminated", "completed", "error"):
             raise ConflictError(
-                f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
+                "流程实例已挂起、出错或已结束，暂不能办理任务", code="instance_" + inst.status
             )
         read_version = inst.version
         version = self.version(session, inst.process_version_id)
@@ -326,7 +326,7 @@ class WorkflowEngine(
         wf = runtime.load(self._serializer, inst.state, self._script_engine(session, inst.id))
         task = runtime.find_task(wf, task_id)
         if task is None or task.state != TaskState.READY:
-            raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+            raise TaskNotReadyError("该任务已处理，不能重复提交")
         # A prefilled form keeps its current values for fields the caller leaves out.
         current = forms.prefill(schema, task.data) if meta.prefill else {}
         data = forms.with_defaults(schema, {**current, **data})

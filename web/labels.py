@@ -58,9 +58,10 @@ ACTIONS = {
     "refuse": "退回缴费凭证",
     "receive_paper": "登记纸质材料",
     "review_entrustment": "审核委托证明",
-    "approve": "通过",
+    "approve": "审查通过",
     "return": "退回",
-    "reject": "不通过",
+    "reject": "评审不通过",
+    "urge": "催办",
     "withdraw": "撤回",
     "fee_setting": "收费设定",
     "export_review_form": "导出评审表",
@@ -74,6 +75,12 @@ ACTIONS = {
     "migrate": "迁移流程版本",
     "deploy": "发布流程",
     "promote": "设为当前版本",
+    "login": "登录",
+    "logout": "退出登录",
+    "login_failed": "登录失败",
+    "account_locked": "账号锁定",
+    "session_expired": "登录已过期",
+    "token_revoked": "注销访问令牌",
 }
 # The eligibility checks a review records (timeline, review form).
 CHECKS = {
@@ -134,13 +141,17 @@ OPERATIONS = {
 }
 
 
-def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
-    """(title, url) of the pages in the top bar for this actor."""
+NavItem = tuple[str, Any]
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    """(title, url) of the pages in the top bar for this actor; a menu is (title, [(title,
+    url), ...]) as the guide names it (申报业务管理 → 职称评审资格审查)."""
     if actor is None:
         return []
     if actor.role == "unit" and actor.org_status != "active":
         return [("委托证明", url_for("unit_pages.entrustment")), *_messages()]
-    items = [("待办事项", url_for("pages.worklist"))]
+    items: list[NavItem] = [("待办事项", url_for("pages.worklist"))]
     if actor.role == "applicant":
         items += [
             ("业绩档案", url_for("dossier_pages.edit")),
@@ -148,15 +159,20 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         ]
     elif actor.role == "unit":
         items += [
+            ("业绩档案审核", url_for("pages.worklist", process="dossier_review")),
+            ("职称申报资格审查", url_for("pages.worklist", process="title_application")),
             ("本单位申报", url_for("application_pages.index")),
             ("委托证明", url_for("unit_pages.entrustment")),
         ]
     elif actor.role in REVIEWER_ROLES:
-        items += [
-            ("待推荐", url_for("review_pages.recommend")),
+        business = [
+            ("职称评审资格审查", url_for("review_pages.qualification")),
             ("批量审核", url_for("review_pages.approve")),
-            ("申报查询", url_for("application_pages.index")),
             ("收费设定", url_for("review_pages.fee")),
+        ]
+        items += [
+            ("申报业务管理", business),
+            ("申报查询", url_for("application_pages.index")),
         ]
     elif actor.role in ("admin", "platform"):
         items.append(("申报查询", url_for("application_pages.index")))

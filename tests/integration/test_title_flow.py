@@ -221,7 +221,7 @@ def test_review_form_export_watermark_opinions_and_verification(api):
     joined = "".join(pages)
     assert "李四" in joined
     for org in CHAIN:
-        assert f"{org} 审查意见：approve" in joined
+        assert f"{REVIEWERS[org]} 审查意见：审查通过" in joined
     detail = api.get(f"/applications/{app_id}", person["username"]).json
     code = detail["review_form"]["verification_code"]
     assert code in joined

@@ -69,14 +69,22 @@ def logout() -> Any:
     return redirect(url_for("pages.login"))
 
 
+# A unit's worklist by process, under the guide's names for it.
+WORKLIST_TITLES = {"dossier_review": "业绩档案审核", "title_application": "职称申报资格审查"}
+
+
 @bp.get("/tasks")
 @login_required
 def worklist() -> Any:
+    process = request.args.get("process") or None
     items, total = engine().list_tasks(
-        page_actor(), name=request.args.get("name") or None, limit=500
+        page_actor(), name=request.args.get("name") or None, process=process, limit=500
     )
     subjects = read_models().task_subjects(items)
-    return render_template("pages/worklist.html", tasks=items, total=total, subjects=subjects)
+    title = WORKLIST_TITLES.get(process or "", "待办事项")
+    return render_template(
+        "pages/worklist.html", tasks=items, total=total, subjects=subjects, title=title
+    )
 
 
 def _task_page(
