@@ -95,10 +95,7 @@ def test_qualification_page_is_for_reviewers_and_refuses_unknown_tabs(app, api):
 
 
 def test_unit_menus_use_the_guides_names(app, api):
-    unit = flows.register_unit(api)
-    person = flows.register_applicant(api, unit)
-    app_id = flows.file_application(api, person)
-    flows.submit(api, person, app_id)
+    unit, _person, app_id = flows.application_at_unit_review(api)
     client = signed_in(app, unit["username"])
     html = text(client.get("/tasks"))
     assert "业绩档案审核" in html and "职称申报资格审查" in html
@@ -124,10 +121,7 @@ def test_review_form_labels_choices_and_shows_fields_with_their_decision(app, ap
 
 
 def test_unit_review_stars_publicity_fields_for_approval(app, api):
-    unit = flows.register_unit(api)
-    person = flows.register_applicant(api, unit)
-    app_id = flows.file_application(api, person)
-    flows.submit(api, person, app_id)
+    unit, _person, _app_id = flows.application_at_unit_review(api)
     client = signed_in(app, unit["username"])
     task_id = only_task_id(client, name="unit_review")
     html = text(client.get(f"/tasks/{task_id}"))
@@ -152,10 +146,7 @@ def test_api_validation_messages_are_chinese_with_the_field_title(app, api):
 
 
 def test_timeline_names_urge_in_chinese(app, api):
-    unit = flows.register_unit(api)
-    person = flows.register_applicant(api, unit)
-    app_id = flows.file_application(api, person)
-    flows.submit(api, person, app_id)
+    _unit, person, app_id = flows.application_at_unit_review(api)
     assert api.post(f"/applications/{app_id}/urge", person["username"]).status == 200
     html = text(signed_in(app, person["username"]).get(f"/applications/{app_id}"))
     assert ">催办</span>" in html and ">urge<" not in html
