@@ -254,6 +254,15 @@ def _unit_id(live: Live, username: str) -> str:
     return me.json["org_id"]
 
 
+def open_qualification(page: Any) -> None:
+    """点击“申报业务管理”——“职称评审资格审查”."""
+    page.click("#nav >> text=申报业务管理")
+    page.click("#nav >> text=职称评审资格审查")
+    assert page.inner_text("h1") == "职称评审资格审查"
+    for tab in ("待审查", "审查通过", "退回", "评审不通过"):
+        assert page.locator("#review-tabs a", has_text=tab).count() >= 1
+
+
 def _approved_by(live: Live, org_id: str) -> int:
     """How many applications this department has approved so far (other journeys share it)."""
     with live.app.app_context():
@@ -276,8 +285,7 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
     sign_in(page, "yz_water_1")
     shot(page, "22-reviewer-worklist")
     # 点击“申报业务管理”——“职称评审资格审查”
-    page.click("#nav >> text=申报业务管理")
-    page.click("#nav >> text=职称评审资格审查")
+    open_qualification(page)
     assert page.inner_text("#tab-pending") == f"待审查（{pending}）"
     assert page.inner_text("#tab-approve") == f"审查通过（{approved}）"
     assert page.locator("#fee-link").inner_text() == "收费设定"
@@ -308,7 +316,15 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
     page.get_by_role("button", name="审核推荐", exact=True).click()
     assert page.locator("#results tr.ok").count() == 3
     shot(page, "25-recommend-results")
-    assert len(live.api.tasks("yz_hrss_1", name="level_review")) >= 3
+    waiting = len(live.api.tasks("yz_hrss_1", name="level_review"))
+    assert waiting >= 3
+    # 当地人力社保部门按照上述操作步骤进行审核推荐
+    hrss = new_page()
+    sign_in(hrss, "yz_hrss_1")
+    open_qualification(hrss)
+    assert hrss.inner_text("#tab-pending") == f"待审查（{waiting}）"
+    assert hrss.locator("#pending-list tr", has_text="孙一").count() == 1
+    shot(hrss, "25b-hrss-qualification")
 
     page.click("#nav >> text=申报业务管理")
     page.click("#nav >> text=收费设定")
@@ -355,6 +371,10 @@ def test_applicant_pays_exports_and_office_receives_paper(live: Live, new_page: 
 
     office = new_page()
     sign_in(office, "nb_office_1")
+    open_qualification(office)
+    office.click("#tab-approve")
+    assert office.locator("#decided-list", has_text="钱八").count() == 1
+    shot(office, "31b-office-approved-tab")
     open_task(office, "登记纸质材料", app_id)
     shot(office, "32-receive-paper")
     field(office, "copies").fill("3")
