@@ -195,3 +195,7 @@ def test_holiday_names_are_chinese_on_the_page_and_the_command_line(app, databas
     assert "National Day" not in shown.output and "Spring Festival" not in shown.output
     page = text(signed_in(app, "admin").get("/admin/calendar?year=2026"))
     assert "国庆节" in page and "中秋节" in page and "National Day" not in page
+    r = signed_in(app, "admin").post(
+        "/admin/calendar/days", data={"day": "2026-12-31", "kind": "holiday"}, follow_redirects=True
+    )
+    assert "2026-12-31 已设为休息日（新增）" in text(r) and "added" not in text(r)
