@@ -301,9 +301,9 @@ class Accounts:
         with self._uow() as uow:
             row = uow.session.get(Notification, key) if key is not None else None
             if row is None or row.channel != "inapp":
-                raise NotFoundError("消息不存在 (unknown message)")
+                raise NotFoundError("消息不存在")
             if not policy.may_read_message(actor, row.user_id, row.org_id):
-                raise ForbiddenError("不是您的消息 (not your message)")
+                raise ForbiddenError("不是您的消息")
             if row.read_at is None:
                 row.read_at = self.clock()
             uow.commit()

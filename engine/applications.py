@@ -38,9 +38,9 @@ def visible_application(session: Session, application_id: int | str, actor: Acto
     key = parse_id(application_id)
     app = session.get(Application, key) if key is not None else None
     if app is None:
-        raise NotFoundError("申报不存在 (unknown application)")
+        raise NotFoundError("申报不存在")
     if not policy.may_see_application(actor, app):
-        raise ForbiddenError("无权查看该申报 (not yours)")
+        raise ForbiddenError("无权查看该申报")
     return app
 
 
@@ -89,9 +89,9 @@ class Applications:
     def create(self, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         """File an application; its first task is the applicant's submit_application."""
         if not policy.may_file(actor):
-            raise ForbiddenError("只有申报人可以申报 (applicants only)")
+            raise ForbiddenError("只有申报人可以申报")
         fields = {
-            k: "必填 (required)"
+            k: "必填"
             for k in ("series", "level", "specialty")
             if not isinstance(body.get(k), str) or not body[k].strip()
         }
@@ -108,7 +108,7 @@ class Applications:
             dossier = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
             if dossier is None or dossier.status != "approved":
                 raise ConflictError(
-                    "业绩档案未审核通过，不能申报 (dossier not approved)",
+                    "业绩档案未审核通过，不能申报",
                     code="dossier_not_approved",
                 )
             open_app = session.scalars(
@@ -118,7 +118,7 @@ class Applications:
             ).first()
             if open_app is not None:
                 raise ConflictError(
-                    f"已有进行中的申报（编号 {open_app}）(application open)",
+                    f"已有进行中的申报（编号 {open_app}）",
                     code="application_open",
                 )
             user = session.get_one(User, actor.id)
@@ -294,7 +294,7 @@ class Applications:
         """Applications visible to the caller, newest first."""
         if status and status not in statuses.APPLICATION_STATUSES:
             raise InvalidDataError(
-                "未知的申报状态 (unknown status)",
+                "未知的申报状态",
                 fields={"status": f"one of {', '.join(statuses.APPLICATION_STATUSES)}"},
             )
         with self._uow() as uow:

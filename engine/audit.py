@@ -35,9 +35,7 @@ def audit_event(now: datetime, actor: Actor | None, action: str, **fields: Any) 
 def require_reason(reason: Any) -> str:
     """The trimmed reason of an operator or designer action; 422 when missing."""
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidDataError(
-            "请填写操作原因 (reason required)", fields={"reason": "必填 (required)"}
-        )
+        raise InvalidDataError("请填写操作原因", fields={"reason": "必填"})
     return reason.strip()
 
 

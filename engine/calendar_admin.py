@@ -7,6 +7,8 @@ in that year is refused by the calendar, never guessed.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -24,6 +26,10 @@ from storage import AuditEvent, CalendarOverride, CalendarYear, UnitOfWorkFactor
 
 NOTE_LENGTH = 200  # calendar_override.note
 _LIBRARY_YEARS = frozenset(WorkCalendar().known_years())  # what chinese_calendar covers
+# chinese_calendar names its holidays in English; users read the State Council's names.
+HOLIDAY_NAMES: dict[str, str] = json.loads(
+    (Path(__file__).parent / "data" / "holiday_names.json").read_text(encoding="utf-8")
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def _library_note(d: date) -> str | None:
     if d.year not in _LIBRARY_YEARS:
         return None
     _off, name = chinese_calendar.get_holiday_detail(d)
-    return str(name) if name else None
+    return HOLIDAY_NAMES.get(str(name), str(name)) if name else None
 
 
 WEEKDAY_NAMES = "一二三四五六日"
@@ -102,7 +108,7 @@ def _refuse_pointless(calendar: WorkCalendar, days: dict[date, bool]) -> None:
 
 def _check_year(year: int) -> None:
     if not 1900 < year < 2200:
-        raise InvalidDataError("年份无效", fields={"year": f"invalid year {year}"})
+        raise InvalidDataError("年份无效", fields={"year": f"{year} 不是有效的年份"})
 
 
 class CalendarAdmin:
@@ -171,13 +177,13 @@ class CalendarAdmin:
         if both:
             raise InvalidDataError(
                 "同一日期不能既是假日又是补班日",
-                fields={"workday": f"listed as holiday and workday: {', '.join(both)}"},
+                fields={"workday": f"既列为假日又列为补班日：{'、'.join(both)}"},
             )
         wanted.update({d: True for d in workdays})
         outside = sorted(d.isoformat() for d in wanted if d.year != year)
         if outside:
             raise InvalidDataError(
-                f"日期不在 {year} 年内", fields={"date": f"not in {year}: {', '.join(outside)}"}
+                f"日期不在 {year} 年内", fields={"date": f"不在 {year} 年内：{'、'.join(outside)}"}
             )
         with self._uow() as uow:
             session = uow.session
@@ -225,7 +231,7 @@ class CalendarAdmin:
     def _put_day(session: Any, day: date, is_workday: bool, note: str | None) -> str:
         if note is not None and len(note) > NOTE_LENGTH:
             raise InvalidDataError(
-                "备注过长", fields={"note": f"不能超过 {NOTE_LENGTH} 个字符 (too long)"}
+                "备注过长", fields={"note": f"不能超过 {NOTE_LENGTH} 个字符"}
             )
         row = session.get(CalendarOverride, day)
         if row is None:

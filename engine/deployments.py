@@ -36,7 +36,7 @@ MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 def designers_only(actor: Actor) -> None:
     """ForbiddenError unless the actor may manage process definitions."""
     if not may_deploy(actor):
-        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义 (designers only)")
+        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义")
 
 
 def _version_dict(row: ProcessVersion, *, created: bool, current: bool) -> dict[str, Any]:
@@ -158,7 +158,7 @@ class Deployments:
                     )
                 ).first()
             if target is None:
-                raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown process version)")
+                raise NotFoundError(f"{process_id} 没有第 {version} 版")
             locked = current_for_update(session, process_id)
             before_id = (
                 locked.process_version_id
@@ -205,7 +205,7 @@ class Deployments:
                 )
             ).first()
             if row is None:
-                raise NotFoundError("没有这个流程版本 (unknown process version)")
+                raise NotFoundError("没有这个流程版本")
             forms = dict(sorted((row.files or {}).items()))
             return {
                 "process_id": row.process_id,
@@ -224,7 +224,7 @@ class Deployments:
         with self._uow() as uow:
             inst = uow.session.get(ProcessInstance, instance_id)
             if inst is None:
-                raise NotFoundError("流程实例不存在 (unknown instance)")
+                raise NotFoundError("流程实例不存在")
             wf = self.runtime.load(uow.session, inst, scripts=False)
             states = [
                 (t.task_spec.bpmn_id, TaskState.get_name(t.state))

@@ -40,7 +40,7 @@ class Dossiers:
 
     def _dossier(self, session: Session, actor: Actor) -> Dossier:
         if not policy.may_file(actor):
-            raise ForbiddenError("只有申报人有业绩档案 (applicants only)")
+            raise ForbiddenError("只有申报人有业绩档案")
         row = session.scalars(select(Dossier).where(Dossier.user_id == actor.id)).first()
         if row is None:
             row = Dossier(user_id=actor.id, status="draft", data={}, updated_at=self.clock())
@@ -71,7 +71,7 @@ class Dossiers:
             row = self._dossier(uow.session, actor)
             if row.status == "submitted":
                 raise ConflictError(
-                    "业绩档案审核中，暂不能修改 (under review)", code="dossier_under_review"
+                    "业绩档案审核中，暂不能修改", code="dossier_under_review"
                 )
             check_file_refs(uow.session, schema, data, actor)
             row.data = dict(data)
@@ -88,17 +88,17 @@ class Dossiers:
             row = self._dossier(session, actor)
             if row.status == "submitted":
                 raise ConflictError(
-                    "业绩档案已在审核中 (already under review)", code="dossier_under_review"
+                    "业绩档案已在审核中", code="dossier_under_review"
                 )
             if row.status == "approved":
                 raise ConflictError(
-                    "业绩档案已审核通过 (already approved)", code="dossier_approved"
+                    "业绩档案已审核通过", code="dossier_approved"
                 )
             forms.check(schema, row.data or {})
             unit = session.get(Org, actor.org_id)
             if unit is None or unit.status != "active":
                 raise ConflictError(
-                    "所在单位尚未激活，暂不能提交 (unit not active)", code="unit_not_active"
+                    "所在单位尚未激活，暂不能提交", code="unit_not_active"
                 )
             user = session.get_one(User, actor.id)
             inst_id = self.runtime.start(

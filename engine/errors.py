@@ -61,9 +61,7 @@ class UnknownYearError(InvalidDataError):
     code = "calendar_year_unknown"
 
     def __init__(self, year: int) -> None:
-        super().__init__(
-            f"{year} 年的节假日安排尚未录入，无法计算工作日（holiday schedule for {year} is not known）"
-        )
+        super().__init__(f"{year} 年的节假日安排尚未录入，无法计算工作日")
         self.year = year
 
 

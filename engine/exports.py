@@ -81,7 +81,7 @@ class Exports:
             app = visible_application(session, application_id, actor)
             if app.status not in statuses.EXPORTABLE_STATUSES:
                 raise ConflictError(
-                    "终审通过并确认缴费后才能导出评审表 (not ready for export)",
+                    "终审通过并确认缴费后才能导出评审表",
                     code="review_form_not_ready",
                 )
             if app.review_form and app.review_form.get("file_id"):
@@ -122,7 +122,7 @@ class Exports:
             app = visible_application(uow.session, application_id, actor)
             if not statuses.has_public_version(app.status):
                 raise ConflictError(
-                    "单位审查前没有公示版 (not yet submitted)", code="not_submitted"
+                    "单位审查前没有公示版", code="not_submitted"
                 )
             return review_form_pdf(
                 self.form_data(uow.session, app),
@@ -174,7 +174,7 @@ class Exports:
             else None
         )
         if app is None or not app.review_form:
-            raise NotFoundError("验证码无效：未找到对应的评审表 (unknown code)")
+            raise NotFoundError("验证码无效：未找到对应的评审表")
         applicant = session.get(User, app.applicant_id)
         return app, {
             "valid": True,

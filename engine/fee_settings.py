@@ -36,9 +36,9 @@ class FeeSettings:
     def _fee_org(self, session: Session, org_id: str, actor: Actor, *, write: bool) -> Org:
         org = session.get(Org, org_id)
         if org is None or org.kind not in roles.REVIEW_ORG_KINDS:
-            raise NotFoundError("部门不存在 (unknown department)")
+            raise NotFoundError("部门不存在")
         if not policy.may_see_fee(actor, org_id, write=write):
-            raise ForbiddenError("只能设置本部门的收费 (not your department)")
+            raise ForbiddenError("只能设置本部门的收费")
         return org
 
     def get_fee(self, org_id: str, actor: Actor) -> dict[str, Any]:
@@ -55,7 +55,7 @@ class FeeSettings:
         """Switch a department's fee on or off (收费 / 不收费)."""
         if not isinstance(charge, bool):
             raise InvalidDataError(
-                "charge 必须是 true 或 false", fields={"charge": "expected boolean"}
+                "charge 必须是 true 或 false", fields={"charge": "应为 true 或 false"}
             )
         with self._uow() as uow:
             session = uow.session

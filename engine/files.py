@@ -79,7 +79,7 @@ class FileStore:
         """The stored bytes of a file row."""
         path = self.path_for(row.sha256)
         if not path.exists():
-            raise NotFoundError("文件内容缺失 (file content missing)")
+            raise NotFoundError("文件内容缺失")
         return path.read_bytes()
 
     @staticmethod
@@ -87,14 +87,14 @@ class FileStore:
         """A file row by id, or NotFoundError."""
         row = session.get(StoredFile, file_id) if file_id.isalnum() else None
         if row is None:
-            raise NotFoundError("文件不存在 (unknown file)")
+            raise NotFoundError("文件不存在")
         return row
 
 
 def check_owner(row: StoredFile, actor: Actor) -> None:
     """Only the uploader (or the uploader's org) may use a file in a form."""
     if not policy.may_use_file(actor, row.owner_id, row.owner_org_id):
-        raise ForbiddenError("该文件不属于您 (not your file)")
+        raise ForbiddenError("该文件不属于您")
 
 
 def check_file_refs(session: Session, schema: Mapping, data: Mapping, actor: Actor) -> None:
@@ -103,14 +103,14 @@ def check_file_refs(session: Session, schema: Mapping, data: Mapping, actor: Act
     for path, file_id in file_fields(schema, data):
         row = session.get(StoredFile, file_id) if file_id.isalnum() else None
         if row is None:
-            fields[path] = "文件不存在 (unknown file)"
+            fields[path] = "文件不存在"
             continue
         try:
             check_owner(row, actor)
         except ForbiddenError:
-            fields[path] = "该文件不属于您 (not your file)"
+            fields[path] = "该文件不属于您"
     if fields:
-        raise InvalidDataError("附件无效 (invalid file reference)", fields=fields)
+        raise InvalidDataError("附件无效", fields=fields)
 
 
 class Documents:
@@ -139,7 +139,7 @@ class Documents:
         with self._uow() as uow:
             row = self.store.get(uow.session, file_id)
             if not self._may_see(uow.session, row, actor):
-                raise ForbiddenError("无权查看该文件 (not yours)")
+                raise ForbiddenError("无权查看该文件")
             return self.store.read(row), row.filename
 
     @staticmethod

@@ -75,7 +75,7 @@ def check(
     for i, mark in enumerate(marks or []):
         path = mark.get("path") if isinstance(mark, Mapping) else None
         if not resolves(path, values):
-            bad.append(f"第{i + 1}项：{path!s} 不是本申报中的项目 (no such item)")
+            bad.append(f"第{i + 1}项：{path!s} 不是本申报中的项目")
             continue
         out.append(
             {
@@ -85,7 +85,7 @@ def check(
             }
         )
     if bad:
-        raise InvalidDataError("标记的项目不存在 (unknown item)", fields={"marks": "；".join(bad)})
+        raise InvalidDataError("标记的项目不存在", fields={"marks": "；".join(bad)})
     return out
 
 

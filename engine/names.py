@@ -46,7 +46,7 @@ def clean_name(value: str, *, max_len: int = 200) -> str:
     if invisible_characters(normal):
         raise NameRefused(INVISIBLE_MESSAGE)
     if not normal:
-        raise NameRefused("必填 (required)")
+        raise NameRefused("必填")
     if len(normal) > max_len:
         raise NameRefused(f"不能超过 {max_len} 个字符")
     return normal
@@ -66,7 +66,7 @@ def clean_username(value: str) -> str:
         raise NameRefused(f"用户名{INVISIBLE_MESSAGE}")
     name = canonical_username(value)
     if not name:
-        raise NameRefused("必填 (required)")
+        raise NameRefused("必填")
     if not USERNAME.fullmatch(name):
         raise NameRefused(USERNAME_RULE)
     return name

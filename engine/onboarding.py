@@ -28,7 +28,7 @@ from storage import Dossier, Org, ProcessInstance, UnitOfWorkFactory, User
 def _text(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: int = 200) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        fields[name] = "必填 (required)"
+        fields[name] = "必填"
         return ""
     if len(value) > max_len:
         fields[name] = f"不能超过 {max_len} 个字符"
@@ -39,7 +39,7 @@ def _name(body: Mapping[str, Any], name: str, fields: dict[str, str], max_len: i
     """A person's or organisation's name in canonical form (trimmed, NFKC, nothing invisible)."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        fields[name] = "必填 (required)"
+        fields[name] = "必填"
         return ""
     try:
         return clean_name(value, max_len=max_len)
@@ -55,7 +55,7 @@ def _account_fields(
     raw = body.get("username")
     username = ""
     if not isinstance(raw, str) or not raw.strip():
-        fields["username"] = "必填 (required)"
+        fields["username"] = "必填"
     else:
         try:
             username = clean_username(raw)
@@ -70,7 +70,7 @@ def _account_fields(
         fields["phone"] = phone_problem(phone) or ""
     # Canonical forms compared: a padded, full-width or re-cased name is the same account.
     if username and find_user(session, username) is not None:
-        raise ConflictError("用户名已被使用 (username taken)", code="username_taken")
+        raise ConflictError("用户名已被使用", code="username_taken")
     return username, password if isinstance(password, str) else "", phone
 
 
@@ -105,12 +105,12 @@ class Units:
             username, password, phone = _account_fields(session, body, fields)
             dept = session.get(Org, str(body.get("dept_org_id") or ""))
             if dept is None or dept.kind not in roles.REVIEW_ORG_KINDS:
-                fields["dept_org_id"] = "未知的主管部门 (unknown competent department)"
+                fields["dept_org_id"] = "未知的主管部门"
             if fields or dept is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
             org_id = f"unit-{code.lower()}"
             if session.get(Org, org_id) is not None:
-                raise ConflictError("该统一社会信用代码已注册 (unit exists)", code="unit_exists")
+                raise ConflictError("该统一社会信用代码已注册", code="unit_exists")
             now = self.clock()
             session.add(
                 Org(
@@ -145,9 +145,9 @@ class Units:
     def _own_unit(self, session: Session, unit_id: str, actor: Actor) -> Org:
         org = session.get(Org, unit_id)
         if org is None or org.kind != roles.UNIT:
-            raise NotFoundError("单位不存在 (unknown unit)")
+            raise NotFoundError("单位不存在")
         if not policy.may_manage_unit(actor, unit_id):
-            raise ForbiddenError("只能处理本单位的事项 (not your unit)")
+            raise ForbiddenError("只能处理本单位的事项")
         return org
 
     def entrustment_template(self, unit_id: str, actor: Actor) -> bytes:
@@ -173,7 +173,7 @@ class Units:
             org = self._own_unit(session, unit_id, actor)
             if org.status == "active":
                 raise ConflictError(
-                    "单位已激活，无需再次上传 (unit already active)", code="unit_active"
+                    "单位已激活，无需再次上传", code="unit_active"
                 )
             running = session.scalars(
                 select(ProcessInstance.id).where(
@@ -184,7 +184,7 @@ class Units:
             ).first()
             if running is not None:
                 raise ConflictError(
-                    "委托证明正在审核中 (already under review)", code="under_review"
+                    "委托证明正在审核中", code="under_review"
                 )
             row = self.files.save(session, data, filename, actor, self.clock())
             session.flush()
@@ -232,14 +232,14 @@ class Applicants:
             username, password, phone = _account_fields(session, body, fields)
             unit = session.get(Org, str(body.get("unit_id") or ""))
             if unit is None or unit.kind != roles.UNIT:
-                fields["unit_id"] = "未知的用人单位 (unknown unit)"
+                fields["unit_id"] = "未知的用人单位"
             elif unit.status != "active":
-                fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册 (unit not active)"
+                fields["unit_id"] = "该单位尚未通过委托证明审核，暂不能注册"
             if fields or unit is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
             if session.scalars(select(User.id).where(User.id_number == id_number)).first():
                 raise ConflictError(
-                    "该身份证号已注册 (already registered)", code="applicant_exists"
+                    "该身份证号已注册", code="applicant_exists"
                 )
             user = User(
                 username=username,

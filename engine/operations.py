@@ -39,7 +39,7 @@ from storage import (
 
 def _require_operator(actor: Actor) -> None:
     if not policy.may_operate(actor):
-        raise ForbiddenError("只有平台运维人员可以操作流程实例 (operators only)")
+        raise ForbiddenError("只有平台运维人员可以操作流程实例")
 
 
 class Operations:
@@ -72,7 +72,7 @@ class Operations:
         _require_operator(actor)
         if status and status not in statuses.INSTANCE_STATUSES:
             raise InvalidDataError(
-                "未知的实例状态 (unknown status)",
+                "未知的实例状态",
                 fields={"status": f"one of {', '.join(statuses.INSTANCE_STATUSES)}"},
             )
         with self._uow() as uow:
@@ -99,9 +99,9 @@ class Operations:
     ) -> int:
         """Start an instance outside any application (trial runs, system processes)."""
         if not policy.may_operate(actor):
-            raise ForbiddenError("只有平台管理员可以直接启动流程 (admin only)")
+            raise ForbiddenError("只有平台管理员可以直接启动流程")
         if version is not None and parse_id(version) is None:
-            raise NotFoundError(f"{process_id} 没有这个版本 (unknown version)")
+            raise NotFoundError(f"{process_id} 没有这个版本")
         with self._uow() as uow:
             version_id = None
             if version is not None:
@@ -111,7 +111,7 @@ class Operations:
                     )
                 ).first()
                 if version_id is None:
-                    raise NotFoundError(f"{process_id} 没有第 {version} 版 (unknown version)")
+                    raise NotFoundError(f"{process_id} 没有第 {version} 版")
             inst_id = self.runtime.start(
                 uow.session, process_id, actor=actor, data=dict(data), version_id=version_id
             )
@@ -122,7 +122,7 @@ class Operations:
         key = parse_id(instance_id)
         inst = session.get(ProcessInstance, key) if key is not None else None
         if inst is None:
-            raise NotFoundError("流程实例不存在 (unknown instance)")
+            raise NotFoundError("流程实例不存在")
         return inst
 
     def get_instance(self, instance_id: int | str, actor: Actor) -> InstanceDetail:
@@ -192,7 +192,7 @@ class Operations:
             errored = runtime.snapshot(wf).errored
             if inst.status != "error" or not errored:
                 raise ConflictError(
-                    "实例没有出错的任务，无需重试 (nothing to retry)", code="not_in_error"
+                    "实例没有出错的任务，无需重试", code="not_in_error"
                 )
             for task in errored:
                 changes.extend(data_changes(task.task_spec.bpmn_id, task.data, data or {}))
@@ -211,7 +211,7 @@ class Operations:
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if not isinstance(task_name, str) or not task_name:
                 raise InvalidDataError(
-                    "请指定任务 (task required)", fields={"task": "必填 (required)"}
+                    "请指定任务", fields={"task": "必填"}
                 )
             runs = [
                 t
@@ -235,7 +235,7 @@ class Operations:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if inst.status == "suspended":
-                raise ConflictError("实例已挂起 (already suspended)", code="instance_suspended")
+                raise ConflictError("实例已挂起", code="instance_suspended")
             return "suspended"
 
         return self._operate(instance_id, actor, reason, "suspend", act)
@@ -245,7 +245,7 @@ class Operations:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if inst.status != "suspended":
-                raise ConflictError("实例未挂起 (not suspended)", code="not_suspended")
+                raise ConflictError("实例未挂起", code="not_suspended")
             return "running"
 
         return self._operate(instance_id, actor, reason, "resume", act)

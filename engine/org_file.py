@@ -91,12 +91,12 @@ def _clean_doc(
         where = f"users[{i}]"
         username = cleaned(user.get("username"), f"{where}.username", clean_username)
         if isinstance(username, str) and username in seen:
-            problems[f"{where}.username"] = f"用户名重复 (duplicate username {username!r})"
+            problems[f"{where}.username"] = f"用户名重复：{username}"
         seen.add(username if isinstance(username, str) else "")
         name = cleaned(user.get("name"), f"{where}.name", lambda v: clean_name(v, max_len=100))
         for key in ("username", "password", "name"):
             if user.get(key) is not None and not isinstance(user[key], str):
-                problems[f"{where}.{key}"] = "应为文字 (expected a string)"
+                problems[f"{where}.{key}"] = "应为文字"
         if isinstance(user.get("password"), str) and isinstance(username, str):
             problem = password_problem(user["password"], username)
             if problem:
@@ -127,7 +127,7 @@ def load_orgs(
         kinds.setdefault(known.id, known.kind)
     problems = problems or _check_tree(orgs) or _check_users(users, kinds)
     if problems:
-        raise InvalidDataError("组织机构文件有误 (invalid org file)", fields=problems)
+        raise InvalidDataError("组织机构文件有误", fields=problems)
     counts = {"orgs_created": 0, "orgs_updated": 0, "users_created": 0, "users_updated": 0}
     for org in _parents_first(orgs):
         org_row = session.get(Org, org["id"])

@@ -34,7 +34,7 @@ def character_classes(password: str) -> int:
 def password_problem(password: object, username: str = "") -> str | None:
     """Why this password may not be set for this username (Chinese), or None when it may."""
     if not isinstance(password, str) or not password:
-        return "必填 (required)"
+        return "必填"
     if len(password) > MAX_LENGTH:
         return f"密码不能超过 {MAX_LENGTH} 位"
     if len(password) < MIN_LENGTH or character_classes(password) < 3:

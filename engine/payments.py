@@ -68,7 +68,7 @@ class BankTransfer:
             return ReferenceCheck(
                 False,
                 False,
-                "请填写银行交易流水号：6–64 位字母、数字或 - _ / (6-64 letters or digits)",
+                "请填写银行交易流水号：6–64 位字母、数字或 - _ /",
             )
         return ReferenceCheck(True, False)
 

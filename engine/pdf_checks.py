@@ -93,12 +93,12 @@ def inspect_pdf(
 
 def _check_bytes(data: bytes, limits: PdfLimits) -> None:
     if not data:
-        raise FileRejectedError("文件为空（the file is empty）", code="empty_file")
+        raise FileRejectedError("文件为空", code="empty_file")
     if len(data) > limits.max_bytes:
         limit = _size_label(limits.max_bytes)
         raise FileTooLargeError(f"文件超过 {limit} 的大小限制（the file is larger than {limit}）")
     if not data.startswith(b"%PDF-"):
-        raise FileTypeError("文件不是 PDF 格式，请上传 PDF 文件（the file is not a PDF）")
+        raise FileTypeError("文件不是 PDF 格式，请上传 PDF 文件")
     # pypdf in lenient mode rebuilds a cut-off file from what is left, so check the end.
     if b"%%EOF" not in data[-_EOF_WINDOW:]:
         raise _unreadable()
@@ -188,7 +188,7 @@ class _Inspection:
             )
         if reader.is_encrypted:
             raise FileRejectedError(
-                "PDF 文件已加密，请去除密码保护后重新上传（the PDF is encrypted）",
+                "PDF 文件已加密，请去除密码保护后重新上传",
                 code="pdf_encrypted",
             )
         objects = sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
@@ -267,7 +267,7 @@ class _Inspection:
                 if len(leaves) > self.limits.max_pages:
                     raise _too_many_pages(self.limits.max_pages)
         if not leaves:
-            raise FileRejectedError("PDF 文件没有页面（the PDF has no pages）", code="pdf_no_pages")
+            raise FileRejectedError("PDF 文件没有页面", code="pdf_no_pages")
         leaves.reverse()
         return leaves
 
@@ -308,17 +308,15 @@ _ACTIVE = {
     "javascript": (
         "pdf_javascript",
         "PDF 文件含有 JavaScript 脚本或自动执行的动作，出于安全原因不予接收，"
-        "请以“打印为 PDF”等方式另存后重新上传（the PDF contains JavaScript or automatic actions）",
+        "请以“打印为 PDF”等方式另存后重新上传",
     ),
     "launch": (
         "pdf_launch_action",
-        "PDF 文件含有启动外部程序的动作（Launch），出于安全原因不予接收"
-        "（the PDF contains a Launch action）",
+        "PDF 文件含有启动外部程序的动作，出于安全原因不予接收",
     ),
     "embedded": (
         "pdf_embedded_file",
-        "PDF 文件内嵌了其他文件（附件），出于安全原因不予接收，请去除附件后重新上传"
-        "（the PDF contains embedded files）",
+        "PDF 文件内嵌了其他文件（附件），出于安全原因不予接收，请去除附件后重新上传",
     ),
 }
 
@@ -356,24 +354,22 @@ def _resolve(obj: Any) -> Any:
 
 def _unreadable() -> FileRejectedError:
     return FileRejectedError(
-        "PDF 文件已损坏或不完整，无法读取（the PDF is damaged or incomplete）",
+        "PDF 文件已损坏或不完整，无法读取",
         code="pdf_unreadable",
     )
 
 
 def _too_many_pages(limit: int, count: int | None = None) -> FileRejectedError:
     told = f"共 {count} 页，" if count is not None else ""
-    english = f"has {count} pages" if count is not None else "has more pages than that"
     return FileRejectedError(
-        f"PDF {told}超过 {limit} 页的上限（the PDF {english}; at most {limit}）",
+        f"PDF {told}超过 {limit} 页的上限",
         code="too_many_pages",
     )
 
 
 def _too_many_objects(limit: int) -> FileRejectedError:
     return FileRejectedError(
-        f"PDF 文件结构过于复杂（超过 {limit} 个对象），不予接收"
-        f"（the PDF has more than {limit} objects）",
+        f"PDF 文件结构过于复杂（超过 {limit} 个对象），不予接收",
         code="pdf_too_complex",
     )
 
@@ -382,11 +378,10 @@ def _too_complex(decoded_limit: int | None = None) -> FileRejectedError:
     if decoded_limit is not None:
         limit = _size_label(decoded_limit)
         return FileRejectedError(
-            f"PDF 文件解压后的内容超过 {limit}，疑似“压缩炸弹”，不予接收"
-            f"（the PDF decodes to more than {limit}）",
+            f"PDF 文件解压后的内容超过 {limit}，疑似“压缩炸弹”，不予接收",
             code="pdf_too_complex",
         )
     return FileRejectedError(
-        "PDF 文件结构过于复杂，无法安全检查，不予接收（the PDF is too complex to check safely）",
+        "PDF 文件结构过于复杂，无法安全检查，不予接收",
         code="pdf_too_complex",
     )

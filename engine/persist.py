@@ -129,10 +129,10 @@ class Saver:
         except OperationalError as exc:
             # SQLite answers a concurrent writer with "database is locked".
             raise ConcurrentUpdateError(
-                "该事项已被他人处理，请刷新后重试 (instance changed)"
+                "该事项已被他人处理，请刷新后重试"
             ) from exc
         if changed != 1:
-            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试 (instance changed)")
+            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试")
 
     def sync_tasks(self, inst_id: int, ready: list[dict]) -> None:
         """Make the task index hold exactly the ready user tasks of the instance."""

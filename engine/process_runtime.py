@@ -265,7 +265,7 @@ class ProcessRuntime:
         inst = session.get_one(ProcessInstance, row.instance_id)
         if inst.status in CLOSED:
             raise ConflictError(
-                f"流程实例状态为 {inst.status}，不能办理任务", code="instance_" + inst.status
+                "流程实例已挂起、出错或已结束，暂不能办理任务", code="instance_" + inst.status
             )
         read_revision = inst.revision
         deployed = self.deployed_spec(session, inst.process_version_id)
@@ -276,7 +276,7 @@ class ProcessRuntime:
         wf = self.load(session, inst)
         task = runtime.find_task(wf, task_id)
         if task is None or task.state != TaskState.READY:
-            raise TaskNotReadyError("该任务已处理，不能重复提交 (task is no longer ready)")
+            raise TaskNotReadyError("该任务已处理，不能重复提交")
         # A prefilled form keeps its current values for fields the caller leaves out.
         current = forms.prefill(schema, task.data) if meta.prefill else {}
         data = forms.with_defaults(schema, {**current, **data})

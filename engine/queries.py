@@ -42,9 +42,9 @@ def ready_task_row(session: Session, task_id: str, actor: Actor, *, to_act: bool
         if done is not None:
             again = "，不能重复提交" if to_act else ""
             raise TaskNotReadyError(f"该任务已处理{again} (task is no longer ready)")
-        raise NotFoundError("任务不存在 (unknown task)")
+        raise NotFoundError("任务不存在")
     if not may_act(actor, row):
-        raise ForbiddenError(f"无权{'处理' if to_act else '查看'}该任务 (not your task)")
+        raise ForbiddenError(f"无权{'处理' if to_act else '查看'}该任务")
     return row
 
 

@@ -36,6 +36,9 @@ from storage import (
 UowFactory = Callable[[], AbstractContextManager[Any]]
 
 
+LEVEL_DECISIONS = ("approve", "return", "reject")
+
+
 class _Reader:
     def __init__(self, uow_factory: UowFactory) -> None:
         self._uow = uow_factory
@@ -242,6 +245,52 @@ class Worklists(_Reader):
         subjects = self.task_subjects(tasks)
         top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
         return top, subjects
+
+    def level_decisions(self, org_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The applications this org decided at 本级审查, by its latest decision on each:
+        {"approve": [...], "return": [...], "reject": [...]}, newest first (the guide's tabs
+        审查通过 / 退回 / 评审不通过)."""
+        with self._uow() as uow:
+            events = uow.session.execute(
+                select(
+                    AuditEvent.application_id,
+                    AuditEvent.action,
+                    AuditEvent.at,
+                    AuditEvent.actor_name,
+                    AuditEvent.opinion,
+                )
+                .where(
+                    AuditEvent.org_id == org_id,
+                    AuditEvent.task_name == "level_review",
+                    AuditEvent.action.in_(LEVEL_DECISIONS),
+                    AuditEvent.application_id.is_not(None),
+                )
+                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            ).all()
+            latest: dict[int, Any] = {}
+            for event in events:
+                latest.setdefault(event.application_id, event)
+            apps = _application_subjects(uow.session, set(latest))
+            status = dict(
+                uow.session.execute(
+                    select(Application.id, Application.status).where(
+                        Application.id.in_(set(latest))
+                    )
+                ).all()
+            )
+        out: dict[str, list[dict[str, Any]]] = {d: [] for d in LEVEL_DECISIONS}
+        for app_id, event in latest.items():
+            out[event.action].append(
+                {
+                    **apps.get(app_id, {}),
+                    "application_id": str(app_id),
+                    "status": status.get(app_id),
+                    "at": iso(event.at),
+                    "actor": event.actor_name,
+                    "opinion": event.opinion,
+                }
+            )
+        return out
 
     def task_subjects(self, tasks: Iterable[TaskSummary]) -> dict[str, dict[str, Any]]:
         """Task id -> who or what the task is about (applicant, unit, application)."""

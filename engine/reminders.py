@@ -267,6 +267,6 @@ class Notices:
             uow.commit()
         if not urged:
             raise ConflictError(
-                "当前没有可催办的事项，或今天已催办过 (nothing to urge today)", code="already_urged"
+                "当前没有可催办的事项，或今天已催办过", code="already_urged"
             )
         return {"urged": urged, "skipped": skipped}

@@ -69,7 +69,7 @@ class Tasks:
             key = parse_id(application)
             if key is None:
                 raise InvalidDataError(
-                    "申报编号格式不正确", fields={"application": "应为申报编号 (an application id)"}
+                    "申报编号格式不正确", fields={"application": "应为申报编号"}
                 )
             conds.append(HumanTask.application_id == key)
         with self._uow() as uow:

@@ -110,7 +110,7 @@ class Timers:
     ) -> tuple[list[TimerView], int]:
         """Timers by due time; status is pending, fired, cancelled or overdue."""
         if actor is not None and not policy.oversees(actor):
-            raise ForbiddenError("仅平台运维人员可查看定时器 (operators only)")
+            raise ForbiddenError("仅平台运维人员可查看定时器")
         conds = []
         if status == "overdue":
             conds += [Timer.status == "pending", Timer.due_at <= self._now()]
@@ -143,12 +143,12 @@ class Timers:
         A person firing by hand must give a reason (422 without); ``actor=None`` is the system.
         """
         if actor is not None and not policy.may_operate(actor):
-            raise ForbiddenError("仅平台管理员可手动触发定时器 (admin only)")
+            raise ForbiddenError("仅平台管理员可手动触发定时器")
         if actor is not None:
             reason = require_reason(reason)
         key = parse_id(timer_id)
         if key is None or self._claim_and_fire(key, actor, reason, strict=True, force=force) == "":
-            raise NotFoundError("定时器不存在 (unknown timer)")
+            raise NotFoundError("定时器不存在")
         with self._uow() as uow:
             row = uow.session.execute(self._timer_query().where(Timer.id == key)).one()
             return _view(row)
@@ -211,10 +211,10 @@ class Timers:
             try:
                 claimed = rows_changed(session, claim)
             except OperationalError as exc:  # SQLite: another writer held the lock too long
-                raise ConcurrentUpdateError("定时器正被处理，请稍后重试 (timer busy)") from exc
+                raise ConcurrentUpdateError("定时器正被处理，请稍后重试") from exc
             if claimed != 1:
                 if strict:
-                    raise ConflictError("定时器已被触发 (timer already fired)", code="timer_fired")
+                    raise ConflictError("定时器已被触发", code="timer_fired")
                 return "skipped"
             columns = (Timer.id, Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
             timer = session.execute(select(*columns).where(Timer.id == timer_id)).one()
@@ -246,7 +246,7 @@ class Timers:
         if not force and _utc(row.due_at) > now:
             due = iso(_utc(row.due_at))
             raise ConflictError(
-                f"定时器尚未到期（到期时间 {due}），不能提前触发 (timer not due)",
+                f"定时器尚未到期（到期时间 {due}），不能提前触发",
                 code="timer_not_due",
             )
         return True

@@ -47,7 +47,7 @@ class PublicityWindow:
         if end < start:
             raise InvalidDataError(
                 "公示结束日期早于开始日期",
-                fields={"publicity_end": "结束日期不能早于开始日期 (end before start)"},
+                fields={"publicity_end": "结束日期不能早于开始日期"},
             )
         needed = int(properties.get("publicityWorkdays") or 5)
         calendar = load_calendar(session, self.policy)
@@ -65,7 +65,7 @@ class PublicityWindow:
             raise InvalidDataError(message, fields={"publicity_end": message}) from exc
         message = (
             f"公示期应不少于 {needed} 个工作日，当前仅 {counted} 个工作日；"
-            f"最早可于 {earliest.isoformat()} 结束 (earliest valid end {earliest.isoformat()})"
+            f"最早可于 {earliest.isoformat()} 结束"
         )
         raise InvalidDataError("公示期不足", fields={"publicity_end": message})
 
@@ -128,19 +128,17 @@ class EligibilityGate:
         if failed:
             named = "；".join(f"{h['label']}：{h['detail']}" for h in failed)
             raise InvalidDataError(
-                "不符合申报条件，不得审查通过 (eligibility rule failed)",
-                fields={"decision": f"不符合申报条件，不得通过（可退回或不通过）：{named}"},
+                "不符合申报条件，不得审查通过",
+                fields={"decision": f"不符合申报条件，不得审查通过（可退回或评审不通过）：{named}"},
             )
         fields: dict[str, str] = {}
         skip = {eligibility.CHECK_FIELDS[r] for r in eligibility.waived(rules, data)}
         props = schema.get("properties") or {}
         for name in eligibility.CHECK_FIELDS.values():
             if name in props and name not in skip and data.get(name) is False:
-                fields[name] = "审查通过须确认该项符合条件 (must be confirmed to approve)"
+                fields[name] = "审查通过须确认该项符合条件"
         if eligibility.exceptional(data) and data.get(eligibility.EXCEPTIONAL_CHECK) is not True:
-            fields[eligibility.EXCEPTIONAL_CHECK] = (
-                "破格申报须审查破格条件并确认符合 (required for an exceptional application)"
-            )
+            fields[eligibility.EXCEPTIONAL_CHECK] = "破格申报须审查破格条件并确认符合"
         if fields:
             raise InvalidDataError("审查项未确认，不能审查通过", fields=fields)
 

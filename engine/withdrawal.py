@@ -34,11 +34,11 @@ def _reason(body: Mapping[str, Any]) -> str:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidDataError(
-            "请填写撤回原因 (reason required)", fields={"reason": "必填 (required)"}
+            "请填写撤回原因", fields={"reason": "必填"}
         )
     if len(reason.strip()) > REASON_MAX:
         raise InvalidDataError(
-            "撤回原因过长", fields={"reason": f"不能超过 {REASON_MAX} 个字符 (too long)"}
+            "撤回原因过长", fields={"reason": f"不能超过 {REASON_MAX} 个字符"}
         )
     return reason.strip()
 
@@ -46,20 +46,20 @@ def _reason(body: Mapping[str, Any]) -> str:
 def _too_late(side: str, status: str) -> str:
     """Why this side can no longer withdraw an application in this status (Chinese)."""
     if not statuses.is_open(status):
-        return f"申报已结束（{status}），不能撤回 (application closed)"
+        return "申报已结束，不能撤回"
     if side == "applicant":
         if status in ("publicity", "in_review"):
             return (
                 "用人单位已完成审查，申报人不能再撤回；如需撤回，请联系用人单位在第一级主管部门"
-                "作出审查结论前撤回推荐 (the unit has completed its review)"
+                "作出审查结论前撤回推荐"
             )
-        return "申报已通过各级审查，不能撤回 (review already completed)"
+        return "申报已通过各级审查，不能撤回"
     if status in ("draft", "returned", "unit_review"):
         return (
             "申报尚未经用人单位审查通过，没有可撤回的推荐；单位可在审查中退回或不通过 "
             "(nothing recommended yet)"
         )
-    return "第一级主管部门已作出审查结论，用人单位不能再撤回推荐 (the first level has acted)"
+    return "第一级主管部门已作出审查结论，用人单位不能再撤回推荐"
 
 
 def _catcher(wf: runtime.ZWorkflow, side: str) -> Task | None:
@@ -109,7 +109,7 @@ class Withdrawals:
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
             if side is None:
                 raise ForbiddenError(
-                    "只有申报人本人或其用人单位可以撤回 (only the applicant or the unit)"
+                    "只有申报人本人或其用人单位可以撤回"
                 )
             reason = _reason(body)
             inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
@@ -117,7 +117,7 @@ class Withdrawals:
                 raise ConflictError(_too_late(side, app.status), code="withdraw_too_late")
             if inst.status in ("suspended", "error"):
                 raise ConflictError(
-                    f"流程实例状态为 {inst.status}，暂不能撤回，请联系平台运维",
+                    "流程实例已挂起、出错或已结束，暂不能撤回，请联系平台运维",
                     code="instance_" + inst.status,
                 )
             read_revision = inst.revision

@@ -116,13 +116,11 @@ class WorkCalendar:
 def parse_date(value: str) -> date:
     """Parse a strict YYYY-MM-DD string, raising ValueError with a readable message."""
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError(
-            f"日期格式应为 YYYY-MM-DD（invalid date {value!r:.40}, expected YYYY-MM-DD）"
-        )
+        raise ValueError("日期格式应为 年-月-日（如 2026-12-01）")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"日期不存在：{value}（no such date {value!r}）") from None
+        raise ValueError(f"日期不存在：{value}") from None
 
 
 def _as_date(d: date) -> date:

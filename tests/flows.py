@@ -191,10 +191,17 @@ def unit_approves(api: Api, unit: dict[str, Any], app_id: str, **window: Any) ->
     )
 
 
+DECISION_WORDS = {"approve": "审查通过", "return": "退回", "reject": "评审不通过"}
+
+
 def level(api: Api, org: str, app_id: str, decision: str = "approve", **extra: Any) -> Response:
     user = REVIEWERS[org]
     task = api.only_task(user, application=app_id, name="level_review")
-    data = {"decision": decision, "opinion": f"{org} 审查意见：{decision}", **extra}
+    data = {
+        "decision": decision,
+        "opinion": f"{user} 审查意见：{DECISION_WORDS[decision]}",
+        **extra,
+    }
     if decision == "approve":
         data = {**CHECKS, **data}
     if decision == "return":

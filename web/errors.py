@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -40,15 +41,17 @@ HTTP_CODES = {
 
 # Werkzeug's own descriptions are English; a user reads these instead.
 HTTP_MESSAGES = {
-    400: "请求格式不正确 (malformed request)",
-    401: "需要登录或有效的访问令牌 (unauthorized)",
-    403: "无权执行此操作 (forbidden)",
-    404: "请求的资源不存在 (not found)",
-    405: "不支持该请求方法 (method not allowed)",
-    413: "请求内容过大 (request too large)",
-    415: "不支持的内容类型 (unsupported media type)",
-    429: "请求过于频繁，请稍后再试 (rate limited)",
+    400: "请求格式不正确",
+    401: "需要登录或有效的访问令牌",
+    403: "无权执行此操作",
+    404: "请求的资源不存在",
+    405: "不支持该请求方法",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后再试",
 }
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # Each engine error class answers with one HTTP status; a subclass not named here answers as
@@ -76,10 +79,12 @@ def http_status(exc: EngineError) -> int:
 
 
 def _message(exc: HTTPException, status: int) -> str:
-    """The exception's own description, or a Chinese one in place of werkzeug's default."""
-    if exc.description and exc.description != type(exc).description:
-        return exc.description
-    return HTTP_MESSAGES.get(status, exc.description or "")
+    """The exception's own Chinese description, else a Chinese one for its status: Werkzeug's
+    defaults and Flask-Limiter's descriptions ('10 per 1 minute') are English."""
+    own = exc.description or ""
+    if own != type(exc).description and CJK.search(own):
+        return own
+    return HTTP_MESSAGES.get(status, "请求未能完成")
 
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None) -> Response:
@@ -141,5 +146,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> tuple[Response | str, int] | Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_body(500, "internal_error", "服务器内部错误 (internal error)")
-        return render_template("error.html", status=500, message="服务器内部错误"), 500
+            return error_body(500, "internal_error", HTTP_MESSAGES[500])
+        return render_template("error.html", status=500, message=HTTP_MESSAGES[500]), 500

@@ -32,6 +32,41 @@ class Field:
     rows: list[list[Field]] = field(default_factory=list)
     template_row: list[Field] = field(default_factory=list)
     height: int = 4
+    # [controller, value] pairs: the field belongs to those choices (JSON Schema if/then)
+    show_when: list[list[Any]] = field(default_factory=list)
+    # titles of the choices that make the field required ("审查通过")
+    required_with: list[str] = field(default_factory=list)
+
+
+def conditions(schema: Mapping[str, Any]) -> dict[str, list[tuple[str, Any, bool]]]:
+    """Field -> (controller, value, required) for each ``if {controller: const} then`` rule of
+    the schema (its own or in ``allOf``) naming the field in the branch's ``required`` or
+    ``properties``: the field belongs to that choice. Other rules are left to the server."""
+    rules = [schema, *(schema.get("allOf") or [])]
+    found: dict[str, list[tuple[str, Any, bool]]] = {}
+    for rule in rules:
+        props = (rule.get("if") or {}).get("properties") or {}
+        then = rule.get("then") or {}
+        if len(props) != 1 or not isinstance(then, Mapping):
+            continue
+        ((controller, test),) = props.items()
+        if not isinstance(test, Mapping) or "const" not in test:
+            continue
+        required = set(then.get("required") or [])
+        for name in required | set(then.get("properties") or {}):
+            found.setdefault(name, []).append((controller, test["const"], name in required))
+    return found
+
+
+def _attach_conditions(fields: list[Field], schema: Mapping[str, Any]) -> None:
+    rules = conditions(schema)
+    titles = {f.name: dict(f.options) for f in fields}
+    for f in fields:
+        for controller, value, required in rules.get(f.name, []):
+            f.show_when.append([controller, value])
+            if required:
+                title = str(titles.get(controller, {}).get(value, value))
+                f.required_with.append(title.split("（")[0])  # 「通过（…）」 reads 「通过」
 
 
 def error_key(name: str) -> str:
@@ -120,6 +155,8 @@ def build_fields(
         elif kind == "table":
             _table(f, prop["items"], sub_ui.get("items") or {}, values.get(key), errors)
         out.append(f)
+    if not prefix:
+        _attach_conditions(out, schema)
     return out
 
 

@@ -50,23 +50,21 @@ def check_text(value: str | None) -> None:
     if value is None:
         return
     if "\x00" in value:
-        raise InputRefused("请求中含有空字符（NUL），不予处理 (NUL character)")
+        raise InputRefused("请求中含有空字符（NUL），不予处理")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputRefused(
-            "请求中含有无效的 Unicode 字符（孤立代理项），不予处理 (lone surrogate)"
-        ) from None
+        raise InputRefused("请求中含有无效的 Unicode 字符（孤立代理项），不予处理") from None
 
 
 def _refuse_constant(name: str) -> Any:
-    raise InputRefused(f"JSON 中不允许 {name}，数值必须是有限数 (NaN/Infinity not allowed)")
+    raise InputRefused(f"JSON 中不允许 {name}，数值必须是有限数")
 
 
 def _finite(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise InputRefused("JSON 数值超出范围 (number out of range)")
+        raise InputRefused("JSON 数值超出范围")
     return number
 
 
@@ -75,7 +73,7 @@ def strict_loads(data: bytes | str) -> Any:
     try:
         value = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
-        raise InputRefused(f"JSON 嵌套层数过多（最多 {MAX_DEPTH} 层） (nested too deep)") from None
+        raise InputRefused(f"JSON 嵌套层数过多（最多 {MAX_DEPTH} 层）") from None
     except InputRefused:
         raise
     except ValueError as exc:  # JSONDecodeError, bad UTF-8, an integer of 4300+ digits
@@ -91,7 +89,7 @@ def check_json(value: Any) -> None:
         item, depth = stack.pop()
         if isinstance(item, dict | list):
             if depth > MAX_DEPTH:
-                raise InputRefused(f"JSON 嵌套层数过多（最多 {MAX_DEPTH} 层） (nested too deep)")
+                raise InputRefused(f"JSON 嵌套层数过多（最多 {MAX_DEPTH} 层）")
             if isinstance(item, dict):
                 for key in item:
                     check_text(key)
@@ -101,7 +99,7 @@ def check_json(value: Any) -> None:
         elif isinstance(item, str):
             check_text(item)
         elif isinstance(item, int) and abs(item) > MAX_SAFE_INTEGER:
-            raise InputRefused("JSON 整数超出范围 (integer out of range)")
+            raise InputRefused("JSON 整数超出范围")
 
 
 def request_json() -> Any:
@@ -121,7 +119,7 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
         return default
     number = int(raw) if _NUMBER.fullmatch(raw) else None
     if number is None or not low <= number <= high:
-        raise BadRequest(f"{name} 应为 {low}..{high} 之间的整数 ({name} out of range)")
+        raise BadRequest(f"{name} 应为 {low} 至 {high} 之间的整数")
     return number
 
 
@@ -132,9 +130,7 @@ def query_flag(name: str) -> bool:
         return False
     if raw in ("true", "1", "yes"):
         return True
-    raise InvalidDataError(
-        f"{name} 取值不正确 (unknown value)", fields={name: "true 或 false (true or false)"}
-    )
+    raise InvalidDataError(f"{name} 取值不正确", fields={name: "应为 true 或 false"})
 
 
 def _guard() -> None:

@@ -58,9 +58,10 @@ ACTIONS = {
     "refuse": "退回缴费凭证",
     "receive_paper": "登记纸质材料",
     "review_entrustment": "审核委托证明",
-    "approve": "通过",
+    "approve": "审查通过",
     "return": "退回",
-    "reject": "不通过",
+    "reject": "评审不通过",
+    "urge": "催办",
     "withdraw": "撤回",
     "fee_setting": "收费设定",
     "export_review_form": "导出评审表",
@@ -75,6 +76,12 @@ ACTIONS = {
     "deploy": "发布流程",
     "promote": "设为当前版本",
     "dashboard_export": "导出统计看板数据",
+    "login": "登录",
+    "logout": "退出登录",
+    "login_failed": "登录失败",
+    "account_locked": "账号锁定",
+    "session_expired": "登录已过期",
+    "token_revoked": "注销访问令牌",
 }
 # The eligibility checks a review records (timeline, review form).
 CHECKS = {
@@ -134,25 +141,34 @@ OPERATIONS = {
 }
 
 
-def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
-    """(title, url) of the pages in the top bar for this actor."""
+NavItem = tuple[str, Any]
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    """(title, url) of the pages in the top bar for this actor; a menu is (title, [(title,
+    url), ...]) as the guide names it (申报业务管理 → 职称评审资格审查)."""
     if actor is None:
         return []
     if policy.awaiting_activation(actor):
         return [("委托证明", url_for("unit_pages.entrustment")), *_messages()]
-    items = [("待办事项", url_for("pages.worklist"))]
+    items: list[NavItem] = [("待办事项", url_for("pages.worklist"))]
     applications = ("申报查询", url_for("application_pages.index"))
     if policy.may_file(actor):
         items += [("业绩档案", url_for("dossier_pages.edit")), ("我的申报", applications[1])]
     elif policy.is_unit_account(actor):
-        items += [("本单位申报", applications[1]), ("委托证明", url_for("unit_pages.entrustment"))]
-    elif policy.reviews_levels(actor):
         items += [
-            ("待推荐", url_for("review_pages.recommend")),
+            ("业绩档案审核", url_for("pages.worklist", process="dossier_review")),
+            ("职称申报资格审查", url_for("pages.worklist", process="title_application")),
+            ("本单位申报", applications[1]),
+            ("委托证明", url_for("unit_pages.entrustment")),
+        ]
+    elif policy.reviews_levels(actor):
+        business = [
+            ("职称评审资格审查", url_for("review_pages.qualification")),
             ("批量审核", url_for("review_pages.approve")),
-            applications,
             ("收费设定", url_for("review_pages.fee")),
         ]
+        items += [("申报业务管理", business), applications]
     elif policy.may_list_applications(actor):
         items.append(applications)
     if policy.may_operate(actor):

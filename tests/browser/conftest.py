@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -104,7 +105,35 @@ def new_page(browser: Any, live: Live) -> Iterator[Any]:
         context.close()
 
 
+# ASCII a Chinese page may show: codes, ids and names of formats, never English prose.
+ALLOWED_ASCII = {"PDF", "CN", "ISSN", "BPMN", "DI", "sha256", "ID", "QR", "SMS", "JSON"}
+ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# identifiers: user names, application / task / process ids, file names, dates, codes
+IDENTIFIER = re.compile(r"[\w.@/:-]*(?:\d|_|\.|@)[\w.@/:-]*")
+
+
+def english_words(page: Any) -> list[str]:
+    """ASCII words of the page's visible text (and <title>) that are not ids or codes."""
+    text = page.evaluate("document.title + '\\n' + document.body.innerText")
+    words = []
+    for token in text.split():
+        for chunk in re.split(
+            r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff（）「」《》：，。；、]+", token
+        ):
+            if not chunk or IDENTIFIER.fullmatch(chunk):
+                continue
+            words += [w for w in ASCII_WORD.findall(chunk) if w not in ALLOWED_ASCII]
+    return words
+
+
+def assert_chinese(page: Any) -> None:
+    """No English reaches the user on this page."""
+    words = english_words(page)
+    assert not words, f"English on {page.url}: {words[:10]}"
+
+
 def shot(page: Any, name: str) -> None:
-    """Save a full-page screenshot to /tmp/zp-shots/<name>.png."""
+    """Save a full-page screenshot to /tmp/zp-shots/<name>.png; the page must be Chinese."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert_chinese(page)

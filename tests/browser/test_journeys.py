@@ -37,6 +37,16 @@ def open_task(page: Any, title: str, app_id: str | None = None) -> None:
     rows.first.get_by_role("link", name="办理").click()
 
 
+def open_from_menu(page: Any, menu: str, app_id: str | None = None) -> None:
+    """Follow the guide: click the unit's menu (业绩档案审核, 职称申报资格审查), then 办理."""
+    page.click(f"#nav >> text={menu}")
+    assert page.inner_text("h1").startswith(menu)
+    rows = page.locator("#worklist tbody tr")
+    if app_id is not None:
+        rows = rows.filter(has=page.get_by_role("link", name=app_id, exact=True))
+    rows.first.get_by_role("link", name="办理").click()
+
+
 def test_applicant_registers_keeps_dossier_files_and_submits(live: Live, new_page: Any) -> None:
     unit = flows.register_unit(live.api)
     page = new_page()
@@ -59,7 +69,7 @@ def test_applicant_registers_keeps_dossier_files_and_submits(live: Live, new_pag
     reviewer = new_page()
     sign_in(reviewer, unit["username"])
     shot(reviewer, "07-unit-worklist")
-    open_task(reviewer, "审核业绩档案")
+    open_from_menu(reviewer, "业绩档案审核")
     assert "河海大学" in reviewer.inner_text("#dossier-snapshot")
     shot(reviewer, "08-review-dossier")
     reviewer.check("[name=decision][value=approve]")
@@ -171,7 +181,14 @@ def test_unit_onboards_then_reviews_with_publicity_window(live: Live, new_page: 
     flows.submit(live.api, person, app_id)
     page.goto("/tasks")
     shot(page, "18-unit-worklist")
-    open_task(page, "单位资格审查与公示", app_id)
+    open_from_menu(page, "职称申报资格审查", app_id)
+    # fields that belong to one decision appear with it (JSON Schema if/then)
+    assert field(page, "publicity_start").is_hidden() and field(page, "return_reason").is_hidden()
+    page.check("[name=decision][value=return]")
+    assert field(page, "return_reason").is_visible() and field(page, "publicity_start").is_hidden()
+    page.check("[name=decision][value=approve]")
+    assert field(page, "publicity_start").is_visible() and field(page, "return_reason").is_hidden()
+    assert "（通过时必填）" in page.inner_text("label[for=publicity_start]")
     shot(page, "19-unit-review")
     window = {"publicity_start": "2026-09-28", "publicity_end": "2026-10-08"}
     _decide(
@@ -237,6 +254,21 @@ def _unit_id(live: Live, username: str) -> str:
     return me.json["org_id"]
 
 
+def open_qualification(page: Any) -> None:
+    """点击“申报业务管理”——“职称评审资格审查”."""
+    page.click("#nav >> text=申报业务管理")
+    page.click("#nav >> text=职称评审资格审查")
+    assert page.inner_text("h1") == "职称评审资格审查"
+    for tab in ("待审查", "审查通过", "退回", "评审不通过"):
+        assert page.locator("#review-tabs a", has_text=tab).count() >= 1
+
+
+def _approved_by(live: Live, org_id: str) -> int:
+    """How many applications this department has approved so far (other journeys share it)."""
+    with live.app.app_context():
+        return len(live.app.extensions["read_models"].level_decisions(org_id)["approve"])
+
+
 def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) -> None:
     unit = flows.register_unit(live.api)
     people, app_ids = [], []
@@ -247,26 +279,54 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
         flows.unit_approves(live.api, unit, app_id)
         people.append(person)
         app_ids.append(app_id)
+    pending = len(live.api.tasks("yz_water_1", name="level_review"))
+    approved = _approved_by(live, "yz-water")
     page = new_page()
     sign_in(page, "yz_water_1")
     shot(page, "22-reviewer-worklist")
-    open_task(page, "本级审查", app_ids[0])
+    # 点击“申报业务管理”——“职称评审资格审查”
+    open_qualification(page)
+    assert page.inner_text("#tab-pending") == f"待审查（{pending}）"
+    assert page.inner_text("#tab-approve") == f"审查通过（{approved}）"
+    assert page.locator("#fee-link").inner_text() == "收费设定"
+    shot(page, "22b-qualification-pending")
+    # 点击“待审查”，对符合申报条件的人员，点击“审查通过”，并签署审查意见
+    page.click("#tab-pending")
+    row = page.locator("#pending-list tr", has=page.get_by_role("link", name=app_ids[0]))
+    row.get_by_role("link", name="审查").click()
     assert "历次审查意见" in page.content() and "孙一" in page.inner_text("#application-summary")
+    for label in ("审查通过", "退回", "评审不通过"):
+        assert page.locator("label.inline", has_text=label).count() == 1
     shot(page, "23-level-review")
-    for app_id in app_ids:
-        open_task(page, "本级审查", app_id)
+    _decide(page, "approve", "资历、考核、继续教育均符合条件")
+    for app_id in app_ids[1:]:
+        page.goto("/review/qualification")
+        row = page.locator("#pending-list tr", has=page.get_by_role("link", name=app_id))
+        row.get_by_role("link", name="审查").click()
         _decide(page, "approve", "资历、考核、继续教育均符合条件")
-    page.click("#nav >> text=待推荐")
+    # 点击标题栏的“审查通过”，全选审查通过人员，点击“审核推荐”
+    page.goto("/review/qualification")
+    assert page.inner_text("#tab-approve") == f"审查通过（{approved + 3}）"
+    page.click("#tab-approve")
     assert page.locator("input[name=task_ids]").count() == 3
     shot(page, "24-recommend-list")
     page.check("#select-all")
     assert page.locator("input[name=task_ids]:checked").count() == 3
     page.fill("#note", "同意推荐")
-    page.click("#recommend-form button[type=submit]")
+    page.get_by_role("button", name="审核推荐", exact=True).click()
     assert page.locator("#results tr.ok").count() == 3
     shot(page, "25-recommend-results")
-    assert len(live.api.tasks("yz_hrss_1", name="level_review")) >= 3
+    waiting = len(live.api.tasks("yz_hrss_1", name="level_review"))
+    assert waiting >= 3
+    # 当地人力社保部门按照上述操作步骤进行审核推荐
+    hrss = new_page()
+    sign_in(hrss, "yz_hrss_1")
+    open_qualification(hrss)
+    assert hrss.inner_text("#tab-pending") == f"待审查（{waiting}）"
+    assert hrss.locator("#pending-list tr", has_text="孙一").count() == 1
+    shot(hrss, "25b-hrss-qualification")
 
+    page.click("#nav >> text=申报业务管理")
     page.click("#nav >> text=收费设定")
     page.check("[name=charge][value=false]")
     page.click("main form button[type=submit]")
@@ -311,6 +371,10 @@ def test_applicant_pays_exports_and_office_receives_paper(live: Live, new_page: 
 
     office = new_page()
     sign_in(office, "nb_office_1")
+    open_qualification(office)
+    office.click("#tab-approve")
+    assert office.locator("#decided-list", has_text="钱八").count() == 1
+    shot(office, "31b-office-approved-tab")
     open_task(office, "登记纸质材料", app_id)
     shot(office, "32-receive-paper")
     field(office, "copies").fill("3")

@@ -67,8 +67,8 @@ def test_show_lists_library_years_and_refuses_unknown_ones(cli):
     assert "calendar add-year 2027" in unknown.output
     known = cli("show", "2026")
     assert known.exit_code == 0 and "2026: known (library)" in known.output
-    assert "2026-10-01  holiday  National Day" in known.output
-    assert "2026-10-10  workday  National Day" in known.output
+    assert "2026-10-01  holiday  国庆节" in known.output
+    assert "2026-10-10  workday  国庆节" in known.output
     cli("add-year", "2027", *YEAR_2027)
     entered = cli("show", "2027")
     assert entered.exit_code == 0 and "2027: known (entered by cli" in entered.output
@@ -98,7 +98,7 @@ def test_bad_calendar_input_is_refused_with_reasons(cli):
     bad_date = cli("add-year", "2027", "--holiday", "2027-13-01")
     assert bad_date.exit_code == 2 and "2027-13-01" in bad_date.output
     other_year = cli("add-year", "2027", "--holiday", "2028-01-01")
-    assert other_year.exit_code == 1 and "not in 2027: 2028-01-01" in other_year.output
+    assert other_year.exit_code == 1 and "不在 2027 年内：2028-01-01" in other_year.output
     both = cli("add-year", "2027", "--holiday", "2027-02-06", "--workday", "2027-02-06")
     assert both.exit_code == 1 and "2027-02-06" in both.output
     assert cli("show", "1800").exit_code == 1

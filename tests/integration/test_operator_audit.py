@@ -91,7 +91,7 @@ def overdue_timer(app, api, clock):
 def test_firing_a_timer_through_the_api_needs_a_reason(app, api, overdue_timer, kwargs):
     r = api.post(f"/ops/timers/{overdue_timer}/fire", "admin", **kwargs)
     assert r.status == 422
-    assert r.json["error"]["fields"] == {"reason": "必填 (required)"}
+    assert r.json["error"]["fields"] == {"reason": "必填"}
     assert api.get("/ops/timers?status=overdue", "admin").json["total"] == 1
     assert _events(app, "timer_fired") == []
 

@@ -251,7 +251,7 @@ def test_reviewer_task_page_shows_history_and_return_reaches_applicant(app, api)
     client = signed_in(app, "yz_hrss_1")
     task_id = only_task_id(client, name="level_review")
     html = text(client.get(f"/tasks/{task_id}"))
-    assert "yz-water 审查意见：approve" in html and "鄞州区农业农村局(水利)" in html
+    assert "yz_water_1 审查意见：审查通过" in html and "鄞州区农业农村局(水利)" in html
     assert "李四" in html and "河海大学" in html and "工程师" in html
     data = {"decision": "return", "opinion": "退回", "return_reason": "继续教育证明不全"}
     assert client.post(f"/tasks/{task_id}", data=data).status_code == 302

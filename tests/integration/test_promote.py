@@ -105,7 +105,7 @@ def test_promote_refuses_bad_bodies(api, body, status, code):
     r = api.post("/specs/sample/1/promote", "designer_1", **kwargs)
     assert (r.status, r.json["error"]["code"]) == (status, code)
     if status == 422:
-        assert r.json["error"]["fields"] == {"reason": "必填 (required)"}
+        assert r.json["error"]["fields"] == {"reason": "必填"}
     assert _current(api) == 2
 
 

@@ -41,7 +41,7 @@ def test_happy_path_through_five_levels_to_completed(api):
     assert ("unit_review", "approve") in actions
     assert sum(1 for t, a in actions if t == "level_review" and a == "approve") == 5
     opinions = [e["opinion"] for e in detail["timeline"] if e["task"] == "level_review"]
-    assert opinions[0].startswith("yz-water")
+    assert opinions[0].startswith("yz_water_1")
 
 
 def test_return_at_unit_then_resubmit(api):
@@ -221,7 +221,7 @@ def test_review_form_export_watermark_opinions_and_verification(api):
     joined = "".join(pages)
     assert "李四" in joined
     for org in CHAIN:
-        assert f"{org} 审查意见：approve" in joined
+        assert f"{REVIEWERS[org]} 审查意见：审查通过" in joined
     detail = api.get(f"/applications/{app_id}", person["username"]).json
     code = detail["review_form"]["verification_code"]
     assert code in joined

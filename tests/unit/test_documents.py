@@ -1,6 +1,7 @@
 import hashlib
 import io
 import logging
+import re
 from datetime import date
 
 import pytest
@@ -144,7 +145,8 @@ def test_inspect_pdf_rejects_bad_upload(data, limits, status, code):
         inspect_pdf(data, **limits)
 
     assert (http_status(caught.value), caught.value.code) == (status, code)
-    assert "（" in caught.value.message  # Chinese text with the English in brackets
+    assert re.search(r"[\u4e00-\u9fff]", caught.value.message)
+    assert not re.search(r"[A-Za-z]{3,} [a-z]{2,}", caught.value.message)  # no English text
 
 
 def test_inspect_pdf_accepts_handmade_pdf_with_all_objects():

@@ -201,7 +201,7 @@ def test_parse_date_accepts_iso_date():
     "value", ["2026-2-13", "20260213", " 2026-02-13", "2026/02/13", "２０２６-02-13", "", None]
 )
 def test_parse_date_rejects_other_formats(value):
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+    with pytest.raises(ValueError, match="年-月-日"):
         parse_date(value)
 
 

@@ -80,10 +80,10 @@ def actor() -> Actor:
 def json_body() -> dict[str, Any]:
     """The request's JSON object; 400 when it is malformed, odd or not an object."""
     if not request.get_data(cache=True):
-        raise BadRequest("请求体为空，需要 JSON 对象 (empty body)")
+        raise BadRequest("请求体为空，需要 JSON 对象")
     body = request_json()
     if not isinstance(body, dict):
-        raise BadRequest("请求体必须是 JSON 对象 (expected a JSON object)")
+        raise BadRequest("请求体必须是 JSON 对象")
     return body
 
 
@@ -94,9 +94,9 @@ def paging() -> tuple[int, int]:
 
 def require_text(body: dict[str, Any], *names: str) -> None:
     """422 unless each named field is a non-empty string."""
-    fields = {n: "必填 (required)" for n in names if not str(body.get(n) or "").strip()}
+    fields = {n: "必填" for n in names if not str(body.get(n) or "").strip()}
     if fields:
-        raise InvalidDataError("缺少必填字段 (missing fields)", fields=fields)
+        raise InvalidDataError("缺少必填字段", fields=fields)
 
 
 def listing(items: list[Any], total: int) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _authenticate() -> Any:
         return None
     who = bearer_actor()
     if who is None:
-        return error_body(401, "unauthorized", "缺少或无效的访问令牌 (missing or invalid token)")
+        return error_body(401, "unauthorized", "缺少或无效的访问令牌")
     if policy.awaiting_activation(who) and request.endpoint not in PENDING_UNIT:
         return error_body(
             403,
@@ -88,7 +88,7 @@ def token() -> Any:
         return response
     if issued is None:
         note_failed_sign_in()
-        return error_body(401, "bad_credentials", "用户名或密码错误 (bad credentials)")
+        return error_body(401, "bad_credentials", "用户名或密码错误")
     return jsonify(
         {
             "token": issued.token,

@@ -178,10 +178,10 @@ def service(name: str) -> Any:
 def _upload() -> tuple[bytes, str]:
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest('需要 multipart 字段 "file" (missing file field)')
+        raise BadRequest('需要 multipart 字段 "file"')
     data = upload.read()
     if not data:
-        raise FileRejectedError("文件为空 (empty file)", code="empty_file")
+        raise FileRejectedError("文件为空", code="empty_file")
     return data, upload.filename or "upload.pdf"
 
 

@@ -102,14 +102,14 @@ MAX_FILES = 50
 def _designer() -> Any:
     who = actor()
     if not may_deploy(who):
-        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义 (designers only)")
+        raise ForbiddenError("只有流程设计人员和平台管理员可以管理流程定义")
     return who
 
 
 def _uploaded() -> dict[str, bytes]:
     uploads = request.files.getlist("files") or request.files.getlist("file")
     if not uploads:
-        raise BadRequest('需要 multipart 字段 "files" (missing files)')
+        raise BadRequest('需要 multipart 字段 "files"')
     if len(uploads) > MAX_FILES:
         raise BadRequest(f"一次最多上传 {MAX_FILES} 个文件")
     out = {}

@@ -85,7 +85,7 @@ def show(task_id: str) -> Any:
 def _data_of(body: dict[str, Any]) -> dict[str, Any]:
     data = body.get("data", {})
     if not isinstance(data, dict):
-        raise BadRequest('"data" 必须是 JSON 对象 (data must be an object)')
+        raise BadRequest('"data" 必须是 JSON 对象')
     return data
 
 

@@ -70,19 +70,30 @@ def logout() -> Any:
     return redirect(url_for("pages.login"))
 
 
+# A unit's worklist by process, under the guide's names for it.
+WORKLIST_TITLES = {"dossier_review": "业绩档案审核", "title_application": "职称申报资格审查"}
+
+
 @bp.get("/tasks")
 @login_required
 def worklist() -> Any:
+    process = request.args.get("process") or None
     items, total = tasks().list_tasks(
-        page_actor(), name=request.args.get("name") or None, limit=500
+        page_actor(), name=request.args.get("name") or None, process=process, limit=500
     )
     subjects = worklists().task_subjects(items)
+    title = WORKLIST_TITLES.get(process or "", "待办事项")
     who = page_actor()
     next_step = None
     if who is not None and policy.may_file(who) and not items:
         next_step = profiles().applicant_next_step(who.id)
     return render_template(
-        "pages/worklist.html", tasks=items, total=total, subjects=subjects, next_step=next_step
+        "pages/worklist.html",
+        tasks=items,
+        total=total,
+        subjects=subjects,
+        title=title,
+        next_step=next_step,
     )
 
 

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 BANNER_FROM_MONTH = 11  # the State Council usually publishes next year's holidays in Nov.
 _SEPARATORS = re.compile(r"[\s,，;；、]+")
 _YEAR = re.compile(r"[0-9]{4}")
+# What set_calendar_day did, as the flash message says it.
+OUTCOMES = {"added": "新增", "changed": "已修改", "unchanged": "未变"}
 
 
 def _dates(text: str) -> list[date]:
@@ -76,7 +78,7 @@ def set_day() -> Any:
         day = parse_date(form.get("day", ""))
         kind = form.get("kind")
         if kind not in ("workday", "holiday"):
-            raise InvalidDataError("请选择工作日或休息日", fields={"kind": "workday or holiday"})
+            raise InvalidDataError("请选择工作日或休息日", fields={"kind": "应为工作日或休息日"})
         outcome = calendar_admin().set_calendar_day(
             day, is_workday=kind == "workday", note=form.get("note") or None, actor=me().username
         )
@@ -85,7 +87,7 @@ def set_day() -> Any:
         year = int(raw) if _YEAR.fullmatch(raw) else _this_year()
         return _page(year, error=getattr(exc, "message", str(exc)), form=form, status=422)
     flash(
-        f"{day.isoformat()} 已设为{'工作日' if kind == 'workday' else '休息日'}（{outcome}）",
+        f"{day.isoformat()} 已设为{'工作日' if kind == 'workday' else '休息日'}（{OUTCOMES.get(outcome, outcome)}）",
         "success",
     )
     return _back(day.year)

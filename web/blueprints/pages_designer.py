@@ -62,7 +62,7 @@ def inline_svg(svg: str) -> Markup:
 def _uploaded() -> dict[str, bytes]:
     uploads = [f for f in request.files.getlist("files") if f and f.filename]
     if not uploads:
-        raise InvalidDataError("请选择要上传的文件", fields={"files": "必填 (required)"})
+        raise InvalidDataError("请选择要上传的文件", fields={"files": "必填"})
     if len(uploads) > MAX_FILES:
         raise InvalidDataError(f"一次最多上传 {MAX_FILES} 个文件", fields={"files": "too many"})
     out = {}

@@ -208,7 +208,7 @@ def fire_timer(instance_id: int, timer_id: int) -> Any:
     reason = request.form.get("reason", "").strip()
     try:
         if not reason:
-            raise InvalidDataError("请填写操作原因", fields={"reason": "必填 (required)"})
+            raise InvalidDataError("请填写操作原因", fields={"reason": "必填"})
         timers().fire_timer(timer_id, actor=me(), reason=reason)
     except (*REFUSALS, NotFoundError) as exc:
         return _show(instance_id, f"timer-{timer_id}", exc, status=http_status(exc))

@@ -19,6 +19,37 @@ bp = Blueprint("review_pages", __name__, url_prefix="/review")
 APPROVAL_CHECKS = [(name, labels.CHECKS[name]) for name in eligibility.APPROVAL_CHECKS]
 
 
+# The guide's tabs under 申报业务管理 → 职称评审资格审查, and the decision each lists.
+TABS = {"pending": "待审查", "approve": "审查通过", "return": "退回", "reject": "评审不通过"}
+
+
+@bp.get("/qualification")
+@allowed_by(policy.reviews_levels)
+def qualification() -> Any:
+    """职称评审资格审查: 待审查 (this org's 本级审查 tasks), then the applications it decided
+    审查通过 (with 审核推荐 of those ready) / 退回 / 评审不通过, each tab with its count."""
+    tab = request.args.get("tab", "pending")
+    if tab not in TABS:
+        raise InvalidDataError(
+            "没有这个标签页", fields={"tab": "应为 待审查、审查通过、退回 或 评审不通过"}
+        )
+    pending, pending_total = task_service().list_tasks(me(), name="level_review", limit=500)
+    decided = worklists().level_decisions(me().org_id or "")
+    ready, subjects = _ready() if tab == "approve" else ([], {})
+    counts = {"pending": pending_total, **{k: len(v) for k, v in decided.items()}}
+    return render_template(
+        "review/qualification.html",
+        tabs=TABS,
+        tab=tab,
+        counts=counts,
+        pending=pending,
+        pending_subjects=worklists().task_subjects(pending) if tab == "pending" else {},
+        decided=decided.get(tab, []),
+        tasks=ready,
+        subjects=subjects,
+    )
+
+
 def _ready() -> tuple[list, dict[str, dict[str, Any]]]:
     tasks, _total = task_service().list_tasks(me(), name="recommend", limit=500)
     return tasks, worklists().task_subjects(tasks)
@@ -116,7 +147,7 @@ def fee() -> Any:
 def set_fee() -> Any:
     choice = request.form.get("charge")
     if choice not in ("true", "false"):
-        raise InvalidDataError("请选择收费或不收费", fields={"charge": "必填 (required)"})
+        raise InvalidDataError("请选择收费或不收费", fields={"charge": "必填"})
     setting = fee_settings().get_fee(me().org_id or "", me())
     changes = (choice == "true") != setting["charge"]
     if changes and setting["affected"] and request.form.get("confirmed") != "yes":

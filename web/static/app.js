@@ -47,4 +47,25 @@ document.addEventListener("DOMContentLoaded", function () {
     level.addEventListener("change", cascade);
     cascade();
   }
+  // Fields that belong to one choice (JSON Schema if/then, e.g. 退回原因 with 退回) show only
+  // with it; hidden ones are disabled so they are not sent. Without JavaScript all show.
+  document.querySelectorAll("[data-show-when]").forEach(function (box) {
+    var rules = JSON.parse(box.dataset.showWhen);
+    var form = box.closest("form");
+    var current = function (name) {
+      var picked = form.querySelector("[name='" + name + "']:checked");
+      if (picked) { return picked.value; }
+      var control = form.querySelector("select[name='" + name + "']");
+      return control ? control.value : null;
+    };
+    var update = function () {
+      var shown = rules.some(function (rule) { return current(rule[0]) === String(rule[1]); });
+      box.hidden = !shown;
+      box.querySelectorAll("input, textarea, select").forEach(function (control) {
+        control.disabled = !shown;
+      });
+    };
+    form.addEventListener("change", update);
+    update();
+  });
 });
