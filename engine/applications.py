@@ -97,7 +97,7 @@ class Applications:
         }
         for k, most in (("series", 64), ("level", 32), ("specialty", 100)):
             if k not in fields and len(body[k].strip()) > most:
-                fields[k] = f"不能超过 {most} 个字符 (at most {most} characters)"
+                fields[k] = f"不能超过 {most} 个字符"
         if fields:
             raise InvalidDataError("申报信息不完整", fields=fields)
         series, level, specialty = (body[k].strip() for k in ("series", "level", "specialty"))

@@ -8,10 +8,10 @@ in that year is refused by the calendar, never guessed.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import chinese_calendar
@@ -230,9 +230,7 @@ class CalendarAdmin:
     @staticmethod
     def _put_day(session: Any, day: date, is_workday: bool, note: str | None) -> str:
         if note is not None and len(note) > NOTE_LENGTH:
-            raise InvalidDataError(
-                "备注过长", fields={"note": f"不能超过 {NOTE_LENGTH} 个字符"}
-            )
+            raise InvalidDataError("备注过长", fields={"note": f"不能超过 {NOTE_LENGTH} 个字符"})
         row = session.get(CalendarOverride, day)
         if row is None:
             session.add(CalendarOverride(day=day, is_workday=is_workday, note=note))

@@ -70,9 +70,7 @@ class Dossiers:
             forms.check(schema, data)
             row = self._dossier(uow.session, actor)
             if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案审核中，暂不能修改", code="dossier_under_review"
-                )
+                raise ConflictError("业绩档案审核中，暂不能修改", code="dossier_under_review")
             check_file_refs(uow.session, schema, data, actor)
             row.data = dict(data)
             row.status = "draft"
@@ -87,19 +85,13 @@ class Dossiers:
             schema = self.dossier_schema(session)
             row = self._dossier(session, actor)
             if row.status == "submitted":
-                raise ConflictError(
-                    "业绩档案已在审核中", code="dossier_under_review"
-                )
+                raise ConflictError("业绩档案已在审核中", code="dossier_under_review")
             if row.status == "approved":
-                raise ConflictError(
-                    "业绩档案已审核通过", code="dossier_approved"
-                )
+                raise ConflictError("业绩档案已审核通过", code="dossier_approved")
             forms.check(schema, row.data or {})
             unit = session.get(Org, actor.org_id)
             if unit is None or unit.status != "active":
-                raise ConflictError(
-                    "所在单位尚未激活，暂不能提交", code="unit_not_active"
-                )
+                raise ConflictError("所在单位尚未激活，暂不能提交", code="unit_not_active")
             user = session.get_one(User, actor.id)
             inst_id = self.runtime.start(
                 session,

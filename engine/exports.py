@@ -121,9 +121,7 @@ class Exports:
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)
             if not statuses.has_public_version(app.status):
-                raise ConflictError(
-                    "单位审查前没有公示版", code="not_submitted"
-                )
+                raise ConflictError("单位审查前没有公示版", code="not_submitted")
             return review_form_pdf(
                 self.form_data(uow.session, app),
                 verification_code="公示版",

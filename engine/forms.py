@@ -137,9 +137,7 @@ def validate(schema: Mapping, data: Any) -> dict[str, str]:
 def check(schema: Mapping, data: Any) -> None:
     """Raise InvalidDataError with per-field messages when data fails the schema."""
     if not isinstance(data, dict):
-        raise InvalidDataError(
-            "表单数据必须是 JSON 对象", fields={"_form": "应为一组字段"}
-        )
+        raise InvalidDataError("表单数据必须是 JSON 对象", fields={"_form": "应为一组字段"})
     fields = validate(schema, data)
     if fields:
         raise InvalidDataError("表单数据有误，请按提示修改", fields=fields)

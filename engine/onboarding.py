@@ -172,9 +172,7 @@ class Units:
             session = uow.session
             org = self._own_unit(session, unit_id, actor)
             if org.status == "active":
-                raise ConflictError(
-                    "单位已激活，无需再次上传", code="unit_active"
-                )
+                raise ConflictError("单位已激活，无需再次上传", code="unit_active")
             running = session.scalars(
                 select(ProcessInstance.id).where(
                     ProcessInstance.process_id == "unit_registration",
@@ -183,9 +181,7 @@ class Units:
                 )
             ).first()
             if running is not None:
-                raise ConflictError(
-                    "委托证明正在审核中", code="under_review"
-                )
+                raise ConflictError("委托证明正在审核中", code="under_review")
             row = self.files.save(session, data, filename, actor, self.clock())
             session.flush()
             inst_id = self.runtime.start(
@@ -238,9 +234,7 @@ class Applicants:
             if fields or unit is None:
                 raise InvalidDataError("注册信息有误", fields=fields)
             if session.scalars(select(User.id).where(User.id_number == id_number)).first():
-                raise ConflictError(
-                    "该身份证号已注册", code="applicant_exists"
-                )
+                raise ConflictError("该身份证号已注册", code="applicant_exists")
             user = User(
                 username=username,
                 password_hash=self.hasher.hash(password),

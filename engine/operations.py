@@ -191,9 +191,7 @@ class Operations:
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             errored = runtime.snapshot(wf).errored
             if inst.status != "error" or not errored:
-                raise ConflictError(
-                    "实例没有出错的任务，无需重试", code="not_in_error"
-                )
+                raise ConflictError("实例没有出错的任务，无需重试", code="not_in_error")
             for task in errored:
                 changes.extend(data_changes(task.task_spec.bpmn_id, task.data, data or {}))
                 task.data.update(dict(data or {}))
@@ -210,9 +208,7 @@ class Operations:
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
             if not isinstance(task_name, str) or not task_name:
-                raise InvalidDataError(
-                    "请指定任务", fields={"task": "必填"}
-                )
+                raise InvalidDataError("请指定任务", fields={"task": "必填"})
             runs = [
                 t
                 for t in wf.get_tasks()

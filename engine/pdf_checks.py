@@ -96,7 +96,7 @@ def _check_bytes(data: bytes, limits: PdfLimits) -> None:
         raise FileRejectedError("文件为空", code="empty_file")
     if len(data) > limits.max_bytes:
         limit = _size_label(limits.max_bytes)
-        raise FileTooLargeError(f"文件超过 {limit} 的大小限制（the file is larger than {limit}）")
+        raise FileTooLargeError(f"文件超过 {limit} 的大小限制")
     if not data.startswith(b"%PDF-"):
         raise FileTypeError("文件不是 PDF 格式，请上传 PDF 文件")
     # pypdf in lenient mode rebuilds a cut-off file from what is left, so check the end.

@@ -128,9 +128,7 @@ class Saver:
             changed = rows_changed(self.session, stmt)
         except OperationalError as exc:
             # SQLite answers a concurrent writer with "database is locked".
-            raise ConcurrentUpdateError(
-                "该事项已被他人处理，请刷新后重试"
-            ) from exc
+            raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试") from exc
         if changed != 1:
             raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试")
 

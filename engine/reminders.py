@@ -266,7 +266,5 @@ class Notices:
                 )
             uow.commit()
         if not urged:
-            raise ConflictError(
-                "当前没有可催办的事项，或今天已催办过", code="already_urged"
-            )
+            raise ConflictError("当前没有可催办的事项，或今天已催办过", code="already_urged")
         return {"urged": urged, "skipped": skipped}

@@ -68,9 +68,7 @@ class Tasks:
         if application:
             key = parse_id(application)
             if key is None:
-                raise InvalidDataError(
-                    "申报编号格式不正确", fields={"application": "应为申报编号"}
-                )
+                raise InvalidDataError("申报编号格式不正确", fields={"application": "应为申报编号"})
             conds.append(HumanTask.application_id == key)
         with self._uow() as uow:
             total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))

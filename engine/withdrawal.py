@@ -33,13 +33,9 @@ SIDES = {"applicant": "申报人", "unit": "用人单位"}
 def _reason(body: Mapping[str, Any]) -> str:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidDataError(
-            "请填写撤回原因", fields={"reason": "必填"}
-        )
+        raise InvalidDataError("请填写撤回原因", fields={"reason": "必填"})
     if len(reason.strip()) > REASON_MAX:
-        raise InvalidDataError(
-            "撤回原因过长", fields={"reason": f"不能超过 {REASON_MAX} 个字符"}
-        )
+        raise InvalidDataError("撤回原因过长", fields={"reason": f"不能超过 {REASON_MAX} 个字符"})
     return reason.strip()
 
 
@@ -108,9 +104,7 @@ class Withdrawals:
             app = visible_application(session, application_id, actor)
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
             if side is None:
-                raise ForbiddenError(
-                    "只有申报人本人或其用人单位可以撤回"
-                )
+                raise ForbiddenError("只有申报人本人或其用人单位可以撤回")
             reason = _reason(body)
             inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
             if inst is None or not statuses.is_open(app.status):

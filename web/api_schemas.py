@@ -7,62 +7,36 @@ breaking clients; the listed required fields are what clients may rely on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from engine import INSTANCE_STATUSES
+from web.api_schema_kit import (
+    ANY_OBJ,
+    BOOL,
+    INT,
+    OPT_STR,
+    OPT_TIME,
+    STR,
+    TIME,
+    Reply,
+    array,
+    obj,
+    pdf,
+    svg,
+)
+from web.api_schemas_ops import OPERATOR_SCHEMAS
 
-STR: dict[str, Any] = {"type": "string"}
-OPT_STR: dict[str, Any] = {"type": ["string", "null"]}
-INT: dict[str, Any] = {"type": "integer"}
-BOOL: dict[str, Any] = {"type": "boolean"}
-ANY_OBJ: dict[str, Any] = {"type": "object"}
-TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-OPT_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
-
-
-def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An object whose ``required`` fields are always present."""
-    return {
-        "type": "object",
-        "required": sorted(required),
-        "properties": {**required, **(optional or {})},
-    }
+__all__ = ["SCHEMAS", "Reply", "page", "pdf", "ref", "svg"]
 
 
 def ref(name: str) -> dict[str, Any]:
-    """A reference to one of SCHEMAS."""
+    """A reference to one of SCHEMAS (checked when called, after SCHEMAS is built)."""
     assert name in SCHEMAS, name
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def array(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": item}
 
 
 def page(name: str) -> dict[str, Any]:
     """A list answer: ``{"items": [...], "total": N}``."""
     return obj({"items": array(ref(name)), "total": INT})
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A success answer other than a 200 JSON one, e.g. ``Reply("201", ref("Created"))``."""
-
-    status: str
-    schema: dict[str, Any] | None
-    media: str = "application/json"
-    also: tuple[str, ...] = ()  # further success statuses with the same body
-
-
-def pdf() -> Reply:
-    """A PDF download (an attachment)."""
-    return Reply("200", {"type": "string", "format": "binary"}, "application/pdf")
-
-
-def svg() -> Reply:
-    """An SVG diagram."""
-    return Reply("200", {"type": "string"}, "image/svg+xml")
 
 
 NAMED_ORG = obj({"id": STR, "name": STR})
@@ -314,92 +288,5 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "exported_at": TIME,
         },
     ),
-    "Version": obj(
-        {"process_id": STR, "version": INT, "sha256": STR, "deployed_at": TIME},
-        {"created": BOOL, "current": BOOL},
-    ),
-    "Problem": obj(
-        {"file": STR, "element": OPT_STR, "message": STR}, {"line": {"type": ["integer", "null"]}}
-    ),
-    "VersionFiles": obj(
-        {
-            "process_id": STR,
-            "version": INT,
-            "sha256": STR,
-            "files": {"type": "object", "additionalProperties": STR},
-        }
-    ),
-    "Validation": obj({"ok": BOOL, "problems": array({"$ref": "#/components/schemas/Problem"})}),
-    "Deployment": obj({"versions": array({"$ref": "#/components/schemas/Version"})}),
-    "Promotion": obj(
-        {"process_id": STR, "version": INT, "current": BOOL, "changed": BOOL},
-        {"previous_version": {"type": ["integer", "null"]}},
-    ),
-    "InstanceStarted": obj({"instance_id": STR}),
-    "Instance": obj(
-        {
-            "id": STR,
-            "process": STR,
-            "version": INT,
-            "status": {"enum": list(INSTANCE_STATUSES)},
-            "problem": OPT_STR,
-            "application_id": OPT_STR,
-            "updated_at": TIME,
-        },
-        {"problems": array(STR), "business_key": OPT_STR},
-    ),
-    "InstanceDetail": {
-        "allOf": [
-            {"$ref": "#/components/schemas/Instance"},
-            obj(
-                {
-                    "tasks": array(
-                        obj(
-                            {"id": STR, "name": STR, "state": STR},
-                            {"title": OPT_STR, "error": OPT_STR},
-                        )
-                    ),
-                    "timers": array(ANY_OBJ),
-                    "data": ANY_OBJ,
-                    "history": array(ANY_OBJ),
-                },
-                {
-                    "can": ANY_OBJ,
-                    "reset_candidates": array(STR),
-                    "reset_targets": array(obj({"task": STR, "title": STR})),
-                },
-            ),
-        ]
-    },
-    "OperationResult": obj({"id": STR, "status": STR, "action": STR}, {"problem": OPT_STR}),
-    "Migration": obj(
-        {"id": STR, "ok": BOOL, "dry_run": BOOL, "problems": array(STR)},
-        {"from_version": INT, "to_version": INT},
-    ),
-    "BulkResults": obj(
-        {
-            "results": array(
-                obj(
-                    {"id": STR, "ok": BOOL},
-                    {"result": ANY_OBJ, "error": {"type": ["object", "null"]}},
-                )
-            )
-        }
-    ),
-    "Timer": obj(
-        {
-            "id": STR,
-            "instance_id": STR,
-            "name": STR,
-            "due_at": TIME,
-            "status": STR,
-            "created_at": TIME,
-        },
-        {
-            "application_id": OPT_STR,
-            "task_id": OPT_STR,
-            "fired_at": OPT_TIME,
-            "instance_status": STR,
-        },
-    ),
+    **OPERATOR_SCHEMAS,
 }

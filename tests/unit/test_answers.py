@@ -51,6 +51,7 @@ def test_instance_detail_answer_lists_timers_and_allowed_actions():
         history=(),
         data={"a": 1},
         reset_candidates=("submit_application",),
+        reset_targets=({"task": "submit_application", "title": "填写申报表"},),
         can=OperatorActions(True, True, True, False, True, True),
     )
 
@@ -61,6 +62,7 @@ def test_instance_detail_answer_lists_timers_and_allowed_actions():
     ]
     assert out["can"]["retry"] is True and out["can"]["resume"] is False
     assert out["reset_candidates"] == ["submit_application"]
+    assert out["reset_targets"] == [{"task": "submit_application", "title": "填写申报表"}]
 
 
 def test_batch_completion_reports_field_problems_only_when_there_are_some():
