@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from copy import deepcopy
+from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -25,8 +26,10 @@ def _is_date(value: object) -> bool:
     return True
 
 
+@lru_cache(maxsize=256)
 def schema_problem(text: str) -> str | None:
-    """Why a form file is not a usable JSON Schema, or None."""
+    """Why a form file is not a usable JSON Schema, or None (cached per text: a deploy checks
+    the same form files each time)."""
     try:
         schema = json.loads(text)
     except ValueError as exc:
