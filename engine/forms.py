@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from copy import deepcopy
+from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -36,8 +37,10 @@ def json_object(text: str, what: str) -> tuple[dict[str, Any], str | None]:
     return doc, None
 
 
+@lru_cache(maxsize=256)
 def schema_problem(text: str) -> str | None:
-    """Why a form file is not a usable JSON Schema, or None."""
+    """Why a form file is not a usable JSON Schema, or None (cached per text: a deploy checks
+    the same form files each time)."""
     schema, problem = json_object(text, "a form schema")
     if problem:
         return problem

@@ -1,42 +1,98 @@
-"""Fixtures: a migrated database (SQLite by default, PostgreSQL via ZHIPING_TEST_DATABASE_URL),
-a fresh app per test with every table emptied, a controllable clock."""
+"""Fixtures: a migrated database (SQLite by default, PostgreSQL via ZHIPING_TEST_DATABASE_URL)
+with the diagrams deployed and the org fixture loaded once per session, a fresh app per test on
+that starting state (tests/dbstate.py puts back what the previous test wrote), a controllable
+clock."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import URL, create_engine, make_url, text
 
 from engine import ManualClock
 from storage import db
 from tests import openapi_check
+from tests.dbstate import Baseline, Written
 from web import create_app
 from web.cli import upgrade_db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Ningbo
+TEST_CONFIG = {
+    "TESTING": True,
+    "RATELIMIT_ENABLED": False,
+    "PASSWORD_SCRYPT_N": 2**8,
+    "WTF_CSRF_ENABLED": False,
+}
 
 
-def _database_url(tmp_root: Path) -> str:
-    return os.environ.get("ZHIPING_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+def _database_url(tmp_root: Path, worker: str | None) -> str:
+    """SQLite in the session's temp dir, or the PostgreSQL database given; under pytest-xdist
+    each worker gets its own (SQLite: its own temp dir; PostgreSQL: <db>_<worker>, made anew)."""
+    url = os.environ.get("ZHIPING_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.db'}"
+    if worker is None:
+        return url
+    given = make_url(url)
+    mine = given.set(database=f"{given.database}_{worker}")
+    _recreate_database(given, mine.database or "")
+    return mine.render_as_string(hide_password=False)
+
+
+def _recreate_database(server: URL, name: str, *, drop_only: bool = False) -> None:
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop_only:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+@dataclass
+class Seed:
+    url: str
+    baseline: Baseline
+    written: Written
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
+    """Migrate, empty, deploy bpmn/ and load the org fixture once; remember every row."""
     root = tmp_path_factory.mktemp("zhiping")
     os.environ["ZHIPING_INSTANCE_DIR"] = str(root / "instance")
-    url = _database_url(root)
-    app = create_app({"DATABASE_URL": url})
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = _database_url(root, worker)
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "CLOCK": ManualClock(START)})
     upgrade_db(app)
     with app.app_context():
+        _empty_all_tables()
+        app.extensions["deployments"].deploy_directory(actor="tests")
+        app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
+        db.session.remove()
+        with db.engine.connect() as conn:
+            baseline = Baseline(conn)
         db.engine.dispose()
-    return url
+    written = Written()
+    written.start()
+    yield Seed(url, baseline, written)
+    written.stop()
+    if worker is not None and url.startswith("postgresql"):
+        _recreate_database(make_url(url), make_url(url).database or "", drop_only=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(seed: Seed) -> str:
+    return seed.url
 
 
 def _empty_all_tables() -> None:
@@ -62,28 +118,25 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def app(
-    database_url: str, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
+    seed: Seed, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Flask]:
     # @pytest.mark.app_config(KEY=value, ...) overrides a setting for one test.
     marker = request.node.get_closest_marker("app_config")
     app = create_app(
         {
-            "DATABASE_URL": database_url,
-            "TESTING": True,
+            **TEST_CONFIG,
+            "DATABASE_URL": seed.url,
             "CLOCK": clock,
             "FILES_DIR": str(tmp_path / "files"),
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_SCRYPT_N": 2**8,
-            "WTF_CSRF_ENABLED": False,
             **(marker.kwargs if marker else {}),
         }
     )
     openapi_check.install(app)
     with app.app_context():
-        _empty_all_tables()
-        app.extensions["deployments"].deploy_directory(actor="tests")
-        app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
-        db.session.remove()
+        # The starting state: the session's deploy and org fixture, nothing a test wrote.
+        with db.engine.begin() as conn:
+            seed.baseline.restore(conn, seed.written.tables)
+        seed.written.tables.clear()
     yield app
     with app.app_context():
         db.session.remove()

@@ -1,8 +1,13 @@
-"""The BPMN processes in bpmn/ run end to end on real SpiffWorkflow, with fake registered functions.
+"""The BPMN processes in bpmn/ run end to end under the production runtime, with fake registered
+functions.
 
-Scripts run in the engine's own sandbox (engine.scripts). Every path test runs twice: in memory, and with a serialize/deserialize round trip between every
-user step (the way the service stores instances). A static part checks what the engine relies on
-(user-task properties, forms, lanes, script names) and that every diagram has complete BPMNDI.
+Diagrams are parsed, started, advanced, stored and restored by engine.runtime and their scripts
+run in the production script engine (engine.scripts, the sandbox's worker processes); timers
+fire only as the engine fires them (runtime.fire_timer). Every path test runs twice: in memory,
+and with the engine's own serialize/deserialize round trip (the instance without its spec)
+between every user step. A static part runs the deploy-time validation (engine.specs), checks
+what the engine relies on (user-task properties, forms, lanes, script names) and that every
+diagram has complete BPMNDI.
 """
 
 from __future__ import annotations
@@ -11,23 +16,22 @@ import ast
 import itertools
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
 import pytest
+import time_machine
 from lxml import etree
-from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine import roles, statuses
+from engine import roles, runtime, statuses
 from engine.functions import REGISTERED as ENGINE_FUNCTIONS
-from engine.scripts import SAFE_BUILTIN_NAMES, script_engine
+from engine.scripts import SAFE_BUILTIN_NAMES, called_names, compile_checked, script_engine
+from engine.specs import SpecValidator
+from engine.validators import default_validators
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 FORMS_DIR = BPMN_DIR / "forms"
@@ -132,37 +136,42 @@ class Fakes:
         return [kind for _, kind, _ in self.notices]
 
 
+def load(process_id: str) -> runtime.LoadedSpec:
+    """A process as the engine loads a deployed version (hardened parse, XSD, metadata)."""
+    path = BPMN_DIR / f"{process_id}.bpmn"
+    return runtime.load_spec(process_id, runtime.parse_xml(path.read_bytes()), path.name)
+
+
 @pytest.fixture(scope="module")
 def specs():
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.add_bpmn_files(sorted(str(p) for p in BPMN_DIR.glob("*.bpmn")))
-    return {pid: (parser.get_spec(pid), parser.get_subprocess_specs(pid)) for pid in PROCESSES}
+    return {pid: load(pid) for pid in PROCESSES}
 
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+def serializer(specs):
+    """The engine's serializer: instances stored without their spec, found again by key."""
+    return runtime.make_serializer(lambda key: specs[key])
 
 
 class Run:
     """One process instance; with round_trip it is serialized and reloaded after every step."""
 
     def __init__(self, specs, process_id, data, fakes, round_trip):
-        spec, subs = specs[process_id]
         self.fakes = fakes
         self.engine = script_engine(fakes.functions())
         self.round_trip = round_trip
-        self.wf = BpmnWorkflow(spec, subs, script_engine=self.engine)
-        self.wf.task_tree.data.update(data)
-        self.wf.do_engine_steps()
+        self.serializer = serializer(specs)
+        self.wf = runtime.new_workflow(specs[process_id], process_id, data, self.engine)
+        runtime.advance(self.wf)
         self.reload()
         self.history: list[tuple[str, str | None]] = []  # (task name, org) of completed user tasks
 
     def reload(self):
         if self.round_trip:
-            self.wf = SERIALIZER.deserialize_json(SERIALIZER.serialize_json(self.wf))
-            self.wf.script_engine = self.engine
+            state = runtime.dump(self.serializer, self.wf)
+            self.wf = runtime.load(self.serializer, state, self.engine)
 
     def ready(self):
-        return self.wf.get_tasks(state=TaskState.READY, manual=True)
+        return runtime.snapshot(self.wf).ready
 
     def ready_names(self):
         return [t.task_spec.name for t in self.ready()]
@@ -189,7 +198,7 @@ class Run:
         self.history.append((name, self.org(task)))
         task.data.update(form)
         task.run()
-        self.wf.do_engine_steps()
+        runtime.advance(self.wf)
         self.reload()
         return task
 
@@ -493,26 +502,16 @@ def test_reject_at_unit(specs, round_trip):
     assert "level_review" not in [n for n, _ in run.history]
 
 
-def force_timer(run, how):
-    if how == "send_event":
-        (waiting,) = run.wf.waiting_events()
-        event = TimeDateEventDefinition(waiting.name, "publicity_release")
-        run.wf.send_event(BpmnEvent(event))
-        run.wf.do_engine_steps()
-    else:
-        (timer,) = run.wf.get_tasks(state=TaskState.WAITING, spec_name="publicity_wait")
-        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-        timer.internal_data["event_value"] = past
-        run.wf.refresh_timers()
-        run.wf.do_engine_steps()
-        run.wf.do_engine_steps()
+def fire_timer(run):
+    """Fire the waiting timer the way the scheduler and the operators' 'fire now' do."""
+    (timer,) = runtime.snapshot(run.wf).timers
+    assert runtime.fire_timer(run.wf, timer.task_id)
     run.reload()
 
 
 @ROUND_TRIP
-@pytest.mark.parametrize("how", ["send_event", "event_value"])
 @pytest.mark.parametrize("decision", ["approve", "return", "reject"])
-def test_publicity_window_open_waits_on_timer(specs, round_trip, how, decision):
+def test_publicity_window_open_waits_on_timer(specs, round_trip, decision):
     run = start_title(specs, round_trip, over=False)
     submit_and_unit_approve(run)
     assert run.ready_names() == []
@@ -522,11 +521,14 @@ def test_publicity_window_open_waits_on_timer(specs, round_trip, how, decision):
     (timer,) = run.wf.get_tasks(state=TaskState.WAITING, spec_name="publicity_wait")
     assert run.status(timer) == "publicity"
     assert run.fakes.kinds() == ["publicity_started"]
-    # polling before the due time changes nothing
-    run.wf.refresh_timers()
-    run.wf.do_engine_steps()
+    (due,) = runtime.snapshot(run.wf).timers  # what the engine writes as the timer row
+    assert (due.name, due.due_at) == ("publicity_wait", datetime.fromisoformat(FUTURE))
+    # polling, even long after the due time, changes nothing: only the engine fires timers
+    with time_machine.travel(datetime(2100, 1, 1, tzinfo=UTC), tick=False):
+        run.wf.refresh_timers()
+        runtime.advance(run.wf)
     assert run.ready_names() == []
-    force_timer(run, how)
+    fire_timer(run)
     task = run.task("publicity_result")
     assert task.data["decision"] is None
     assert run.status(task) == "publicity"
@@ -565,10 +567,9 @@ def test_level_without_decision_fails_instead_of_reusing_previous_one(specs, rou
     assert run.fakes.kinds() == ["unit_approved", "level_approved"]
 
 
-def instance_size(wf):
-    dct = SERIALIZER.to_dict(wf)
-    del dct["spec"], dct["subprocess_specs"]  # the service stores the spec once per version
-    return len(json.dumps(dct))
+def instance_size(specs, wf):
+    """The stored size: the engine stores the spec once per version, not per instance."""
+    return len(runtime.dump(serializer(specs), wf))
 
 
 def test_repeated_returns_keep_growth_small(specs):
@@ -579,7 +580,7 @@ def test_repeated_returns_keep_growth_small(specs):
         run.complete("submit_application", **SUBMIT)
         run.complete("unit_review", **approve(**CHECKS, **PUBLICITY))
         climb(run, 2, last_decision=ret())
-        sizes.append(instance_size(run.wf))
+        sizes.append(instance_size(specs, run.wf))
     assert run.task("submit_application").data["return_count"] == 3
     growth = [b - a for a, b in itertools.pairwise(sizes)]
     assert max(growth) - min(growth) < 500  # linear in rounds, nothing accumulates
@@ -595,9 +596,9 @@ def test_levels_do_not_copy_the_application_data(specs):
         run = start_title(specs, False)
         run.complete("submit_application", **{**SUBMIT, "work_summary": "水" * length})
         run.complete("unit_review", **approve(**CHECKS, **PUBLICITY))
-        before = instance_size(run.wf)
+        before = instance_size(specs, run.wf)
         climb(run, 5)
-        per_level.append((instance_size(run.wf) - before) / 5)
+        per_level.append((instance_size(specs, run.wf) - before) / 5)
     assert abs(per_level[1] - per_level[0]) < 200
     assert per_level[0] < 4_000
 
@@ -726,56 +727,58 @@ def test_form_files_are_valid_schemas(path):
 # --------------------------------------------------------------------------- static checks
 
 
-def script_sources(spec, subs):
+def script_sources(loaded):
     """Every script, condition, pre/postScript, status and timer expression: (where, src, mode)."""
     out = []
-    for s in [spec, *subs.values()]:
-        for ts in s.task_specs.values():
-            for cond, target in getattr(ts, "cond_task_specs", []):
-                if cond is not None:
-                    out.append((f"{ts.name}->{target}", cond.args[0], "eval"))
-            for attr in ("script", "prescript", "postscript"):
-                if isinstance(getattr(ts, attr, None), str):
-                    out.append((f"{ts.name}.{attr}", getattr(ts, attr), "exec"))
-            props = getattr(ts, "extensions", {}).get("properties", {})
-            if "status" in props:
-                out.append((f"{ts.name}.status", props["status"], "eval"))
-            event = getattr(ts, "event_definition", None)
-            if isinstance(event, TimeDateEventDefinition):
-                out.append((f"{ts.name}.timeDate", event.expression, "eval"))
+    for ts in runtime.all_task_specs(loaded.spec, loaded.subprocess_specs):
+        for cond, target in getattr(ts, "cond_task_specs", []):
+            if cond is not None:
+                out.append((f"{ts.name}->{target}", cond.args[0], "eval"))
+        for attr in ("script", "prescript", "postscript"):
+            if isinstance(getattr(ts, attr, None), str):
+                out.append((f"{ts.name}.{attr}", getattr(ts, attr), "exec"))
+        props = getattr(ts, "extensions", {}).get("properties", {})
+        if "status" in props:
+            out.append((f"{ts.name}.status", props["status"], "eval"))
+        event = getattr(ts, "event_definition", None)
+        if isinstance(event, TimeDateEventDefinition):
+            out.append((f"{ts.name}.timeDate", event.expression, "eval"))
     return out
+
+
+def test_every_diagram_passes_the_deploy_time_validation():
+    """What `bpmn deploy` checks (engine.specs): XSD, lanes, forms, validators, every script
+    and expression under the sandbox's allow-list, only registered functions called."""
+    validator = SpecValidator(ENGINE_FUNCTIONS, [*default_validators(), "eligibility"])
+    files = {p.name: p.read_bytes() for p in sorted(BPMN_DIR.glob("*.bpmn"))}
+    forms = {p.name: p.read_text(encoding="utf-8") for p in sorted(FORMS_DIR.glob("*.json"))}
+    report = validator.validate(files, forms)
+    assert [str(p) for p in report.problems] == []
+    assert sorted(c.process_id for c in report.candidates) == sorted(PROCESSES)
 
 
 @pytest.mark.parametrize("process_id", PROCESSES)
 def test_scripts_use_only_safe_builtins_and_registered_functions(specs, process_id):
-    sources = script_sources(*specs[process_id])
+    sources = script_sources(specs[process_id])
     assert sources
     allowed = set(SAFE_BUILTINS) | REGISTERED
     for where, src, mode in sources:
-        tree = ast.parse(src, mode=mode)
-        for node in ast.walk(tree):
-            assert not isinstance(node, ast.Import | ast.ImportFrom | ast.Global | ast.Lambda), (
-                where
-            )
-            if isinstance(node, ast.Name):
-                assert not node.id.startswith("_"), (where, node.id)
-            if isinstance(node, ast.Attribute):
-                assert not node.attr.startswith("_"), (where, node.attr)
-            if isinstance(node, ast.Call):
+        compile_checked(src, mode)  # the sandbox's allow-list: imports, lambdas, _names ...
+        assert called_names(src, mode) <= allowed, where
+        for node in ast.walk(ast.parse(src, mode=mode)):
+            if isinstance(node, ast.Call):  # diagrams call functions, never methods
                 assert isinstance(node.func, ast.Name), (where, ast.unparse(node))
-                assert node.func.id in allowed, (where, node.func.id)
 
 
-def user_tasks(spec, subs):
-    for s in [spec, *subs.values()]:
-        for ts in s.task_specs.values():
-            if getattr(ts, "manual", False):
-                yield ts
+def user_tasks(loaded):
+    for ts in runtime.all_task_specs(loaded.spec, loaded.subprocess_specs):
+        if getattr(ts, "manual", False):
+            yield ts
 
 
 @pytest.mark.parametrize("process_id", PROCESSES)
 def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
-    tasks = list(user_tasks(*specs[process_id]))
+    tasks = list(user_tasks(specs[process_id]))
     assert tasks
     for ts in tasks:
         props = ts.extensions.get("properties", {})
@@ -810,8 +813,8 @@ def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
 def test_title_statuses_are_known_constants(specs):
     """Status expressions only yield known statuses (evaluated with both return_count values)."""
     engine = script_engine(Fakes().functions())
-    spec, subs = specs["title_application"]
-    for ts in [*user_tasks(spec, subs), spec.task_specs["publicity_wait"]]:
+    loaded = specs["title_application"]
+    for ts in [*user_tasks(loaded), loaded.spec.task_specs["publicity_wait"]]:
         expr = ts.extensions["properties"]["status"]
         for count in (0, 2):
             value = engine.environment.evaluate(expr, {"return_count": count})
@@ -819,7 +822,7 @@ def test_title_statuses_are_known_constants(specs):
 
 
 def test_api_task_names_exist(specs):
-    names = {pid: {ts.name for ts in user_tasks(*specs[pid])} for pid in PROCESSES}
+    names = {pid: {ts.name for ts in user_tasks(specs[pid])} for pid in PROCESSES}
     assert names == {
         "dossier_review": {"review_dossier"},
         "unit_registration": {"review_entrustment"},
