@@ -41,7 +41,7 @@ def test_what_a_test_deploys_and_writes_is_put_back(app, seed):
 
     before = state()
     assert len(before["versions"]) == 3 and before["users"]
-    deploy = app.extensions["engine"].deploy
+    deploy = app.extensions["deployments"].deploy
     with app.app_context():
         deploy({"sample.bpmn": process("sample")}, actor="tests")
         db.session.execute(db.update(User).values(name="改名"))

@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest
 from engine import DeployError, NotFoundError, may_deploy
 from web.blueprints._common import deployments, designer_files
 from web.blueprints._page_common import allowed_by, me
+from web.errors import http_status
 from web.input_guard import request_json
 
 bp = Blueprint("modeler_pages", __name__, url_prefix="/admin/processes")
@@ -132,6 +133,6 @@ def check_or_deploy() -> Any:
     try:
         rows = deployments().deploy(files, actor=me().username)
     except DeployError as exc:
-        return _refused(exc.status, f"发现 {len(exc.problems)} 个问题，未发布", exc.problems)
+        return _refused(http_status(exc), f"发现 {len(exc.problems)} 个问题，未发布", exc.problems)
     status = 201 if any(r["created"] for r in rows) else 200
     return jsonify({"ok": True, "problems": [], "versions": rows}), status

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from engine import NotFoundError
-from web.errors import error_body
+from web.errors import error_body, http_status
 
 bp = Blueprint("verify_pages", __name__)
 
@@ -29,7 +29,7 @@ def verify(code: str) -> Any:
         try:
             return jsonify(exports.verify(code))
         except NotFoundError as exc:
-            return error_body(exc.status, exc.code, exc.message)
+            return error_body(http_status(exc), exc.code, exc.message)
     try:
         record = exports.verify_details(code)
     except NotFoundError:
