@@ -177,10 +177,15 @@ def test_the_api_gives_a_versions_files_to_designers_only(api):
     r = api.get("/specs/dossier_review/1/files", "designer_1")
     assert r.status == 200
     assert r.json["process_id"] == "dossier_review" and r.json["version"] == 1
+    # the diagram, the forms its tasks name, and the designer files every version carries
     assert set(r.json["files"]) == {
         "dossier_review.bpmn",
         "review_dossier.schema.json",
         "review_dossier.ui.json",
+        "dossier.schema.json",
+        "dossier.ui.json",
+        "eligibility.json",
+        "committees.json",
     }
     assert api.get("/specs/dossier_review/1/files", "platform_1").status == 403
     assert api.get("/specs/dossier_review/9/files", "admin").status == 404

@@ -199,20 +199,21 @@ def test_compact_replays_a_returned_instance_to_its_first_task_with_the_current_
     loaded = specs["title_application"]
     run = start_title(specs, False)
     first = runtime.snapshot(run.wf)
-    assert runtime.compact(run.wf, first, loaded) is None  # nothing ran twice yet
+    assert runtime.compact(run.wf, first, loaded) == (None, None)  # nothing ran twice yet
     run.complete("submit_application", **SUBMIT)
     run.complete("unit_review", **ret("请补充继续教育证明"))
     now = runtime.snapshot(run.wf)
     (back,) = now.ready
     assert back.task_spec.name == "submit_application" and back.data["return_count"] == 1
-    fresh = runtime.compact(run.wf, now, loaded)
+    fresh, entry = runtime.compact(run.wf, now, loaded)
     assert fresh is not None
     assert len(fresh.tasks) < len(run.wf.tasks)
     (ready,) = runtime.snapshot(fresh).ready
     assert ready.task_spec.name == "submit_application"
     assert ready.data == back.data  # the current data, return count and reason included
     assert fresh.script_engine is run.wf.script_engine
-    assert loaded.entry_task == "submit_application"
+    assert entry == "submit_application"  # learned for the caller to keep
+    assert not hasattr(loaded, "entry_task")  # the shared, cached spec is never written
     # the compacted instance goes on as the original would
     ready.data.update(SUBMIT)
     ready.run()
@@ -224,8 +225,8 @@ def test_compact_keeps_an_instance_that_waits_on_anything_else(specs):
     loaded = specs["title_application"]
     run = start_title(specs, False, over=False)
     submit_and_unit_approve(run)  # waits on the publicity timer
-    assert runtime.compact(run.wf, runtime.snapshot(run.wf), loaded) is None
+    assert runtime.compact(run.wf, runtime.snapshot(run.wf), loaded)[0] is None
     run = start_title(specs, False)
     submit_and_unit_approve(run)
     run.complete("level_review", **approve(**CHECKS))  # at recommend, never seen before
-    assert runtime.compact(run.wf, runtime.snapshot(run.wf), loaded) is None
+    assert runtime.compact(run.wf, runtime.snapshot(run.wf), loaded)[0] is None
