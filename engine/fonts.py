@@ -15,6 +15,7 @@ without any Chinese font draws it as printed.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import threading
@@ -98,6 +99,8 @@ class _Outlines:
             self.source = OpenTypeFont(str(path), fontNumber=index, lazy=True)
         except (OSError, TTLibError) as exc:
             raise FontMissingError(f"无法读取字体文件 {path} ({exc})") from exc
+        # Read lazily for the life of the process; closed at exit, not left to the collector.
+        atexit.register(self.source.close)
         self.cmap = self.source.getBestCmap()
         self.metrics = self.source["hmtx"].metrics
         self.units = self.source["head"].unitsPerEm

@@ -33,6 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.lanes import lane_keys
 from engine.scripts import ScriptLimitExceeded, script_engine
 
 HARDENED_XML = etree.XMLParser(
@@ -137,12 +138,12 @@ def parse_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _meta(task_spec: Any) -> UserTaskMeta:
+def _meta(task_spec: Any, lanes: dict[str, str]) -> UserTaskMeta:
     props = dict((task_spec.extensions or {}).get("properties") or {})
     return UserTaskMeta(
         name=task_spec.bpmn_id,
         title=task_spec.bpmn_name or task_spec.bpmn_id,
-        lane=task_spec.lane,
+        lane=lanes.get(task_spec.bpmn_id, task_spec.lane),
         form=props.get("formJsonSchemaFilename"),
         ui_form=props.get("formUiSchemaFilename"),
         org_variable=props.get("orgVariable"),
@@ -168,9 +169,10 @@ def load_spec(process_id: str, root: etree._Element, filename: str) -> LoadedSpe
     _engine_timers(all_task_specs(spec, subs))
     user_tasks: dict[str, UserTaskMeta] = {}
     wait_status: dict[str, str] = {}
+    lanes = lane_keys(root)
     for ts in all_task_specs(spec, subs):
         if isinstance(ts, UserTaskMixin):
-            user_tasks[ts.bpmn_id] = _meta(ts)
+            user_tasks[ts.bpmn_id] = _meta(ts, lanes)
         elif isinstance(getattr(ts, "event_definition", None), TimerEventDefinition):
             props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
             if "status" in props:

@@ -19,11 +19,11 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import forms, roles, runtime
+from engine import forms, lanes, roles, runtime
 from engine.form_resolver import shared_file_problem, shared_files
 from engine.scripts import SAFE_BUILTIN_NAMES, ScriptPolicyError, called_names, compile_checked
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMN_NS = lanes.BPMN_NS
 
 
 @dataclass
@@ -229,7 +229,8 @@ class SpecValidator:
     ) -> list[str]:
         out = []
         if meta.lane not in roles.lanes():
-            out.append(f"user task needs a lane named one of {sorted(roles.lanes())}")
+            keys = ", ".join(f"lane_{k}" for k in sorted(roles.lanes()))
+            out.append(f"user task needs a lane whose id is one of {keys}")
         if meta.lane != roles.APPLICANT_LANE and not meta.org_variable:
             out.append("user task needs the property orgVariable")
         for name in runtime.validator_names(meta.validator):

@@ -11,7 +11,7 @@ from tests.samples import process, user_task
 
 NO_LANE = process().replace(
     b'<bpmn:laneSet id="ls"><bpmn:lane id="lane_unit" name="unit">',
-    b'<bpmn:laneSet id="ls"><bpmn:lane id="lane_unit" name="nobody">',
+    b'<bpmn:laneSet id="ls"><bpmn:lane id="lane_nobody" name="unit">',
 )
 NO_FORM = process(
     task=user_task().replace(

@@ -282,10 +282,13 @@
       var isRoot = element === root || is(bo, "bpmn:Participant");
       if (!isRoot || is(bo, "bpmn:Participant")) {
         parts.push(h("h3", { text: kindName(bo) }));
-        parts.push(field({ key: "id", label: "编号（id）" }, bo.id, function (v) { fail("id", ""); changeId(element, bo, v); }));
+        var lane = is(bo, "bpmn:Lane");
         parts.push(field(
-          { key: "name", label: is(bo, "bpmn:Lane") ? "泳道名称（办理角色）" : "名称", list: is(bo, "bpmn:Lane") ? "modeler-lanes" : null,
-            hint: is(bo, "bpmn:Lane") ? "用户任务所在泳道决定由谁办理：" + ROLE_LANES.join(" / ") : null },
+          { key: "id", label: lane ? "编号（id，决定办理角色）" : "编号（id）", list: lane ? "modeler-lanes" : null,
+            hint: lane ? "用户任务所在泳道的编号决定由谁办理：" + ROLE_LANES.map(function (r) { return "lane_" + r; }).join(" / ") : null },
+          bo.id, function (v) { fail("id", ""); changeId(element, bo, v); }));
+        parts.push(field(
+          { key: "name", label: lane ? "泳道名称（图上显示，如 用人单位）" : "名称" },
           bo.name || "",
           function (v) { modeling.updateLabel(element, v || null); }
         ));
@@ -329,7 +332,7 @@
       if (is(bo, "bpmn:FlowNode")) parts.push(otherProperties(element, bo, taken));
       var lists = [
         h("datalist", { id: "modeler-forms" }, forms.map(function (f) { return h("option", { value: f }); })),
-        h("datalist", { id: "modeler-lanes" }, ROLE_LANES.map(function (f) { return h("option", { value: f }); })),
+        h("datalist", { id: "modeler-lanes" }, ROLE_LANES.map(function (f) { return h("option", { value: "lane_" + f }); })),
       ];
       panel.replaceChildren.apply(panel, [h("h2", { text: "属性" })].concat(parts, lists));
       panel.dataset.element = bo.id;
