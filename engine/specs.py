@@ -230,22 +230,22 @@ class SpecValidator:
         out = []
         if meta.lane not in roles.lanes():
             keys = ", ".join(f"lane_{k}" for k in sorted(roles.lanes()))
-            out.append(f"user task needs a lane whose id is one of {keys}")
+            out.append(f"用户任务须位于编号为 {keys} 之一的泳道中")
         if meta.lane != roles.APPLICANT_LANE and not meta.org_variable:
-            out.append("user task needs the property orgVariable")
+            out.append("用户任务缺少属性 orgVariable（办理机构变量）")
         for name in runtime.validator_names(meta.validator):
             if name not in self.validators:
-                out.append(f"unknown validator {name!r}")
+                out.append(f"未知的校验器 {name!r}")
         if meta.status_expr:
             msg = self._expression_problem(meta.status_expr, "eval")
             if msg:
                 out.append(f"status: {msg}")
         if not meta.form:
-            out.append("user task needs the property formJsonSchemaFilename")
+            out.append("用户任务缺少属性 formJsonSchemaFilename（表单文件）")
         for form_name in filter(None, (meta.form, meta.ui_form)):
             text = form_texts.get(form_name)
             if text is None:
-                out.append(f"form file {form_name!r} not found")
+                out.append(f"找不到表单文件 {form_name!r}")
                 continue
             problem = forms.schema_problem(text)
             if problem and form_name == meta.form:

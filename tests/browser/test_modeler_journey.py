@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Live, shot
+from tests.browser.conftest import DESIGNER_TERMS, Live, shot
 from tests.browser.test_journeys import sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def test_designer_renames_a_task_validates_deploys_and_sees_the_new_version(
     page.locator("#process-dossier_review").get_by_role("link", name="编辑").first.click()
     page.wait_for_selector(".modeler[data-ready=true]")
     assert "已打开" in page.inner_text("#modeler-status")
-    shot(page, "modeler-01-opened")
+    shot(page, "modeler-01-opened", DESIGNER_TERMS)
 
     _select(page, "review_dossier")
     assert page.input_value("#prop-formJsonSchemaFilename") == "review_dossier.schema.json"
@@ -52,7 +52,7 @@ def test_designer_renames_a_task_validates_deploys_and_sees_the_new_version(
     page.fill("#prop-name", "复核业绩档案")
     page.press("#prop-name", "Tab")
     assert "有未发布的修改" in page.inner_text("#modeler-status")
-    shot(page, "modeler-02-renamed")
+    shot(page, "modeler-02-renamed", DESIGNER_TERMS)
 
     page.click("#modeler-validate")
     page.wait_for_selector("#modeler-status.ok")
@@ -64,7 +64,7 @@ def test_designer_renames_a_task_validates_deploys_and_sees_the_new_version(
     new_version = int(page.get_attribute("#modeler-deployed", "data-version") or 0)
     assert new_version == before + 1
     assert f"已发布第 {new_version} 版" in page.inner_text("#modeler-status")
-    shot(page, "modeler-03-deployed")
+    shot(page, "modeler-03-deployed", DESIGNER_TERMS)
     page.click("#modeler-deploy")  # nothing changed since: no further version
     page.locator("#modeler-deployed", has_text="内容未变化").wait_for()
     assert _current(live, "dossier_review") == new_version
@@ -74,7 +74,7 @@ def test_designer_renames_a_task_validates_deploys_and_sees_the_new_version(
     assert "当前版本" in row.inner_text()
     row.get_by_role("link", name="流程图").click()
     assert "复核业绩档案" in page.inner_text("#diagram")
-    shot(page, "modeler-04-new-version-diagram")
+    shot(page, "modeler-04-new-version-diagram", DESIGNER_TERMS)
     source = live.api.get(f"/specs/dossier_review/{new_version}/files", "designer_1").json
     assert "review_dossier.schema.json" in source["files"]
     assert 'name="复核业绩档案"' in source["files"]["dossier_review.bpmn"]
@@ -101,7 +101,7 @@ def test_a_problem_is_marked_on_its_element_and_nothing_is_deployed(
     row = page.locator('#modeler-problem-rows tr[data-element="unit_review"]')
     assert "title_application.bpmn:" in row.inner_text()
     assert "orgVariable" in row.inner_text()
-    shot(page, "modeler-05-problem-marked")
+    shot(page, "modeler-05-problem-marked", DESIGNER_TERMS)
 
     page.click("#modeler-deploy")
     page.wait_for_selector("#modeler-status.error")
@@ -121,4 +121,4 @@ def test_a_new_diagram_opens_from_the_starting_diagram_and_validates(
     page.press("#prop-process-id", "Tab")
     page.click("#modeler-validate")
     page.wait_for_selector("#modeler-status.ok")
-    shot(page, "modeler-06-new-diagram")
+    shot(page, "modeler-06-new-diagram", DESIGNER_TERMS)

@@ -79,7 +79,7 @@ def _add_expert_role(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_diagram_lane_needs_a_role_that_acts_in_it(api):
     r = deploy(api, {"title_application.bpmn": _with_expert_step(TITLE)})
     assert r.status == 422
-    assert any("lane" in p["message"] for p in r.json["problems"]), r
+    assert any("泳道" in p["message"] for p in r.json["problems"]), r
 
 
 def test_new_expert_role_and_status_work_end_to_end(app, api, monkeypatch):

@@ -30,9 +30,9 @@ CASES = [
     ("xml", b"<bpmn:definitions", {}, "xml", "line 1"),
     ("xsd", XSD, {}, "endEvent", "bogus"),
     ("dangling_flow", DANGLING, {}, "f2", "'nowhere' is not an element"),
-    ("lane", NO_LANE, {}, "approve", "lane"),
+    ("lane", NO_LANE, {}, "approve", "泳道"),
     ("form_property", NO_FORM, {}, "approve", "formJsonSchemaFilename"),
-    ("form_missing", MISSING_FORM, {}, "approve", "not found"),
+    ("form_missing", MISSING_FORM, {}, "approve", "找不到表单文件"),
     (
         "form_invalid_json",
         BAD_FORM_REF,
