@@ -116,6 +116,8 @@ DESIGNER_TERMS = frozenset(
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # identifiers: user names, application / task / process ids, file names, dates, codes
 IDENTIFIER = re.compile(r"[\w.@/:-]*(?:\d|_|\.|@)[\w.@/:-]*")
+# codes shown to be typed or compared: verification codes, credit codes (all capitals, long)
+CODE = re.compile(r"[A-Z0-9]{8,}")
 
 
 def english_words(page: Any, allow: frozenset[str] = frozenset()) -> list[str]:
@@ -126,7 +128,7 @@ def english_words(page: Any, allow: frozenset[str] = frozenset()) -> list[str]:
         for chunk in re.split(
             r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff（）「」《》：，。；、]+", token
         ):
-            if not chunk or IDENTIFIER.fullmatch(chunk):
+            if not chunk or IDENTIFIER.fullmatch(chunk) or CODE.fullmatch(chunk):
                 continue
             words += [
                 w for w in ASCII_WORD.findall(chunk) if w not in ALLOWED_ASCII and w not in allow
