@@ -295,7 +295,7 @@ class Applications:
         if status and status not in statuses.APPLICATION_STATUSES:
             raise InvalidDataError(
                 "未知的申报状态",
-                fields={"status": f"one of {', '.join(statuses.APPLICATION_STATUSES)}"},
+                fields={"status": f"应为以下之一：{'、'.join(statuses.APPLICATION_STATUSES)}"},
             )
         with self._uow() as uow:
             session = uow.session

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import roles
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import Catalogue, Committee
@@ -41,7 +41,7 @@ from engine.timers import HELD
 from engine.validators import load_calendar
 from engine.views import Actor, iso
 from engine.workdays import CalendarPolicy, WorkCalendar
-from storage import Application, AuditEvent, HumanTask, Org, ProcessInstance
+from storage import Application, AuditEvent, HumanTask, Org, ProcessInstance, UnitOfWorkFactory
 
 DECISION_TASKS = ("unit_review", "level_review")  # where a level decides
 # Saves that leave an instance's ready tasks as they were: no task arrives with them.
@@ -68,7 +68,7 @@ class Dashboard:
 
     def __init__(
         self,
-        uow_factory: Callable[[], AbstractContextManager[Any]],
+        uow_factory: UnitOfWorkFactory,
         *,
         committees: Callable[[], Catalogue],
         clock: Clock,
@@ -143,9 +143,9 @@ class Dashboard:
             session = uow.session
             tree = tree_levels(
                 [
-                    tuple(r)
+                    (r.id, r.name, r.parent_id)
                     for r in session.execute(
-                        select(Org.id, Org.name, Org.parent_id).where(Org.kind != "unit")
+                        select(Org.id, Org.name, Org.parent_id).where(Org.kind != roles.UNIT)
                     )
                 ]
             )

@@ -73,7 +73,7 @@ class Operations:
         if status and status not in statuses.INSTANCE_STATUSES:
             raise InvalidDataError(
                 "未知的实例状态",
-                fields={"status": f"one of {', '.join(statuses.INSTANCE_STATUSES)}"},
+                fields={"status": f"应为以下之一：{'、'.join(statuses.INSTANCE_STATUSES)}"},
             )
         with self._uow() as uow:
             session = uow.session
@@ -185,7 +185,7 @@ class Operations:
     ) -> dict:
         """Merge data into the errored task and run it again."""
         if data is not None and not isinstance(data, Mapping):
-            raise InvalidDataError("data 必须是对象", fields={"data": "expected an object"})
+            raise InvalidDataError("data 必须是对象", fields={"data": "应为 JSON 对象"})
         changes: list[dict[str, Any]] = []
 
         def act(session: Session, inst: ProcessInstance, wf: runtime.ZWorkflow) -> str | None:
@@ -218,7 +218,7 @@ class Operations:
             if not runs:
                 raise InvalidDataError(
                     f"实例中没有可回退到的任务 {task_name!r} (unknown task)",
-                    fields={"task": f"unknown task {task_name}"},
+                    fields={"task": f"流程中没有任务 {task_name}"},
                 )
             wf.reset_from_task_id(runs[-1].id)
             self.runtime.advance(wf)
@@ -285,9 +285,7 @@ class Operations:
         _require_operator(actor)
         why = require_reason(reason)
         if not isinstance(version, int) or isinstance(version, bool) or parse_id(version) is None:
-            raise InvalidDataError(
-                "请指定目标版本号", fields={"version": "expected a version number"}
-            )
+            raise InvalidDataError("请指定目标版本号", fields={"version": "应为版本号（正整数）"})
         with self._uow() as uow:
             session = uow.session
             inst = self._instance(session, instance_id)
@@ -300,7 +298,7 @@ class Operations:
             ).first()
             if target_row is None:
                 raise InvalidDataError(
-                    f"{inst.process_id} 没有第 {version} 版", fields={"version": "unknown version"}
+                    f"{inst.process_id} 没有第 {version} 版", fields={"version": "没有这个版本"}
                 )
             current = self.runtime.deployed_spec(session, inst.process_version_id)
             target = self.runtime.deployed_spec(session, target_row.id)
@@ -349,7 +347,7 @@ class Operations:
             "migrate": self.migrate,
         }
         if action not in verbs:
-            raise InvalidDataError(f"未知操作 {action!r}", fields={"action": "unknown action"})
+            raise InvalidDataError(f"未知操作 {action!r}", fields={"action": "未知操作"})
         _require_operator(actor)
         require_reason(reason)
         out = []

@@ -9,8 +9,7 @@ application an engine verb has just authorised).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -30,17 +29,15 @@ from storage import (
     ProcessInstance,
     ProcessVersion,
     StoredFile,
+    UnitOfWorkFactory,
     User,
 )
-
-UowFactory = Callable[[], AbstractContextManager[Any]]
-
 
 LEVEL_DECISIONS = ("approve", "return", "reject")
 
 
 class _Reader:
-    def __init__(self, uow_factory: UowFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow = uow_factory
 
 
@@ -87,7 +84,7 @@ class DesignerForms:
     """Designer files as pages need them: an instance's version's, else the current one's."""
 
     def __init__(
-        self, uow_factory: UowFactory, runtime: ProcessRuntime, files: DesignerFiles
+        self, uow_factory: UnitOfWorkFactory, runtime: ProcessRuntime, files: DesignerFiles
     ) -> None:
         self._uow = uow_factory
         self.runtime = runtime

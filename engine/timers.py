@@ -117,8 +117,8 @@ class Timers:
         elif status in TIMER_STATUSES:
             conds.append(Timer.status == status)
         elif status:
-            allowed = ", ".join((*TIMER_STATUSES, "overdue"))
-            raise InvalidDataError("未知的状态", fields={"status": f"one of {allowed}"})
+            allowed = "、".join((*TIMER_STATUSES, "overdue"))
+            raise InvalidDataError("未知的状态", fields={"status": f"应为以下之一：{allowed}"})
         with self._uow() as uow:
             total = uow.session.scalar(select(func.count(Timer.id)).where(*conds))
             rows = uow.session.execute(

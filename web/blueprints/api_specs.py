@@ -117,7 +117,7 @@ def _uploaded() -> dict[str, bytes]:
         name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
         if not name.endswith((".bpmn", ".dmn", ".json")):
             raise InvalidDataError(
-                "只接受 .bpmn、.dmn、.json 文件", fields={name or "files": "unsupported file type"}
+                "只接受 .bpmn、.dmn、.json 文件", fields={name or "files": "不支持的文件类型"}
             )
         out[name] = upload.read()
     return out

@@ -113,7 +113,7 @@ def add_year() -> Any:
     raw = form.get("year", "")
     try:
         if not _YEAR.fullmatch(raw):
-            raise InvalidDataError("年份无效", fields={"year": "YYYY"})
+            raise InvalidDataError("年份无效", fields={"year": "应为四位年份，如 2027"})
         counts = calendar_admin().add_calendar_year(
             int(raw),
             holidays=_dates(form.get("holidays", "")),

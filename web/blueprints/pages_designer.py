@@ -64,13 +64,15 @@ def _uploaded() -> dict[str, bytes]:
     if not uploads:
         raise InvalidDataError("请选择要上传的文件", fields={"files": "必填"})
     if len(uploads) > MAX_FILES:
-        raise InvalidDataError(f"一次最多上传 {MAX_FILES} 个文件", fields={"files": "too many"})
+        raise InvalidDataError(
+            f"一次最多上传 {MAX_FILES} 个文件", fields={"files": f"最多 {MAX_FILES} 个文件"}
+        )
     out = {}
     for upload in uploads:
         name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
         if not name.endswith(SUFFIXES):
             raise InvalidDataError(
-                f"只接受 .bpmn、.dmn、.json 文件：{name}", fields={"files": "unsupported file type"}
+                f"只接受 .bpmn、.dmn、.json 文件：{name}", fields={"files": "不支持的文件类型"}
             )
         out[name] = upload.read()
     return out
@@ -159,7 +161,8 @@ def _staged(token: str) -> dict[str, bytes]:
     body = json.loads(path.read_text("utf-8")) if fresh and _TOKEN.fullmatch(token) else None
     if body is None or body.get("user_id") != me().id:
         raise InvalidDataError(
-            "校验结果已过期或不属于您，请重新选择文件", fields={"files": "staged files expired"}
+            "校验结果已过期或不属于您，请重新选择文件",
+            fields={"files": "校验结果已过期，请重新选择文件"},
         )
     return {name: text.encode("utf-8") for name, text in body["files"].items()}
 
