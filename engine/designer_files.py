@@ -13,6 +13,7 @@ from typing import Any
 from engine import committees
 from engine.form_resolver import FormResolver, Version, disk_files
 from engine.persist import DeployedSpec
+from engine.review_rules import ReviewRules
 
 
 class DesignerFiles:
@@ -29,6 +30,10 @@ class DesignerFiles:
     def committees(self, version: Version | None) -> committees.Catalogue:
         """A version's committee catalogue (bpmn/rules/committees.json)."""
         return self.resolver.committees(version)
+
+    def review_rules(self, version: Version | None) -> ReviewRules:
+        """A version's committee review rules (bpmn/rules/expert_review.json)."""
+        return self.resolver.review_rules(version)
 
     def dossier_form(self, version: Version | None) -> dict[str, Any]:
         """A version's dossier JSON Schema, for labelling items."""

@@ -17,14 +17,21 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine import committees, forms
+from engine.review_rules import EXPERT_REVIEW_RULES, ReviewRules, parse_rules
 
 DOSSIER_FORM = "dossier.schema.json"
 DOSSIER_UI = "dossier.ui.json"
 ELIGIBILITY_RULES = "eligibility.json"
 COMMITTEE_CATALOGUE = "committees.json"
 # Designer files not named by any user task that every version carries.
-SHARED_FILES = (DOSSIER_FORM, DOSSIER_UI, ELIGIBILITY_RULES, COMMITTEE_CATALOGUE)
-RULES_FILES = (ELIGIBILITY_RULES, COMMITTEE_CATALOGUE)
+SHARED_FILES = (
+    DOSSIER_FORM,
+    DOSSIER_UI,
+    ELIGIBILITY_RULES,
+    COMMITTEE_CATALOGUE,
+    EXPERT_REVIEW_RULES,
+)
+RULES_FILES = (ELIGIBILITY_RULES, COMMITTEE_CATALOGUE, EXPERT_REVIEW_RULES)
 # Requests outside any instance (the dossier page, filing, GET /committees) use the shared files
 # of this process's current version: the one an application files into.
 SHARED_FILES_PROCESS = "title_application"
@@ -68,6 +75,11 @@ def shared_file_problem(name: str, text: str) -> str | None:
             committees.parse_catalogue(doc)
         except ValueError as exc:
             return f"not a committee catalogue: {exc}"
+    if name == EXPERT_REVIEW_RULES:
+        try:
+            parse_rules(doc)
+        except ValueError as exc:
+            return f"not valid review rules: {exc}"
     return None
 
 
@@ -104,6 +116,10 @@ class FormResolver:
     def eligibility_rules(self, version: Version | None) -> dict[str, Any]:
         """The designers' eligibility thresholds (bpmn/rules/eligibility.json)."""
         return self.file(version, ELIGIBILITY_RULES) or {}
+
+    def review_rules(self, version: Version | None) -> ReviewRules:
+        """The committee's review rules (bpmn/rules/expert_review.json)."""
+        return parse_rules(self.file(version, EXPERT_REVIEW_RULES))
 
     def committees(self, version: Version | None) -> committees.Catalogue:
         """The designers' committee catalogue (bpmn/rules/committees.json)."""

@@ -60,6 +60,9 @@ def task_row_values(task: Task, deployed: DeployedSpec, inst_id: int, app_id: in
     org_id = user_id = None
     if meta.lane == roles.APPLICANT_LANE:
         user_id = task.data.get("applicant_user_id")
+    elif meta.user_variable:
+        # A personal task (an expert's ballot): the variable names the one account that acts.
+        user_id = task.data.get(meta.user_variable)
     elif meta.org_variable:
         value = task.data.get(meta.org_variable)
         org_id = str(value) if value is not None else None
@@ -221,4 +224,9 @@ class Saver:
             value = _eval_status(expr, task.data, wf.script_engine) if expr and task else None
             if value:
                 return value, timer.name
+        for task in now.messages:
+            expr = deployed.loaded.wait_status.get(task.task_spec.bpmn_id)
+            value = _eval_status(expr, task.data, wf.script_engine) if expr else None
+            if value:
+                return value, task.task_spec.bpmn_id
         return current, None

@@ -12,12 +12,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import eligibility, forms, marks, runtime
+from engine import ballots, eligibility, forms, marks, runtime
 from engine.audit import audit_event
 from engine.clock import Clock, system_clock
 from engine.designer_files import DesignerFiles
@@ -213,6 +214,29 @@ class ProcessRuntime:
             detail={k: v for k, v in data.items() if _audited(k)} or None,
         )
 
+    # ----- messages -------------------------------------------------------------------
+    def deliver(
+        self,
+        session: Session,
+        inst: ProcessInstance,
+        message: str,
+        payload: Mapping[str, Any],
+        audit: list[AuditEvent],
+    ) -> bool:
+        """Deliver a message to the instance's catch event waiting for it, run on, save with
+        these audit events (the caller commits); False when no event waits for it."""
+        session.refresh(inst)  # an earlier save in this session wrote the row with Core
+        read_revision = inst.revision
+        deployed = self.deployed_spec(session, inst.process_version_id)
+        wf = self.load(session, inst)
+        catcher = runtime.waiting_message(wf, message)
+        if catcher is None:
+            return False
+        wf.catch(BpmnEvent(catcher.task_spec.event_definition, dict(payload)))
+        self.advance(wf)
+        self.save(session, inst, wf, deployed, read_revision=read_revision, audit=audit)
+        return True
+
     # ----- start ----------------------------------------------------------------------
     def start(
         self,
@@ -291,6 +315,13 @@ class ProcessRuntime:
             self.validators[name](session, context, schema, meta.properties, files)
         if "marks" in (schema.get("properties") or {}):
             self._take_marks(deployed, task.data, data)
+        ballot_session = None
+        if meta.properties.get("ballot") == "true":
+            # A secret ballot: the vote leaves the workflow here (engine/ballots.py).
+            ballot_session = ballots.record_vote(
+                session, task.data, inst.application_id, actor.id, data
+            )
+            data = dict(ballots.CAST)
         task.data.update(dict(data))
         try:
             task.run()
@@ -304,7 +335,13 @@ class ProcessRuntime:
         )
         session.flush()
         next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
-        return CompleteResult(str(inst.id), status, [summary_of(r) for r in next_rows], problem)
+        return CompleteResult(
+            str(inst.id),
+            status,
+            [summary_of(r) for r in next_rows],
+            problem,
+            ballot_session_id=ballot_session,
+        )
 
     def _take_marks(
         self, deployed: DeployedSpec, current: Mapping[str, Any], data: dict[str, Any]

@@ -18,6 +18,7 @@ OFFICE = "office"
 PLATFORM = "platform"
 ADMIN = "admin"
 DESIGNER = "designer"
+EXPERT = "expert"
 
 # Kinds of org in the review tree that `orgs load` reads; units register themselves.
 TREE_ORG_KINDS = frozenset({PLATFORM, HRSS, OFFICE, DEPT})
@@ -29,6 +30,7 @@ APPLICANT_LANE = "applicant"
 UNIT_LANE = "unit"
 REVIEWER_LANE = "reviewer"
 PLATFORM_LANE = "platform"
+EXPERT_LANE = "expert"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ ROLES: dict[str, Role] = {
     ),
     # Designers get no operator powers (instances, timers) and no worklist.
     DESIGNER: Role(PLATFORM, deploys=True),
+    # Experts belong to their committee office's org and act only on ballots put before them
+    # (tasks carrying their own user id); they see no application outside those tasks.
+    EXPERT: Role(OFFICE, frozenset({EXPERT_LANE}), acts_for_org=False),
 }
 NO_ROLE = Role(org_kind="", acts_for_org=False)
 

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -107,6 +108,7 @@ class UserTaskMeta:
     form: str | None
     ui_form: str | None
     org_variable: str | None
+    user_variable: str | None
     status_expr: str | None
     validator: str | None
     prefill: bool
@@ -147,6 +149,7 @@ def _meta(task_spec: Any, lanes: dict[str, str]) -> UserTaskMeta:
         form=props.get("formJsonSchemaFilename"),
         ui_form=props.get("formUiSchemaFilename"),
         org_variable=props.get("orgVariable"),
+        user_variable=props.get("userVariable"),
         status_expr=props.get("status"),
         validator=props.get("validator"),
         prefill=props.get("prefill", "").lower() == "true",
@@ -173,7 +176,10 @@ def load_spec(process_id: str, root: etree._Element, filename: str) -> LoadedSpe
     for ts in all_task_specs(spec, subs):
         if isinstance(ts, UserTaskMixin):
             user_tasks[ts.bpmn_id] = _meta(ts, lanes)
-        elif isinstance(getattr(ts, "event_definition", None), TimerEventDefinition):
+        elif isinstance(
+            getattr(ts, "event_definition", None), TimerEventDefinition | MessageEventDefinition
+        ):
+            # A waiting catch event may name the status its wait shows (``status`` property).
             props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
             if "status" in props:
                 wait_status[ts.bpmn_id] = props["status"]
@@ -293,6 +299,7 @@ class Snapshot:
     ready: list[Task]  # ready user tasks, subprocesses included
     timers: list[WaitingTimer]  # timer catch events waiting, with their due time
     errored: list[Task]
+    messages: list[Task] = field(default_factory=list)  # message catch events waiting
 
 
 def snapshot(wf: ZWorkflow) -> Snapshot:
@@ -300,6 +307,7 @@ def snapshot(wf: ZWorkflow) -> Snapshot:
     ready: list[Task] = []
     timers: list[WaitingTimer] = []
     errored: list[Task] = []
+    messages: list[Task] = []
     for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
         if task.state == TaskState.ERROR:
             errored.append(task)
@@ -307,7 +315,20 @@ def snapshot(wf: ZWorkflow) -> Snapshot:
             ready.append(task)
         elif task.state == TaskState.WAITING and (timer := _waiting_timer(task)) is not None:
             timers.append(timer)
-    return Snapshot(ready, timers, errored)
+        elif task.state == TaskState.WAITING and isinstance(
+            getattr(task.task_spec, "event_definition", None), MessageEventDefinition
+        ):
+            messages.append(task)
+    return Snapshot(ready, timers, errored, messages)
+
+
+def waiting_message(wf: ZWorkflow, name: str) -> Task | None:
+    """The message catch event of this message name that the instance waits on, if any."""
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        event_def = getattr(task.task_spec, "event_definition", None)
+        if isinstance(event_def, MessageEventDefinition) and event_def.name == name:
+            return task
+    return None
 
 
 def fire_timer(wf: ZWorkflow, task_id: str) -> bool:

@@ -75,6 +75,8 @@ class CompleteResult:
     status: str
     next_tasks: list[TaskSummary]
     problem: str | None = None
+    # The review session a completed ballot task voted in (internal; not in the answer).
+    ballot_session_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

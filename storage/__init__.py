@@ -1,6 +1,15 @@
 """Persistence: SQLAlchemy models, the unit of work and migrations. Imports nothing of ours."""
 
 from storage.audit_chain import GENESIS, AuditAppendOnlyError, row_hash
+from storage.committee_models import (
+    BallotSeat,
+    BallotVote,
+    ExpertProfile,
+    Recusal,
+    ReviewSession,
+    SessionApplication,
+    SessionExpert,
+)
 from storage.db import Base, db
 from storage.models import (
     ApiToken,
@@ -32,6 +41,13 @@ from storage.unit_of_work import (
 )
 
 __all__ = [
+    "BallotSeat",
+    "BallotVote",
+    "ExpertProfile",
+    "Recusal",
+    "ReviewSession",
+    "SessionApplication",
+    "SessionExpert",
     "GENESIS",
     "ApiToken",
     "Application",
