@@ -6,6 +6,7 @@ from engine.applications import Applications
 from engine.audit import AuditLog
 from engine.calendar_admin import CalendarAdmin
 from engine.clock import CHINA_TZ, ManualClock, system_clock
+from engine.cycles import Cycles
 from engine.dashboard import Dashboard, DashboardFilters
 from engine.deployments import Deployments
 from engine.designer_files import DesignerFiles
@@ -60,6 +61,7 @@ __all__ = [
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",
+    "Cycles",
     "Dashboard",
     "DashboardFilters",
     "DeliveryError",

@@ -12,6 +12,7 @@ from engine import eligibility, forms, policy, statuses
 from engine.application_views import committee_summary, paper_state, payment_state
 from engine.clock import Clock
 from engine.committees import Committee
+from engine.cycle_rules import china_today, cycle_for_filing
 from engine.designer_files import DesignerFiles
 from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
@@ -27,6 +28,7 @@ from storage import (
     HumanTask,
     Org,
     ProcessInstance,
+    ReviewCycle,
     Timer,
     UnitOfWorkFactory,
     User,
@@ -68,6 +70,17 @@ def _timeline_entry(e: AuditEvent) -> TimelineEntry:
         marks=tuple(m for m in detail.get("marks") or [] if isinstance(m, dict)),
         checks={k: detail[k] for k in eligibility.REVIEW_CHECKS if k in detail} or None,
     )
+
+
+def _cycle_summary(cycle: ReviewCycle | None) -> dict[str, Any] | None:
+    if cycle is None:
+        return None
+    return {
+        "id": str(cycle.id),
+        "year": cycle.year,
+        "opens_on": cycle.opens_on.isoformat(),
+        "closes_on": cycle.closes_on.isoformat(),
+    }
 
 
 class Applications:
@@ -131,6 +144,9 @@ class Applications:
                     },
                 )
             now = self.clock()
+            # The cycle taking applications today; its pinned version runs the application.
+            cycle = cycle_for_filing(session, committee, china_today(now))
+            files = self.runtime.deployed_spec(session, cycle.version_id)
             app = Application(
                 applicant_id=actor.id,
                 unit_org_id=user.org_id,
@@ -140,6 +156,7 @@ class Applications:
                 status="draft",
                 created_at=now,
                 updated_at=now,
+                cycle_id=cycle.id,
             )
             session.add(app)
             session.flush()
@@ -149,6 +166,7 @@ class Applications:
                 actor=actor,
                 application_id=app.id,
                 business_key=f"application-{app.id}",
+                version_id=cycle.version_id,
                 data={
                     "application_id": app.id,
                     "applicant_user_id": actor.id,
@@ -228,6 +246,9 @@ class Applications:
                 publicity_release_at=iso(release),
                 can_export_review_form=app.status in statuses.EXPORTABLE_STATUSES,
                 can_urge=any(not may_act(actor, t) for t in tasks),
+                cycle=_cycle_summary(
+                    session.get(ReviewCycle, app.cycle_id) if app.cycle_id else None
+                ),
             )
 
     def committee_of(

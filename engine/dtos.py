@@ -76,6 +76,7 @@ class ApplicationDetail:
     publicity_release_at: str | None
     can_export_review_form: bool
     can_urge: bool
+    cycle: Mapping[str, Any] | None = None  # the annual cycle (申报年度) it was filed in
 
 
 # ----- process instances (operators) ---------------------------------------------------

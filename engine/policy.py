@@ -248,3 +248,15 @@ def dashboard_scope(actor: Actor) -> str | None:
 def may_see_dashboard(actor: Actor) -> bool:
     """Whether this user may open the dashboard."""
     return dashboard_scope(actor) is not None
+
+
+def may_keep_cycles(actor: Actor, office_org_id: str) -> bool:
+    """Whether the actor may open and close a committee's annual cycles (申报年度): an active
+    account of the committee's office, or an operator."""
+    own = actor.role == roles.OFFICE and actor.org_id == office_org_id
+    return (own and actor.org_status == "active") or may_operate(actor)
+
+
+def may_count_cycle(actor: Actor, office_org_id: str) -> bool:
+    """Whether the actor sees how many applications a cycle holds (its office, overseers)."""
+    return may_keep_cycles(actor, office_org_id) or oversees(actor)

@@ -267,6 +267,28 @@ class Application(Base):
     exceptional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The annual cycle (申报年度) it was filed in; None for applications filed before cycles.
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("review_cycle.id"), index=True)
+
+
+class ReviewCycle(Base):
+    """A committee's annual cycle (申报年度/批次): a filing window, an optional quota and the
+    title_application version its applications run on, pinned for the whole cycle."""
+
+    __tablename__ = "review_cycle"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    committee_id: Mapped[str] = mapped_column(String(64), index=True)  # catalogue id
+    year: Mapped[int] = mapped_column(Integer)
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    quota: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open / closed
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CalendarOverride(Base):

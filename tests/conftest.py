@@ -25,6 +25,8 @@ from web.cli import upgrade_db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Ningbo
+# The annual cycle the seed opens for every committee: it covers every date the tests visit.
+CYCLE_WINDOW = {"year": 2026, "opens_on": "2026-01-01", "closes_on": "2027-12-31"}
 TEST_CONFIG = {
     "TESTING": True,
     "RATELIMIT_ENABLED": False,
@@ -78,6 +80,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
         _empty_all_tables()
         app.extensions["deployments"].deploy_directory(actor="tests")
         app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
+        _open_cycles(app)
         db.session.remove()
         with db.engine.connect() as conn:
             baseline = Baseline(conn)
@@ -93,6 +96,14 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
 @pytest.fixture(scope="session")
 def database_url(seed: Seed) -> str:
     return seed.url
+
+
+def _open_cycles(app: Flask) -> None:
+    """Every committee of the catalogue takes applications over the test clock's dates
+    (filing needs an open annual cycle), opened by the platform's administrator."""
+    admin = app.extensions["accounts"].login("admin", "Adm-Pass-1")
+    for committee in app.extensions["designer_forms"].current_committees().committees:
+        app.extensions["cycles"].open_cycle(committee.id, CYCLE_WINDOW, admin)
 
 
 def _empty_all_tables() -> None:

@@ -294,3 +294,25 @@ def deploy(api: Api, files: dict[str, str]) -> Response:
     """Upload process files (name -> text) to POST /specs/deploy as the admin."""
     data = {"files": [(io.BytesIO(body.encode("utf-8")), name) for name, body in files.items()]}
     return api.post("/specs/deploy", "admin", data=data, content_type="multipart/form-data")
+
+
+COMMITTEE = "nb-water-mid"
+
+
+def open_cycle_of(api: Api, committee: str = COMMITTEE) -> dict[str, Any]:
+    """The committee's cycle that takes applications today."""
+    items = api.get(f"/committees/{committee}/cycles", OFFICE).json["items"]
+    return next(c for c in items if c["accepting"])
+
+
+def next_cycle(api: Api, committee: str = COMMITTEE, **body: Any) -> dict[str, Any]:
+    """The office closes the committee's open cycle and opens another over the same window,
+    on the current process version: a cycle keeps the version it was opened on, so a newly
+    deployed title_application reaches new applications only through a new cycle."""
+    old = open_cycle_of(api, committee)
+    r = api.post(f"/cycles/{old['cycle_id']}/close", OFFICE, json={"reason": "换用新版流程"})
+    assert r.status == 200, r
+    window = {k: old[k] for k in ("year", "opens_on", "closes_on")}
+    r = api.post(f"/committees/{committee}/cycles", OFFICE, json=window | body)
+    assert r.status == 201, r
+    return r.json

@@ -16,6 +16,7 @@ from engine import (
     Applications,
     AuditLog,
     CalendarAdmin,
+    Cycles,
     Dashboard,
     Deployments,
     DesignerFiles,
@@ -180,4 +181,5 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         policy=cfg.calendar_policy(config),
         overdue_after_workdays=int(config["OVERDUE_AFTER_WORKDAYS"]),
     )
+    ext["cycles"] = Cycles(uow, committees=ext["designer_forms"].current_committees, clock=clock)
     ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)

@@ -23,6 +23,7 @@ from web.api_schema_kit import (
     pdf,
     svg,
 )
+from web.api_schemas_cycles import CYCLE_SCHEMAS
 from web.api_schemas_ops import OPERATOR_SCHEMAS
 
 __all__ = ["SCHEMAS", "Reply", "page", "pdf", "ref", "svg"]
@@ -268,6 +269,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     },
                     "paper": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Paper"}]},
                     "return_marks": array({"$ref": "#/components/schemas/ItemMark"}),
+                    "cycle": {
+                        "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/CycleSummary"}]
+                    },
                 },
             ),
         ]
@@ -289,4 +293,5 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     **OPERATOR_SCHEMAS,
+    **CYCLE_SCHEMAS,
 }

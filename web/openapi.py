@@ -101,6 +101,9 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _query("status", {"type": "string", "enum": ["pending", "fired", "cancelled", "overdue"]}),
     ],
 }
+QUERY[("get", "/committees")] = PAGING
+QUERY[("get", "/committees/{committee_id}/cycles")] = PAGING
+PATH_PARAMS["cycle_id"] = ID
 
 
 def _has_binary(schema: dict[str, Any]) -> bool:

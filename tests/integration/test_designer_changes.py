@@ -11,6 +11,7 @@ from tests.flows import (
     CHAIN,
     application_at_unit_review,
     level,
+    next_cycle,
     pay,
     receive_paper,
     status_of,
@@ -34,6 +35,7 @@ def test_publicity_length_five_to_seven_working_days(api):
         'name="publicityWorkdays" value="5"', 'name="publicityWorkdays" value="7"'
     )
     assert _deploy(api, {"title_application.bpmn": seven}) == 2
+    next_cycle(api)
     unit, _person, app_id = application_at_unit_review(api)
     r = unit_approves(api, unit, app_id)  # 2026-11-16..20 is five working days
     assert r.status == 422 and "7 个工作日" in r.json["error"]["fields"]["publicity_end"]
@@ -57,6 +59,7 @@ def test_new_form_field_is_required_in_the_new_version_only(api):
             "unit_review.schema.json": json.dumps(form, ensure_ascii=False),
         },
     )
+    next_cycle(api)
     unit, _person, app_id = application_at_unit_review(api)
     task = api.only_task(unit["username"], application=app_id, name="unit_review")
     assert (
@@ -101,6 +104,7 @@ def test_extra_sign_off_task_at_the_office(api):
     )
     assert changed.count("office_signoff") >= 3
     assert _deploy(api, {"title_application.bpmn": changed}) == 2
+    next_cycle(api)
     unit, person, app_id = application_at_unit_review(api)
     unit_approves(api, unit, app_id)
     for org in CHAIN:

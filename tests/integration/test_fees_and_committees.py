@@ -56,7 +56,8 @@ def test_committee_catalogue_for_any_signed_in_user(api):
     for user in ("yz_water_1", "nb_office_1", "platform_1", "admin"):
         r = api.get("/committees", user)
         assert r.status == 200, r
-    (committee,) = r.json
+    assert r.json["total"] == 1  # the list envelope of API.md
+    (committee,) = r.json["items"]
     assert committee["id"] == "nb-water-mid" and committee["office_org_id"] == "nb-office"
     assert committee["name"] == "宁波市水利工程技术人员中级专业技术职务任职资格评审委员会"
     assert committee["address"] == ADDRESS

@@ -11,6 +11,7 @@ from tests.flows import (
     application_at_unit_review,
     deploy,
     file_application,
+    next_cycle,
     register_applicant,
     register_unit,
     submit,
@@ -45,9 +46,10 @@ def test_pages_dossier_and_rules_use_the_deployed_versions_files(app, api):
     old_unit, old_person, old_app = application_at_unit_review(api)
     r = deploy(api, _changed_files())
     assert r.status == 201 and r.json["versions"][0]["version"] == 2, r
+    next_cycle(api)
 
     # The committee catalogue: listings and new applications use the deployed one.
-    assert NEW_NAME in [c["name"] for c in api.get("/committees", "admin").json]
+    assert NEW_NAME in [c["name"] for c in api.get("/committees", "admin").json["items"]]
     unit = register_unit(api)
     person = register_applicant(api, unit)
     app_id = file_application(api, person)

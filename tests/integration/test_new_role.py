@@ -18,7 +18,13 @@ from flask import Flask
 
 from engine import roles, statuses
 from storage import db
-from tests.flows import application_at_unit_review, deploy, status_of, unit_approves
+from tests.flows import (
+    application_at_unit_review,
+    deploy,
+    next_cycle,
+    status_of,
+    unit_approves,
+)
 from tests.helpers import FIXTURES, PASSWORDS
 from tests.page_helpers import signed_in, text
 from web import labels
@@ -85,6 +91,7 @@ def test_a_diagram_lane_needs_a_role_that_acts_in_it(api):
 def test_new_expert_role_and_status_work_end_to_end(app, api, monkeypatch):
     _add_expert_role(app, monkeypatch)
     assert deploy(api, {"title_application.bpmn": _with_expert_step(TITLE)}).status == 201
+    next_cycle(api)
     unit, person, app_id = application_at_unit_review(api)
     assert unit_approves(api, unit, app_id).status == 200
 

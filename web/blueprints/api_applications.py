@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from web.answers import application_detail_json, application_json
-from web.api_schemas import Reply, array, page, pdf, ref, svg
+from web.api_schemas import Reply, page, pdf, ref, svg
 from web.blueprints._common import (
     actor,
     deployments,
@@ -30,7 +30,7 @@ DOCS = [
         "applications",
         False,
         None,
-        array(ref("Committee")),
+        page("Committee"),
     ),
     (
         "post",
@@ -134,7 +134,9 @@ def applications() -> Any:
 @bp.get("/committees")
 def committees() -> Any:
     actor()  # any signed-in user: applicants choose from it, offices and reviewers read it
-    return jsonify(current_app.extensions["designer_forms"].committees_listing())
+    limit, offset = paging()
+    rows = current_app.extensions["designer_forms"].committees_listing()
+    return jsonify(listing(rows[offset : offset + limit], len(rows)))
 
 
 @bp.post("/applications")
