@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from engine import roles
 from engine.errors import InvalidDataError
+from engine.identity import credit_code_problem, id_number_problem
 from engine.names import NameRefused, clean_name, clean_username
 from engine.passwords import PasswordHasher, password_problem
 from engine.users import end_all_sign_ins, find_user
-from storage import Org, User
+from storage import ExpertProfile, Org, User
 
 
 def _check_tree(orgs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -64,6 +65,56 @@ def _check_users(
                 f"role {user['role']} belongs to an org of kind {role.org_kind}, not {org_kind}"
             )
     return problems
+
+
+EXPERT_KEYS = ("specialty", "unit_credit_code", "relations")
+
+
+def _check_experts(users: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """An expert's specialty, employer's credit code and declared relations (ID numbers)."""
+    problems: dict[str, str] = {}
+    for i, user in enumerate(users):
+        where = f"users[{i}]"
+        if user.get("role") != roles.EXPERT:
+            for key in EXPERT_KEYS:
+                if user.get(key) is not None:
+                    problems[f"{where}.{key}"] = "只有评审专家（role expert）可以填写"
+            continue
+        specialty = user.get("specialty")
+        if specialty is not None and (not isinstance(specialty, str) or len(specialty) > 100):
+            problems[f"{where}.specialty"] = "应为不超过 100 字的专业名称"
+        code = user.get("unit_credit_code")
+        if code is not None and (not isinstance(code, str) or credit_code_problem(code)):
+            problems[f"{where}.unit_credit_code"] = "统一社会信用代码无效"
+        relations = user.get("relations")
+        if relations is not None and (
+            not isinstance(relations, list)
+            or len(relations) > 200
+            or not all(isinstance(r, str) and not id_number_problem(r) for r in relations)
+        ):
+            problems[f"{where}.relations"] = "应为申报人身份证号码的列表"
+    return problems
+
+
+def _load_expert_profiles(session: Session, users: Sequence[Mapping[str, Any]]) -> None:
+    for user in users:
+        if user.get("role") != roles.EXPERT:
+            continue
+        row = find_user(session, user["username"])
+        if row is None:
+            continue
+        values = {
+            "office_org_id": user["org"],
+            "specialty": user.get("specialty"),
+            "unit_credit_code": (user.get("unit_credit_code") or "").upper() or None,
+            "relations": sorted({r.upper() for r in user.get("relations") or []}),
+        }
+        profile = session.get(ExpertProfile, row.id)
+        if profile is None:
+            session.add(ExpertProfile(user_id=row.id, **values))
+        else:
+            for key, value in values.items():
+                setattr(profile, key, value)
 
 
 def _clean_doc(
@@ -125,7 +176,7 @@ def load_orgs(
     kinds = {o.get("id"): o.get("kind") for o in orgs}
     for known in session.scalars(select(Org)):
         kinds.setdefault(known.id, known.kind)
-    problems = problems or _check_tree(orgs) or _check_users(users, kinds)
+    problems = problems or _check_tree(orgs) or _check_users(users, kinds) or _check_experts(users)
     if problems:
         raise InvalidDataError("组织机构文件有误", fields=problems)
     counts = {"orgs_created": 0, "orgs_updated": 0, "users_created": 0, "users_updated": 0}
@@ -182,4 +233,6 @@ def load_orgs(
                 # A new password ends every sign-in made with the old one.
                 end_all_sign_ins(session, row.id, now, "password_changed")
             counts["users_updated"] += 1
+    session.flush()
+    _load_expert_profiles(session, users)
     return counts

@@ -260,3 +260,9 @@ def may_keep_cycles(actor: Actor, office_org_id: str) -> bool:
 def may_count_cycle(actor: Actor, office_org_id: str) -> bool:
     """Whether the actor sees how many applications a cycle holds (its office, overseers)."""
     return may_keep_cycles(actor, office_org_id) or oversees(actor)
+
+
+def may_run_review(actor: Actor, office_org_id: str) -> bool:
+    """Whether the actor runs a committee's review sessions (panel, attendance, objections):
+    the same people who keep its cycles."""
+    return may_keep_cycles(actor, office_org_id)

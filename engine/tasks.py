@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 
@@ -12,6 +12,7 @@ from engine.clock import CHINA_TZ, Clock
 from engine.designer_files import DesignerFiles
 from engine.dtos import Failure, ItemOutcome
 from engine.errors import (
+    ConcurrentUpdateError,
     EngineError,
     InvalidDataError,
 )
@@ -21,6 +22,12 @@ from engine.process_runtime import ProcessRuntime
 from engine.queries import last_return_marks, ready_task_row, summary_of, with_mark_choices
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary, jsonable
 from storage import HumanTask, ProcessInstance, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from engine.ballot_close import BallotClose
+
+# Attempts at one completion when another task of the same instance moved it meanwhile.
+RETRIES = 3
 
 
 class Tasks:
@@ -33,11 +40,13 @@ class Tasks:
         files: DesignerFiles,
         *,
         clock: Clock,
+        ballot_close: BallotClose | None = None,
     ) -> None:
         self._uow = uow_factory
         self.runtime = runtime
         self.files = files
         self.clock = clock
+        self.ballot_close = ballot_close
 
     def list_tasks(
         self,
@@ -121,10 +130,20 @@ class Tasks:
 
     def complete(self, task_id: str, data: Mapping[str, Any], *, actor: Actor) -> CompleteResult:
         """Validate and complete one ready user task, run forward, save: one commit."""
-        with self._uow() as uow:
-            result = self.runtime.complete(uow.session, task_id, data, actor)
-            uow.commit()
-        return result
+        for attempt in range(RETRIES):
+            try:
+                with self._uow() as uow:
+                    result = self.runtime.complete(uow.session, task_id, data, actor)
+                    if result.ballot_session_id is not None and self.ballot_close is not None:
+                        self.ballot_close.vote_cast(uow.session, result.ballot_session_id)
+                    uow.commit()
+                return result
+            except ConcurrentUpdateError:
+                # Another task of the same instance was completed meanwhile (parallel ballots):
+                # try again on the new state; a task no longer ready then answers 409 itself.
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def complete_many(
         self, task_ids: Iterable[str], data: Mapping[str, Any], *, actor: Actor

@@ -43,7 +43,7 @@ class ReviewSession(Base):
 
     __tablename__ = "review_session"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(Integer, index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("review_cycle.id"), index=True)
     committee_id: Mapped[str] = mapped_column(String(64))
     office_org_id: Mapped[str] = mapped_column(String(64), index=True)
     held_on: Mapped[date] = mapped_column(Date)

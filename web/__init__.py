@@ -37,7 +37,9 @@ from engine import (
     system_clock,
 )
 from engine.accounts import LoginPolicy
+from engine.ballot_close import BallotClose, ResultObjections
 from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
+from engine.review_sessions import ReviewSessions
 from storage import (
     UnitOfWorkFactory,
     configure_engine_events,
@@ -136,7 +138,12 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         sandbox_limits=cfg.sandbox_limits(config),
     )
     ext["unit_of_work"], ext["designer_files"], ext["runtime"] = uow, files, runtime
-    ext["tasks"] = Tasks(uow, runtime, files, clock=clock)
+    ballot_close = BallotClose(
+        runtime, files, clock=clock, calendar_policy=cfg.calendar_policy(config)
+    )
+    ext["tasks"] = Tasks(uow, runtime, files, clock=clock, ballot_close=ballot_close)
+    ext["review_sessions"] = ReviewSessions(uow, runtime, files, clock=clock)
+    ext["result_objections"] = ResultObjections(uow, runtime, clock=clock)
     ext["timers"] = Timers(uow, runtime, clock=clock)
     ext["operations"] = Operations(
         uow,

@@ -25,6 +25,7 @@ from web.api_schema_kit import (
 )
 from web.api_schemas_cycles import CYCLE_SCHEMAS
 from web.api_schemas_ops import OPERATOR_SCHEMAS
+from web.api_schemas_sessions import SESSION_SCHEMAS
 
 __all__ = ["SCHEMAS", "Reply", "page", "pdf", "ref", "svg"]
 
@@ -294,4 +295,5 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     **OPERATOR_SCHEMAS,
     **CYCLE_SCHEMAS,
+    **SESSION_SCHEMAS,
 }

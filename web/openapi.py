@@ -60,7 +60,8 @@ STRING = {"type": "string"}
 # Numeric ids: ASCII digits within PostgreSQL's INTEGER (web/input_guard.IdConverter).
 ID = {"type": "string", "pattern": "^[0-9]{1,10}$"}
 PATH_PARAMS = {
-    name: ID for name in ("application_id", "instance_id", "timer_id", "message_id", "version")
+    name: ID
+    for name in ("application_id", "instance_id", "timer_id", "message_id", "version", "session_id")
 }
 
 

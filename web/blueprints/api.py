@@ -15,6 +15,7 @@ from web.blueprints import (
     api_dashboard,
     api_ops,
     api_ops_timers,
+    api_sessions,
     api_specs,
     api_tasks,
 )
@@ -34,6 +35,7 @@ DOC_MODULES = (
     api_ops_timers,
     api_dashboard,
     api_cycles,
+    api_sessions,
 )
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)

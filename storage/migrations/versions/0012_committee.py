@@ -1,7 +1,7 @@
 """The committee's review: expert profiles, review sessions, recusals, the secret ballot
 
 Revision ID: 0012_committee
-Revises: 0008_names
+Revises: 0009_cycles
 Create Date: 2026-12-02 08:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_committee'
-down_revision = '0008_names'
+down_revision = '0009_cycles'
 branch_labels = None
 depends_on = None
 
@@ -41,6 +41,7 @@ def upgrade():
         sa.Column('created_by', sa.Integer(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('tallied_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['cycle_id'], ['review_cycle.id']),
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_review_session_cycle_id', 'review_session', ['cycle_id'])
