@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import eligibility, forms, policy, statuses
 from engine.application_views import committee_summary, paper_state, payment_state
+from engine.certificate_issue import certificate_of
 from engine.clock import Clock
 from engine.committees import Committee
 from engine.designer_files import DesignerFiles
@@ -228,6 +229,7 @@ class Applications:
                 publicity_release_at=iso(release),
                 can_export_review_form=app.status in statuses.EXPORTABLE_STATUSES,
                 can_urge=any(not may_act(actor, t) for t in tasks),
+                certificate=certificate_of(session, app.id, actor),
             )
 
     def committee_of(

@@ -76,6 +76,8 @@ class ApplicationDetail:
     publicity_release_at: str | None
     can_export_review_form: bool
     can_urge: bool
+    # The 职称证书 once issued (engine/certificate_issue.py certificate_of), else None.
+    certificate: Mapping[str, Any] | None = None
 
 
 # ----- process instances (operators) ---------------------------------------------------

@@ -16,6 +16,7 @@ from engine import (
     Applications,
     AuditLog,
     CalendarAdmin,
+    Certificates,
     Dashboard,
     Deployments,
     DesignerFiles,
@@ -81,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
+        pages_certificates,
         pages_dashboard,
         pages_designer,
         pages_dossier,
@@ -116,6 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_modeler,
         pages_dashboard,
         pages_verify,
+        pages_certificates,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)
@@ -181,3 +184,4 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         overdue_after_workdays=int(config["OVERDUE_AFTER_WORKDAYS"]),
     )
     ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)
+    ext["certificates"] = Certificates(uow, runtime, files, config["BASE_URL"], clock=clock)

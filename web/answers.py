@@ -39,6 +39,7 @@ def application_detail_json(detail: ApplicationDetail) -> dict[str, Any]:
         publicity_release_at=detail.publicity_release_at,
         can_export_review_form=detail.can_export_review_form,
         can_urge=detail.can_urge,
+        certificate=dict(detail.certificate) if detail.certificate else None,
     )
     return out
 

@@ -11,6 +11,7 @@ from web.auth import accounts, bearer_actor, bearer_token, client_address
 from web.blueprints import (
     api_accounts,
     api_applications,
+    api_certificates,
     api_dashboard,
     api_ops,
     api_ops_timers,
@@ -32,6 +33,7 @@ DOC_MODULES = (
     api_ops,
     api_ops_timers,
     api_dashboard,
+    api_certificates,
 )
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)
@@ -45,6 +47,7 @@ PUBLIC = {
     "api.accounts.units_register",
     "api.accounts.applicants_register",
     "api.applications.verify",
+    "api.certificates.lookup",
 }
 
 
