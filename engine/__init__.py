@@ -5,6 +5,7 @@ from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.audit import AuditLog
 from engine.calendar_admin import CalendarAdmin
+from engine.certificates import Certificates
 from engine.clock import CHINA_TZ, ManualClock, system_clock
 from engine.cycles import Cycles
 from engine.dashboard import Dashboard, DashboardFilters
@@ -58,6 +59,7 @@ __all__ = [
     "AuditLog",
     "CalendarAdmin",
     "CalendarPolicy",
+    "Certificates",
     "CompleteResult",
     "ConcurrentUpdateError",
     "ConflictError",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import eligibility, forms, policy, statuses
 from engine.application_views import committee_summary, paper_state, payment_state
+from engine.certificate_issue import certificate_of
 from engine.clock import Clock
 from engine.committees import Committee
 from engine.cycle_rules import china_today, cycle_for_filing
@@ -249,6 +250,7 @@ class Applications:
                 cycle=_cycle_summary(
                     session.get(ReviewCycle, app.cycle_id) if app.cycle_id else None
                 ),
+                certificate=certificate_of(session, app.id, actor),
             )
 
     def committee_of(

@@ -9,6 +9,7 @@ the fee is taken from its schedule when the review completes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ from engine.errors import InvalidDataError
 
 CATALOGUE_FILE = Path("rules") / "committees.json"
 UNPUBLISHED = "以评委会办公室公布为准"
+# A certificate number is prefix + year + 5-digit sequence (engine/certificates.py).
+PREFIX_MAX = 16
+PREFIX_PATTERN = re.compile(rf"[A-Z0-9]{{1,{PREFIX_MAX}}}")
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,15 @@ class Committee:
     fees: dict[str, dict[str, Any]]
     payee: dict[str, Any]
     payment_method: str = "bank_transfer"
+    certificate_prefix: str = ""  # empty: derived from the id (number_prefix())
 
     def reviews(self, series: str, level: str, specialty: str) -> bool:
         return series in self.series and level in self.levels and specialty in self.specialties
+
+    def number_prefix(self) -> str:
+        """What its certificate numbers start with: the catalogue's ``certificate_prefix``,
+        else the id's letters and digits in capitals (nb-water-mid -> NBWATERMID)."""
+        return self.certificate_prefix or default_certificate_prefix(self.id)
 
     def fee(self, level: str) -> dict[str, Any]:
         """The fee of a level: {"item", "amount"} (amount 0 when the schedule has none)."""
@@ -114,6 +124,21 @@ class Catalogue:
         return committee
 
 
+def default_certificate_prefix(committee_id: str) -> str:
+    """A committee's certificate number prefix when the catalogue names none."""
+    return re.sub(r"[^A-Za-z0-9]", "", committee_id).upper()[:PREFIX_MAX] or "ZC"
+
+
+def _prefix(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not PREFIX_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{where}.certificate_prefix must be 1-{PREFIX_MAX} capital letters or digits"
+        )
+    return value
+
+
 def _text_or_none(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -166,6 +191,7 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
             fees={str(k): dict(v) for k, v in fees.items()},
             payee=dict(payee),
             payment_method=str(row.get("payment_method") or "bank_transfer"),
+            certificate_prefix=_prefix(row.get("certificate_prefix"), where),
         )
         for other in out:
             if other.id == committee.id:

@@ -77,6 +77,8 @@ class ApplicationDetail:
     can_export_review_form: bool
     can_urge: bool
     cycle: Mapping[str, Any] | None = None  # the annual cycle (申报年度) it was filed in
+    # The 职称证书 once issued (engine/certificate_issue.py certificate_of), else None.
+    certificate: Mapping[str, Any] | None = None
 
 
 # ----- process instances (operators) ---------------------------------------------------

@@ -8,7 +8,7 @@ script runs (on SQLite a held write lock would stop every other writer).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,13 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import roles
+from engine.certificate_issue import issue_in
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import Catalogue
 from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.payments import payment_terms
 from engine.workdays import parse_date
-from storage import Dossier, Notification, Org, User
+from storage import Application, Dossier, Notification, Org, User
 
 REGISTERED = (
     "review_chain_for",
@@ -36,6 +37,7 @@ REGISTERED = (
     "set_dossier_status",
     "current_dossier",
     "notify",
+    "issue_certificate",
 )
 
 
@@ -48,9 +50,11 @@ class ProcessFunctions:
         clock: Clock,
         instance_id: int | None,
         committees: Catalogue | None = None,
+        rules: Mapping[str, Any] | None = None,
     ) -> None:
         self.session = session
         self.committees = committees or Catalogue([])
+        self.rules = rules or {}
         self.clock = clock
         self.instance_id = instance_id
         self._queued: list[Notification] = []
@@ -189,3 +193,19 @@ class ProcessFunctions:
             text=str(text),
             instance_id=self.instance_id,
         )
+
+    def issue_certificate(self) -> str:
+        """Issue the 职称证书 of this instance's application (the same one when called again)
+        and return its number. The only function that writes at once: the number must be
+        known to the script, so the committee's counter is locked until the verb commits."""
+        app = (
+            self.session.scalars(
+                select(Application).where(Application.instance_id == self.instance_id)
+            ).first()
+            if self.instance_id is not None
+            else None
+        )
+        if app is None:
+            raise ValueError("issue_certificate() needs an instance of an application")
+        cert = issue_in(self.session, app.id, self.clock(), self.committees, self.rules)
+        return cert.number

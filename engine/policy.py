@@ -232,6 +232,18 @@ def withdraw_side(actor: Actor, applicant_id: int, unit_org_id: str | None) -> s
     return None
 
 
+def may_revoke_certificate(
+    actor: Actor, issuer_org_id: str | None, *, any_org: bool = False
+) -> bool:
+    """Whether the actor may revoke a certificate its issuing HRSS department (``issuer_org_id``)
+    gave: that department's accounts and operators; ``any_org``: some certificate at all."""
+    if may_operate(actor):
+        return True
+    if not roles.role_of(actor.role).issues_certificates or actor.org_status != "active":
+        return False
+    return any_org or (issuer_org_id is not None and actor.org_id == issuer_org_id)
+
+
 # Who sees the dashboard of the whole review, and over which applications.
 DASHBOARD_SCOPES = {"admin": "all", "platform": "all", "office": "committees", "hrss": "chain"}
 

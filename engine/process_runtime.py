@@ -118,8 +118,10 @@ class ProcessRuntime:
 
     def script_engine(self, session: Session, instance_id: int | None) -> Any:
         """A script engine whose registered functions work in ``session``."""
-        catalogue = self.files.committees(self.files_version(session, instance_id))
-        functions = ProcessFunctions(session, self.clock, instance_id, catalogue)
+        version = self.files_version(session, instance_id)
+        catalogue = self.files.committees(version)
+        rules = self.files.eligibility_rules(version)
+        functions = ProcessFunctions(session, self.clock, instance_id, catalogue, rules)
         return script_engine(functions.table(), self.sandbox_limits)
 
     def load(
@@ -270,7 +272,13 @@ class ProcessRuntime:
         )
         session.add(inst)
         # The instance row is written after the scripts ran, so no lock is held meanwhile.
-        functions = ProcessFunctions(session, self.clock, None, self.files.committees(deployed))
+        functions = ProcessFunctions(
+            session,
+            self.clock,
+            None,
+            self.files.committees(deployed),
+            self.files.eligibility_rules(deployed),
+        )
         engine = script_engine(functions.table(), self.sandbox_limits)
         wf = runtime.new_workflow(deployed.loaded, str(deployed.id), dict(data), engine)
         self.advance(wf)

@@ -8,7 +8,7 @@ run time (as the tests do) counts everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 APPLICANT = "applicant"
 UNIT = "unit"
@@ -50,6 +50,7 @@ class Role:
     oversees: bool = False  # sees every application, file and timer; reads every fee switch
     operates: bool = False  # repairs instances, fires timers, keeps the calendar, sets fees
     deploys: bool = False  # validates, deploys and promotes process definitions
+    issues_certificates: bool = False  # its org issues (and revokes) a committee's 职称证书
 
 
 def _reviewer(kind: str) -> Role:
@@ -62,7 +63,7 @@ ROLES: dict[str, Role] = {
     ),
     UNIT: Role(UNIT, frozenset({UNIT_LANE}), sees="unit", registers_org=True),
     DEPT: _reviewer(DEPT),
-    HRSS: _reviewer(HRSS),
+    HRSS: replace(_reviewer(HRSS), issues_certificates=True),
     OFFICE: _reviewer(OFFICE),
     PLATFORM: Role(PLATFORM, frozenset({PLATFORM_LANE}), sees="all", oversees=True),
     ADMIN: Role(

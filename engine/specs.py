@@ -231,8 +231,8 @@ class SpecValidator:
         if meta.lane not in roles.lanes():
             keys = ", ".join(f"lane_{k}" for k in sorted(roles.lanes()))
             out.append(f"用户任务须位于编号为 {keys} 之一的泳道中")
-        if meta.lane != roles.APPLICANT_LANE and not meta.org_variable:
-            out.append("用户任务缺少属性 orgVariable（办理机构变量）")
+        if meta.lane != roles.APPLICANT_LANE and not (meta.org_variable or meta.user_variable):
+            out.append("用户任务缺少属性 orgVariable（办理机构变量）或 userVariable（办理人变量）")
         for name in runtime.validator_names(meta.validator):
             if name not in self.validators:
                 out.append(f"未知的校验器 {name!r}")

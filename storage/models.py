@@ -307,3 +307,44 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     entered_by: Mapped[str | None] = mapped_column(String(64))
     entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Certificate(Base):
+    """An issued 职称证书: its number (prefix, year, sequence), holder, title and state.
+
+    ``number`` is ``prefix`` + year + the 5-digit ``sequence`` of its (committee, year); the
+    sequence comes from ``certificate_counter``, so numbers are gapless per committee and year.
+    """
+
+    __tablename__ = "certificate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    committee_id: Mapped[str] = mapped_column(String(64))
+    issuer_org_id: Mapped[str | None] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[int | None] = mapped_column(Integer)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("committee_id", "year", "sequence", name="uq_certificate_sequence"),
+    )
+
+
+class CertificateCounter(Base):
+    """The last certificate sequence of one committee and year.
+
+    Issuing UPDATEs it first (a row lock on PostgreSQL, the write lock on SQLite), so two
+    issues of the same committee and year queue up and never share or skip a number.
+    """
+
+    __tablename__ = "certificate_counter"
+    committee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)

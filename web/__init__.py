@@ -16,6 +16,7 @@ from engine import (
     Applications,
     AuditLog,
     CalendarAdmin,
+    Certificates,
     Cycles,
     Dashboard,
     Deployments,
@@ -84,6 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         pages_applications,
         pages_calendar,
+        pages_certificates,
         pages_dashboard,
         pages_designer,
         pages_dossier,
@@ -119,6 +121,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_modeler,
         pages_dashboard,
         pages_verify,
+        pages_certificates,
     ):
         app.register_blueprint(module.bp)
     scheduler.init_app(app)
@@ -190,3 +193,4 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
     )
     ext["cycles"] = Cycles(uow, committees=ext["designer_forms"].current_committees, clock=clock)
     ext["exports"] = Exports(uow, runtime, files, store, config["BASE_URL"], clock=clock)
+    ext["certificates"] = Certificates(uow, runtime, files, config["BASE_URL"], clock=clock)

@@ -40,6 +40,7 @@ def application_detail_json(detail: ApplicationDetail) -> dict[str, Any]:
         can_export_review_form=detail.can_export_review_form,
         can_urge=detail.can_urge,
         cycle=detail.cycle,
+        certificate=dict(detail.certificate) if detail.certificate else None,
     )
     return out
 

@@ -41,6 +41,8 @@ def page(name: str) -> dict[str, Any]:
     return obj({"items": array(ref(name)), "total": INT})
 
 
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+OPT_DATE: dict[str, Any] = {"type": ["string", "null"], "format": "date"}
 NAMED_ORG = obj({"id": STR, "name": STR})
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -273,6 +275,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "cycle": {
                         "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/CycleSummary"}]
                     },
+                    "certificate": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {"$ref": "#/components/schemas/CertificateFacts"},
+                        ]
+                    },
                 },
             ),
         ]
@@ -293,6 +301,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "exported_at": TIME,
         },
     ),
+    "CertificateFacts": obj(
+        {"number": STR, "verification_code": STR, "issued_on": DATE},
+        {
+            "title": STR,
+            "revoked": BOOL,
+            "revoked_on": OPT_DATE,
+            "revoke_reason": OPT_STR,
+            "can_revoke": BOOL,
+        },
+    ),
+    "CertificateLookup": obj(
+        {
+            "valid": BOOL,
+            "name": {**STR, "description": "The holder's name, masked (张*)"},
+            "title": STR,
+            "committee": STR,
+            "issued_on": DATE,
+            "revoked": BOOL,
+        },
+        {"number": STR, "verification_code": STR, "revoked_on": DATE, "revoke_reason": STR},
+    ),
+    "CertificateRevoked": obj({"number": STR, "revoked": BOOL, "revoked_on": DATE}),
     **OPERATOR_SCHEMAS,
     **CYCLE_SCHEMAS,
     **SESSION_SCHEMAS,

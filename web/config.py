@@ -49,6 +49,7 @@ def defaults() -> dict[str, Any]:
         "SMS_GATEWAY_URL": "",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "REGISTER_RATE_LIMIT": "5 per hour",
+        "CERTIFICATE_LOOKUP_RATE_LIMIT": "30 per minute",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "SESSION_IDLE_MINUTES": 30,

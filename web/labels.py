@@ -82,6 +82,8 @@ ACTIONS = {
     "account_locked": "账号锁定",
     "session_expired": "登录已过期",
     "token_revoked": "注销访问令牌",
+    "issue_certificate": "发放职称证书",
+    "revoke_certificate": "撤销职称证书",
 }
 # The eligibility checks a review records (timeline, review form).
 CHECKS = {

@@ -97,6 +97,14 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}),
         _query("org", STRING),
     ],
+    ("get", "/certificates/{number}"): [
+        {
+            "name": "name",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        }
+    ],
     ("get", "/ops/timers"): [
         *PAGING,
         _query("status", {"type": "string", "enum": ["pending", "fired", "cancelled", "overdue"]}),

@@ -37,6 +37,14 @@ register_limit = limiter.shared_limit(
     error_message="注册过于频繁，请稍后再试",
 )
 
+# Per client address, shared by the public certificate lookup page and API call: looking
+# numbers up by guessing names is slowed down.
+lookup_limit = limiter.shared_limit(
+    lambda: current_app.config["CERTIFICATE_LOOKUP_RATE_LIMIT"],
+    scope="certificate_lookup",
+    error_message="查询过于频繁，请稍后再试",
+)
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'"

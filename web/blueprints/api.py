@@ -11,6 +11,7 @@ from web.auth import accounts, bearer_actor, bearer_token, client_address
 from web.blueprints import (
     api_accounts,
     api_applications,
+    api_certificates,
     api_cycles,
     api_dashboard,
     api_ops,
@@ -36,6 +37,7 @@ DOC_MODULES = (
     api_dashboard,
     api_cycles,
     api_sessions,
+    api_certificates,
 )
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)
@@ -49,6 +51,7 @@ PUBLIC = {
     "api.accounts.units_register",
     "api.accounts.applicants_register",
     "api.applications.verify",
+    "api.certificates.lookup",
 }
 
 
