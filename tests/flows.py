@@ -63,7 +63,7 @@ def register_unit(api: Api, dept: str = "yz-water", *, activate: bool = True) ->
         task = api.only_task("platform_1", name="review_entrustment")
         r = api.complete(task["id"], "platform_1", decision="approve", opinion="材料齐全，同意")
         assert r.status == 200, r
-    return {"unit_id": unit_id, "username": username}
+    return {"unit_id": unit_id, "username": username, "credit_code": credit_code(n)}
 
 
 DOSSIER = {
@@ -130,7 +130,7 @@ def register_applicant(
         task = api.only_task(unit["username"], name="review_dossier")
         r = api.complete(task["id"], unit["username"], decision="approve", opinion="档案属实")
         assert r.status == 200, r
-    return {"applicant_id": applicant_id, "username": username}
+    return {"applicant_id": applicant_id, "username": username, "id_number": id_number(n)}
 
 
 CHAIN = ["yz-water", "yz-hrss", "nb-water", "nb-office", "nb-hrss"]
