@@ -260,3 +260,10 @@ def may_keep_cycles(actor: Actor, office_org_id: str) -> bool:
 def may_count_cycle(actor: Actor, office_org_id: str) -> bool:
     """Whether the actor sees how many applications a cycle holds (its office, overseers)."""
     return may_keep_cycles(actor, office_org_id) or oversees(actor)
+
+
+def keeps_cycles(actor: Actor) -> bool:
+    """Whether the actor has the annual cycles page (a committee office's account, an
+    operator); which committees it keeps is ``may_keep_cycles``."""
+    office = actor.role == roles.OFFICE and actor.org_status == "active" and bool(actor.org_id)
+    return office or may_operate(actor)
