@@ -80,7 +80,7 @@ def no_cycle_message(session: Session, committee: Committee, today: date) -> str
         return f"{committee.name}尚未开始受理申报：{_window(upcoming[0])}，请届时再申报"
     past = [c for c in rows if c.opens_on <= today]
     if past:
-        last = max(past, key=lambda c: (c.closes_on, c.id))
+        last = max(past, key=lambda c: (c.opens_on, c.id))
         ended = "已关闭" if last.status == CLOSED else "已截止"
         return f"{committee.name}本年度申报{ended}：最近一次为 {_window(last)}，请等待下一年度"
     return f"{committee.name}当前没有开放的申报年度，请关注评委会办公室发布的申报通知"
@@ -100,6 +100,14 @@ def cycle_for_filing(session: Session, committee: Committee, today: date) -> Rev
     return cycle
 
 
+def _phase(cycle: ReviewCycle, today: date) -> str:
+    if cycle.status == CLOSED:
+        return CLOSED
+    if today < cycle.opens_on:
+        return "upcoming"
+    return "ended" if today > cycle.closes_on else "accepting"
+
+
 @dataclass(frozen=True)
 class CycleView:
     """One cycle as the API and pages show it."""
@@ -114,6 +122,7 @@ class CycleView:
     status: str
     version: int | None  # the title_application deploy number its applications run on
     accepting: bool  # open and today inside the window
+    phase: str  # upcoming / accepting / ended (open cycles by today's date) or closed
     full: bool  # the quota is taken
     applications: int | None  # how many it holds (None: not the caller's to count)
     created_by: str
@@ -137,6 +146,7 @@ def cycle_view(
     """The view of a cycle; ``counted`` says whether the caller sees its application count."""
     count = filed_count(session, cycle.id)
     version = session.get(ProcessVersion, cycle.version_id)
+    phase = _phase(cycle, today)
     return CycleView(
         cycle_id=str(cycle.id),
         committee_id=cycle.committee_id,
@@ -147,7 +157,8 @@ def cycle_view(
         quota=cycle.quota,
         status=cycle.status,
         version=version.number if version else None,
-        accepting=cycle.status == OPEN and cycle.opens_on <= today <= cycle.closes_on,
+        accepting=phase == "accepting",
+        phase=phase,
         full=cycle.quota is not None and count >= cycle.quota,
         applications=count if counted else None,
         created_by=cycle.created_by,

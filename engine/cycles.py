@@ -119,6 +119,17 @@ def _overlapping(session: Session, committee_id: str, req: CycleRequest) -> Revi
     ).first()
 
 
+@dataclass(frozen=True)
+class FilingWindow:
+    """A committee as the new-application page shows it: its cycle taking applications
+    today, else the Chinese sentence saying why none does."""
+
+    committee_id: str
+    committee_name: str
+    cycle: CycleView | None
+    refusal: str | None
+
+
 class Cycles:
     """Committees' annual cycles: open, list, show, close (one transaction per verb)."""
 
@@ -272,20 +283,15 @@ class Cycles:
         ]
         return [(c, self.list_cycles(c.id, actor, limit=500)[0]) for c in keeps]
 
-    def filing_windows(self, actor: Actor) -> list[tuple[Committee, CycleView | None]]:
-        """Each committee with the cycle taking applications today (None: none is)."""
+    def filing_windows(self, actor: Actor) -> list[FilingWindow]:
+        """Each committee with the cycle taking applications today, or why none does."""
         today = china_today(self.clock())
-        out: list[tuple[Committee, CycleView | None]] = []
+        out: list[FilingWindow] = []
         with self._uow() as uow:
             session = uow.session
             for committee in self.committees().committees:
                 cycle = open_cycle_for(session, committee.id, today)
                 view = self._view(session, cycle, actor, committee) if cycle else None
-                out.append((committee, view))
+                refusal = None if view else no_cycle_message(session, committee, today)
+                out.append(FilingWindow(committee.id, committee.name, view, refusal))
         return out
-
-    def refusal(self, committee_id: str) -> str:
-        """Why a committee takes no application today (for pages)."""
-        committee = self._committee(committee_id)
-        with self._uow() as uow:
-            return no_cycle_message(uow.session, committee, china_today(self.clock()))

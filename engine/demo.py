@@ -13,6 +13,7 @@ from engine import eligibility
 from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ
+from engine.cycles import Cycles
 from engine.deployments import Deployments
 from engine.dossiers import Dossiers
 from engine.errors import EngineError
@@ -125,12 +126,15 @@ class DemoLoader:
         dossiers: Dossiers,
         applications: Applications,
         pdf: Callable[[], bytes],
+        *,
+        cycles: Cycles,
     ) -> None:
         self.tasks, self.deployments, self.accounts = tasks, deployments, accounts
         self.clock = tasks.clock
         self.units, self.applicants, self.dossiers = units, applicants, dossiers
         self.applications = applications
         self.pdf = pdf
+        self.cycles = cycles
         self.calendar = WorkCalendar()
 
     def _as(self, username: str) -> Actor:
@@ -166,10 +170,20 @@ class DemoLoader:
         ]
         self.accounts.load_orgs({"orgs": ORGS, "users": users})
         self.deployments.deploy_directory(actor="demo")
+        self._open_cycles()
         unit_id = self._unit()
         for i, (name, stage) in enumerate(PEOPLE, 1):
             self._applicant(i, name, unit_id, stage)
         return True
+
+    def _open_cycles(self) -> None:
+        """This year's cycle (申报年度) of every committee, opened by its office, so filing
+        works all year; its applications run on the version just deployed."""
+        year = self.clock().astimezone(CHINA_TZ).year
+        window = {"year": year, "opens_on": f"{year}-01-01", "closes_on": f"{year}-12-31"}
+        for committee in self.cycles.committees().committees:
+            office = "nb_office" if committee.office_org_id == "nb-office" else "admin"
+            self.cycles.open_cycle(committee.id, window, self._as(office))
 
     def _unit(self) -> str:
         out = self.units.register_unit(

@@ -278,3 +278,10 @@ def may_run_review(actor: Actor, office_org_id: str) -> bool:
     """Whether the actor runs a committee's review sessions (panel, attendance, objections):
     the same people who keep its cycles."""
     return may_keep_cycles(actor, office_org_id)
+
+
+def keeps_cycles(actor: Actor) -> bool:
+    """Whether the actor has the annual cycles page (a committee office's account, an
+    operator); which committees it keeps is ``may_keep_cycles``."""
+    office = actor.role == roles.OFFICE and actor.org_status == "active" and bool(actor.org_id)
+    return office or may_operate(actor)

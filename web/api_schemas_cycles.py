@@ -21,6 +21,7 @@ CYCLE_SCHEMAS: dict[str, dict[str, Any]] = {
             "status": {"enum": ["open", "closed"]},
             "version": OPT_INT,
             "accepting": BOOL,
+            "phase": {"enum": ["upcoming", "accepting", "ended", "closed"]},
             "full": BOOL,
         },
         {

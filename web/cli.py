@@ -184,6 +184,7 @@ def demo_command() -> None:
             ext["dossiers"],
             ext["applications"],
             blank_pdf,
+            cycles=ext["cycles"],
         )
         try:
             created = loader.load()

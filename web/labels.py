@@ -76,6 +76,8 @@ ACTIONS = {
     "deploy": "发布流程",
     "promote": "设为当前版本",
     "dashboard_export": "导出统计看板数据",
+    "cycle_open": "开设申报年度",
+    "cycle_close": "关闭申报年度",
     "login": "登录",
     "logout": "退出登录",
     "login_failed": "登录失败",
@@ -134,6 +136,8 @@ TASK_STATES = {
     "COMPLETED": "已完成",
 }
 TIMER_STATUS = {"pending": "等待触发", "fired": "已触发", "cancelled": "已取消"}
+# An annual cycle (申报年度) by today's date: engine.cycle_rules names the phases.
+CYCLE_PHASE = {"upcoming": "未开始", "accepting": "受理中", "ended": "已截止", "closed": "已关闭"}
 OPERATIONS = {
     "migrate": "迁移版本",
     "suspend": "挂起",
@@ -170,6 +174,8 @@ def nav_for(actor: Actor | None) -> list[NavItem]:
             ("批量审核", url_for("review_pages.approve")),
             ("收费设定", url_for("review_pages.fee")),
         ]
+        if policy.keeps_cycles(actor):
+            business.append(("申报年度", url_for("cycle_pages.index")))
         items += [("申报业务管理", business), applications]
     elif policy.may_list_applications(actor):
         items.append(applications)
@@ -177,6 +183,7 @@ def nav_for(actor: Actor | None) -> list[NavItem]:
         items += [
             ("流程实例", url_for("ops_pages.index")),
             ("节假日", url_for("calendar_pages.index")),
+            ("申报年度", url_for("cycle_pages.index")),
         ]
     if policy.may_see_dashboard(actor):
         items.append(("统计看板", url_for("dashboard_pages.index")))
@@ -244,6 +251,7 @@ def template_context() -> dict[str, Any]:
         "TASK_STATES": TASK_STATES,
         "TIMER_STATUS": TIMER_STATUS,
         "OPERATIONS": OPERATIONS,
+        "CYCLE_PHASE": CYCLE_PHASE,
         "nav_for": nav_for,
         "status_label": status_label,
         "status_css": status_css,

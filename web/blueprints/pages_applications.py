@@ -69,6 +69,9 @@ def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 
         error=error,
         options=designer_forms().current_committees().options(),
         can_file=policy.may_file(me()),
+        windows=current_app.extensions["cycles"].filing_windows(me())
+        if policy.may_file(me())
+        else [],
     ), status
 
 
