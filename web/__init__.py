@@ -96,6 +96,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_ops,
         pages_register,
         pages_review,
+        pages_sessions,
         pages_unit,
         pages_verify,
     )
@@ -118,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_files,
         pages_calendar,
         pages_cycles,
+        pages_sessions,
         pages_ops,
         pages_designer,
         pages_modeler,

@@ -55,7 +55,7 @@ def test_seven_present_five_four_agree_passes_three_does_not(app, api):
 
 def test_fewer_than_two_thirds_present_cannot_vote(app, api):
     load_experts(app, 7)
-    _, person, app_id = to_expert_review(api)
+    to_expert_review(api)
     session_id = form_session(api, PANEL).json["session_id"]
     r = attend(api, session_id, PANEL[:4])  # 4/7 < 2/3
     assert r.status == 422 and r.json["error"]["code"] == "no_quorum"
