@@ -14,6 +14,7 @@ from engine.accounts import Accounts
 from engine.applications import Applications
 from engine.clock import CHINA_TZ
 from engine.cycles import Cycles
+from engine.demo_committee import EXPERTS, CommitteeDemo, expert_users
 from engine.deployments import Deployments
 from engine.dossiers import Dossiers
 from engine.errors import EngineError
@@ -86,7 +87,8 @@ PEOPLE = [
     ("林芳", "level_2"),
     ("王磊", "awaiting_payment"),
     ("赵静", "publicity"),
-    ("周涛", "completed"),
+    ("周涛", "certified"),
+    ("郑华", "expert_review"),
     ("吴敏", "draft"),
 ]
 STAGE_LABELS = {
@@ -94,7 +96,8 @@ STAGE_LABELS = {
     "level_2": "鄞州区人社待审查",
     "awaiting_payment": "待缴费确认",
     "publicity": "公示中",
-    "completed": "已办结",
+    "certified": "评审通过，已颁发证书",
+    "expert_review": "待评委会评审",
     "draft": "档案已通过、尚未申报",
 }
 
@@ -128,6 +131,7 @@ class DemoLoader:
         pdf: Callable[[], bytes],
         *,
         cycles: Cycles,
+        committee: CommitteeDemo | None = None,
     ) -> None:
         self.tasks, self.deployments, self.accounts = tasks, deployments, accounts
         self.clock = tasks.clock
@@ -135,7 +139,12 @@ class DemoLoader:
         self.applications = applications
         self.pdf = pdf
         self.cycles = cycles
+        self.committee = committee
         self.calendar = WorkCalendar()
+
+    def login_as(self, username: str) -> Actor:
+        """A demo account signed in (the demo password)."""
+        return self._as(username)
 
     def _as(self, username: str) -> Actor:
         actor = self.accounts.login(username, PASSWORD)
@@ -154,6 +163,7 @@ class DemoLoader:
         """(username, password, who) for every demo account."""
         rows = [(u, PASSWORD, f"{name}（{role}）") for u, role, _o, name in STAFF]
         rows.append(("unit_demo", PASSWORD, "宁波甬江水利设计院（用人单位）"))
+        rows += [(u, PASSWORD, f"{n}（评审专家，{s}）") for u, n, s in EXPERTS]
         rows += [
             (f"applicant{i}", PASSWORD, f"{n}（申报人，{STAGE_LABELS[stage]}）")
             for i, (n, stage) in enumerate(PEOPLE, 1)
@@ -168,6 +178,7 @@ class DemoLoader:
             {"username": u, "password": PASSWORD, "role": r, "org": o, "name": n}
             for u, r, o, n in STAFF
         ]
+        users += expert_users(PASSWORD, _credit_code(1))
         self.accounts.load_orgs({"orgs": ORGS, "users": users})
         self.deployments.deploy_directory(actor="demo")
         self._open_cycles()
@@ -254,10 +265,12 @@ class DemoLoader:
             )
             if reviewer != chain[-1]:  # the top level's approval ends the review
                 self._do(reviewer, "recommend", app_id, note="同意推荐")
-        if stage == "completed":
-            self._do(username, "confirm_payment", app_id, payment_reference="NBDEMO20260001")
+        if stage in ("certified", "expert_review"):
+            self._do(username, "confirm_payment", app_id, payment_reference=f"NBDEMO2026000{i}")
             self._do("nb_office", "verify_payment", app_id, decision="confirm")
             self._do("nb_office", "receive_paper", app_id, copies=3)
+        if stage == "certified" and self.committee is not None:
+            self.committee.hold_session(app_id)
 
     def _dossier(self) -> dict:
         """The demo dossier with appraisals and training for the five years before today,

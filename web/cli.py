@@ -164,6 +164,7 @@ def demo_command() -> None:
     from pypdf import PdfWriter
 
     from engine.demo import DemoLoader
+    from engine.demo_committee import CommitteeDemo
 
     def blank_pdf() -> bytes:
         writer, buf = PdfWriter(), io.BytesIO()
@@ -185,6 +186,15 @@ def demo_command() -> None:
             ext["applications"],
             blank_pdf,
             cycles=ext["cycles"],
+        )
+        loader.committee = CommitteeDemo(
+            ext["unit_of_work"],
+            ext["review_sessions"],
+            ext["tasks"],
+            ext["timers"],
+            ext["accounts"],
+            ext["tasks"].clock,
+            loader.login_as,
         )
         try:
             created = loader.load()
