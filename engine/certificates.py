@@ -143,7 +143,7 @@ class Certificates:
             if cert is None:
                 raise ConflictError("该申报尚未取得职称证书", code="not_certified")
             facts = self._facts(session, app, cert)
-        return certificate_pdf(facts, verify_url=self.lookup_url(cert.number))
+        return certificate_pdf(facts, verify_url=self.lookup_url(facts["number"]))
 
     def download_name(self, actor: Actor, application_id: int | str) -> str:
         """What a saved certificate is called: 职称证书-<number>.pdf."""
