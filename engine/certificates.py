@@ -70,7 +70,8 @@ class Certificates:
         )
 
     def issue_now(self, application_id: int | str) -> dict[str, Any]:
-        """Issue in a unit of work of its own (CLI and demo); the certificate's facts."""
+        """Issue in a unit of work of its own, for a caller outside any transaction; the
+        certificate's number and verification code."""
         with self._uow() as uow:
             cert = self.issue(uow.session, application_id, self.clock())
             uow.commit()
