@@ -73,7 +73,9 @@ def test_revoked_certificate_pdf_says_so(app, api):
     (app_id,) = make_applications(app, 1)
     number = issue(app, app_id)["number"]
     reason = "业绩证明系伪造"
-    assert api.post(f"/certificates/{number}/revoke", "admin", json={"reason": reason}).status == 200
+    assert (
+        api.post(f"/certificates/{number}/revoke", "admin", json={"reason": reason}).status == 200
+    )
     r = api.get(f"/applications/{app_id}/certificate.pdf", "admin")
     words = "".join(_pdf_text(r.json).split())
     assert "本证书已撤销" in words and reason in words
@@ -109,7 +111,9 @@ def test_hrss_revokes_on_the_application_page_and_the_lookup_shows_it(app, api):
     applicant = signed_in(app, person["username"])
     own = text(applicant.get(f"/applications/{app_id}"))
     assert number in own and "下载电子职称证书" in own and 'id="revoke-certificate"' not in own
-    assert "revoke-certificate" not in text(signed_in(app, "yz_hrss_1").get(f"/applications/{app_id}"))
+    assert "revoke-certificate" not in text(
+        signed_in(app, "yz_hrss_1").get(f"/applications/{app_id}")
+    )
     hrss = signed_in(app, "nb_hrss_1")
     page = text(hrss.get(f"/applications/{app_id}"))
     assert 'id="revoke-certificate"' in page
