@@ -70,7 +70,8 @@ class Certificates:
         )
 
     def issue_now(self, application_id: int | str) -> dict[str, Any]:
-        """Issue in a unit of work of its own (CLI and demo); the certificate's facts."""
+        """Issue in a unit of work of its own, for a caller outside any transaction; the
+        certificate's number and verification code."""
         with self._uow() as uow:
             cert = self.issue(uow.session, application_id, self.clock())
             uow.commit()
@@ -143,7 +144,7 @@ class Certificates:
             if cert is None:
                 raise ConflictError("该申报尚未取得职称证书", code="not_certified")
             facts = self._facts(session, app, cert)
-        return certificate_pdf(facts, verify_url=self.lookup_url(cert.number))
+        return certificate_pdf(facts, verify_url=self.lookup_url(facts["number"]))
 
     def download_name(self, actor: Actor, application_id: int | str) -> str:
         """What a saved certificate is called: 职称证书-<number>.pdf."""

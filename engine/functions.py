@@ -23,7 +23,7 @@ from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.payments import payment_terms
 from engine.workdays import parse_date
-from storage import Application, Dossier, Notification, Org, User
+from storage import Dossier, Notification, Org, ProcessInstance, User
 
 REGISTERED = (
     "review_chain_for",
@@ -198,14 +198,10 @@ class ProcessFunctions:
         """Issue the 职称证书 of this instance's application (the same one when called again)
         and return its number. The only function that writes at once: the number must be
         known to the script, so the committee's counter is locked until the verb commits."""
-        app = (
-            self.session.scalars(
-                select(Application).where(Application.instance_id == self.instance_id)
-            ).first()
-            if self.instance_id is not None
-            else None
-        )
-        if app is None:
+        inst = self.session.get(ProcessInstance, self.instance_id) if self.instance_id else None
+        if inst is None or inst.application_id is None:
             raise ValueError("issue_certificate() needs an instance of an application")
-        cert = issue_in(self.session, app.id, self.clock(), self.committees, self.rules)
+        cert = issue_in(
+            self.session, inst.application_id, self.clock(), self.committees, self.rules
+        )
         return cert.number

@@ -15,7 +15,8 @@ from engine.committees import default_certificate_prefix, parse_catalogue
 from engine.functions import ProcessFunctions
 from storage import Application, AuditEvent, Certificate, Notification, User
 from tests.conftest import START
-from tests.flows import CHAIN, application_at_unit_review, unit_approves
+from tests.flows import CHAIN, application_at_unit_review, deploy, register_unit, unit_approves
+from tests.samples import process
 
 _serial = count(1)
 
@@ -295,3 +296,27 @@ def test_issuing_hrss_sees_it_may_revoke_on_the_application(app, api):
     assert (
         api.get(f"/applications/{app_id}", "yz_hrss_1").json["certificate"]["can_revoke"] is False
     )
+
+
+def test_a_diagram_step_issues_through_issue_certificate(app, api):
+    """A script task after a user task runs issue_certificate() in the sandbox; the number
+    lands in the instance's data and the certificate commits with the step."""
+    script = "certificate_number = issue_certificate()"
+    probe = process("cert_probe", script=script, before_task=False).decode("utf-8")
+    assert deploy(api, {"cert_probe.bpmn": probe}).status == 201
+    unit = register_unit(api)
+    (app_id,) = make_applications(app, 1)
+    runtime = app.extensions["runtime"]
+    with app.extensions["unit_of_work"]() as uow:
+        data = {"unit_org_id": unit["unit_id"]}
+        inst = runtime.start(
+            uow.session, "cert_probe", actor=None, data=data, application_id=app_id
+        )
+        uow.commit()
+    task = api.only_task(unit["username"], process="cert_probe")
+    r = api.complete(task["id"], unit["username"], decision="approve", opinion="同意")
+    assert r.status == 200, r
+    with app.extensions["unit_of_work"]() as uow:
+        number = runtime.instance_data(uow.session, inst)["certificate_number"]
+        cert = uow.session.scalars(select(Certificate)).one()
+        assert (cert.number, cert.application_id) == (number, app_id) == ("NBSLZJ202600001", app_id)
