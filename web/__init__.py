@@ -24,6 +24,7 @@ from engine import (
     Exports,
     FeeSettings,
     FileStore,
+    Handoffs,
     Notices,
     Operations,
     PasswordHasher,
@@ -171,7 +172,8 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
     ext["directory"] = Directory(uow)
     ext["designer_forms"] = DesignerForms(uow, runtime, files)
     ext["profiles"] = Profiles(uow)
-    ext["inbox"] = Inbox(uow)
+    ext["inbox"] = Inbox(uow, clock=clock)
+    ext["handoffs"] = Handoffs(uow, clock=clock)
     ext["worklists"] = Worklists(uow)
     ext["dashboard"] = Dashboard(
         uow,

@@ -12,6 +12,7 @@ from web.blueprints import (
     api_accounts,
     api_applications,
     api_dashboard,
+    api_handoffs,
     api_ops,
     api_ops_timers,
     api_specs,
@@ -32,6 +33,7 @@ DOC_MODULES = (
     api_ops,
     api_ops_timers,
     api_dashboard,
+    api_handoffs,
 )
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)
