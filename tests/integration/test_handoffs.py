@@ -107,7 +107,7 @@ def test_transfer_refuses_bad_targets_and_input(api):
 
 
 def test_transfer_authorisation_and_unknown_or_done_tasks(api):
-    _unit, person, app_id, task = at_first_level(api)
+    _unit, _person, app_id, task = at_first_level(api)
     body = {"to": DEPT_2, "reason": "出差"}
     assert api.post(f"/tasks/{task['id']}/transfer", json=body).status == 401
     assert api.post(f"/tasks/{task['id']}/transfer", "bl_water_1", json=body).status == 403
@@ -229,7 +229,7 @@ def test_stand_in_authorisation(api):
     assert api.put("/me/stand-in", json=body).status == 401
     assert api.get("/me/stand-in").status == 401
     assert api.call("DELETE", "/me/stand-in").status == 401
-    unit, person, _app_id = application_at_unit_review(api)
+    _unit, person, _app_id = application_at_unit_review(api)
     r = api.put("/me/stand-in", person["username"], json=body)
     assert r.status == 403, r  # an applicant has no org tasks to hand over
     assert api.put("/me/stand-in", "designer_1", json=body).status == 403
@@ -275,7 +275,7 @@ def test_a_stand_in_may_not_name_a_stand_in_of_its_own_meanwhile(api, app):
 
 
 def test_copy_lets_recipients_read_but_not_act(api, app):
-    unit, person, app_id, _task = at_first_level(api)
+    _unit, person, app_id, _task = at_first_level(api)
     r = api.post(
         f"/applications/{app_id}/cc", DEPT_1, json={"to": ["nb_water_1"], "note": "请知悉"}
     )
@@ -300,7 +300,7 @@ def test_copy_lets_recipients_read_but_not_act(api, app):
 
 
 def test_copy_refuses_outsiders_and_bad_input(api, app):
-    unit, person, app_id, _task = at_first_level(api)
+    _unit, person, app_id, _task = at_first_level(api)
     cases = [
         ({}, "to"),
         ({"to": []}, "to"),

@@ -106,6 +106,7 @@ def show(app_id: int) -> Any:
         orgs=org_names_of(detail),
         can_export=detail["can_export_review_form"],
         withdraw_as=current_app.extensions["withdrawals"].available(app_id, me()),
+        cc_to=current_app.extensions["handoffs"].copy_candidates(app_id, me()),
     )
 
 
