@@ -30,6 +30,7 @@ from engine.errors import (
 from engine.exports import Exports
 from engine.fee_settings import FeeSettings
 from engine.files import Documents, FileStore
+from engine.handoffs import Handoffs
 from engine.ids import MAX_ID, parse_id
 from engine.onboarding import Applicants, Units
 from engine.operations import Operations
@@ -80,6 +81,7 @@ __all__ = [
     "FileTooLargeError",
     "FileTypeError",
     "ForbiddenError",
+    "Handoffs",
     "InvalidDataError",
     "ManualClock",
     "NotFoundError",

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from engine import policy
 from engine.audit import audit_event
+from engine.clock import CHINA_TZ
 from engine.errors import AccountLockedError, ForbiddenError, NotFoundError
+from engine.handoff_state import stands_in_for
 from engine.ids import parse_id
 from engine.names import (
     canonical_username,
@@ -302,7 +304,9 @@ class Accounts:
             row = uow.session.get(Notification, key) if key is not None else None
             if row is None or row.channel != "inapp":
                 raise NotFoundError("消息不存在")
-            if not policy.may_read_message(actor, row.user_id, row.org_id):
+            today = self.clock().astimezone(CHINA_TZ).date()
+            absent = stands_in_for(uow.session, actor.id, today)
+            if not policy.may_read_message(actor, row.user_id, row.org_id, absent):
                 raise ForbiddenError("不是您的消息")
             if row.read_at is None:
                 row.read_at = self.clock()

@@ -17,6 +17,7 @@ from engine.cycle_rules import china_today, cycle_for_filing
 from engine.designer_files import DesignerFiles
 from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from engine.handoff_state import handoff_note, is_copied
 from engine.ids import parse_id
 from engine.policy import may_act
 from engine.process_runtime import ProcessRuntime
@@ -36,13 +37,17 @@ from storage import (
 )
 
 
-def visible_application(session: Session, application_id: int | str, actor: Actor) -> Application:
-    """The application with this id if the actor may see it (404 unknown, 403 not yours)."""
+def visible_application(
+    session: Session, application_id: int | str, actor: Actor, *, copies: bool = False
+) -> Application:
+    """The application with this id if the actor may see it (404 unknown, 403 not yours);
+    ``copies``: also when it was copied to the actor (抄送, for reading only)."""
     key = parse_id(application_id)
     app = session.get(Application, key) if key is not None else None
     if app is None:
         raise NotFoundError("申报不存在")
-    if not policy.may_see_application(actor, app):
+    copied = (lambda: is_copied(session, app.id, actor.id)) if copies else None
+    if not policy.may_see_application(actor, app, copied=copied):
         raise ForbiddenError("无权查看该申报")
     return app
 
@@ -70,6 +75,7 @@ def _timeline_entry(e: AuditEvent) -> TimelineEntry:
         status_after=e.after_status,
         marks=tuple(m for m in detail.get("marks") or [] if isinstance(m, dict)),
         checks={k: detail[k] for k in eligibility.REVIEW_CHECKS if k in detail} or None,
+        note=handoff_note(e.action, detail),
     )
 
 
@@ -212,7 +218,8 @@ class Applications:
         """One application with its current tasks, chain and timeline."""
         with self._uow() as uow:
             session = uow.session
-            app = visible_application(session, application_id, actor)
+            app = visible_application(session, application_id, actor, copies=True)
+            routed = policy.may_see_application(actor, app)  # not only copied to the actor
             tasks = session.scalars(
                 select(HumanTask)
                 .where(HumanTask.application_id == app.id)
@@ -246,11 +253,11 @@ class Applications:
                 ),
                 publicity_release_at=iso(release),
                 can_export_review_form=app.status in statuses.EXPORTABLE_STATUSES,
-                can_urge=any(not may_act(actor, t) for t in tasks),
                 cycle=_cycle_summary(
                     session.get(ReviewCycle, app.cycle_id) if app.cycle_id else None
                 ),
                 certificate=certificate_of(session, app.id, actor),
+                can_urge=routed and any(not may_act(actor, t) for t in tasks),
             )
 
     def committee_of(

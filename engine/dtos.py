@@ -58,6 +58,7 @@ class TimelineEntry:
     status_after: str | None
     marks: tuple[Mapping[str, Any], ...]
     checks: Mapping[str, Any] | None
+    note: str | None = None  # 转办 / 抄送 / 委派: to whom, or on whose behalf (Chinese)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from engine import roles, runtime
 from engine.errors import ConcurrentUpdateError
 from engine.scripts import ScriptLimitExceeded
 from engine.workdays import parse_date
-from storage import Application, HumanTask, ProcessInstance, Timer, rows_changed
+from storage import Application, HumanTask, ProcessInstance, TaskTransfer, Timer, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,8 @@ class Saver:
         gone = existing - wanted.keys()
         if gone:
             self.session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+            # A transfer (转办) ends with its task; a later task of the step is the org's again.
+            self.session.execute(delete(TaskTransfer).where(TaskTransfer.task_id.in_(gone)))
         for task_id in wanted.keys() - existing:
             self.session.add(HumanTask(created_at=self.now, **wanted[task_id]))
 

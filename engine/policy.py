@@ -7,7 +7,7 @@ check of one loaded row are made, so the two cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -83,16 +83,20 @@ def routed_through(org_id: str) -> ColumnElement[bool]:
     return or_(Application.unit_org_id == org_id, _list_holds(Application.chain, org_id))
 
 
-def may_see_application(actor: Actor, app: ApplicationRow) -> bool:
-    """Whether an application is routed to (or owned by) the actor."""
+def may_see_application(
+    actor: Actor, app: ApplicationRow, *, copied: Callable[[], bool] | None = None
+) -> bool:
+    """Whether an application is routed to (or owned by) the actor, or, when ``copied`` is
+    given and says so, was copied to it (抄送: read only)."""
     scope = _scope(actor)
-    if scope is None:
-        return False
-    if scope.column is None:
+    if scope is not None and scope.column is None:
         return True
-    have = getattr(app, scope.column)
-    value = getattr(actor, scope.attribute)
-    return value in (have or []) if scope.holds else have == value
+    if scope is not None and scope.column is not None:
+        have = getattr(app, scope.column)
+        value = getattr(actor, scope.attribute)
+        if value in (have or []) if scope.holds else have == value:
+            return True
+    return copied is not None and may_hand_off(actor) and copied()
 
 
 def may_see_file(
@@ -129,15 +133,56 @@ def awaiting_activation(actor: Actor) -> bool:
     return roles.role_of(actor.role).registers_org and actor.org_status != "active"
 
 
-def may_act(actor: Actor, task: TaskRow) -> bool:
-    """Whether this user may see and complete this ready task."""
+def may_act(
+    actor: Actor,
+    task: TaskRow,
+    *,
+    holder_id: int | None = None,
+    stands_in_for: Collection[int] = (),
+) -> bool:
+    """Whether this user may see and complete this ready task.
+
+    ``holder_id``: the account an org task was transferred to (转办); then only that account,
+    or whoever stands in for it today (``stands_in_for``, 委派), may act on it.
+    """
     if actor.role not in roles.lane_roles(task.lane):
         return False
     if not roles.role_of(actor.role).acts_for_org:
         return task.user_id == actor.id
     if actor.org_status != "active" and task.lane != roles.PLATFORM_LANE:
         return False
-    return task.org_id is not None and task.org_id == actor.org_id
+    if task.org_id is None or task.org_id != actor.org_id:
+        return False
+    return holder_id is None or holder_id == actor.id or holder_id in stands_in_for
+
+
+def may_hand_off(actor: Actor) -> bool:
+    """Whether the actor holds org tasks it may transfer, may name a stand-in while away and
+    may copy applications (units and reviewers of an active org; not applicants or experts)."""
+    role = roles.role_of(actor.role)
+    return role.acts_for_org and bool(role.lanes) and actor.org_status == "active"
+
+
+def may_transfer(actor: Actor, task: TaskRow) -> bool:
+    """Whether a task the actor may act on can be transferred: an org task, not a personal one."""
+    return may_hand_off(actor) and task.user_id is None and task.org_id is not None
+
+
+def may_receive_task(role: str, org_id: str | None, active: bool, task: TaskRow) -> bool:
+    """Whether an account (role, org, active) may be handed this org task (转办 target)."""
+    if not active or not roles.role_of(role).acts_for_org:
+        return False
+    return role in roles.lane_roles(task.lane) and org_id is not None and org_id == task.org_id
+
+
+def may_stand_in_for(actor: Actor, role: str, org_id: str | None, active: bool) -> bool:
+    """Whether an account (role, org, active) may act for the actor while it is away."""
+    return active and role == actor.role and org_id is not None and org_id == actor.org_id
+
+
+def may_receive_copy(role: str, active: bool) -> bool:
+    """Whether an account may be copied an application (抄送): accounts acting for an org."""
+    return active and roles.role_of(role).acts_for_org and bool(roles.role_of(role).lanes)
 
 
 def task_filter_for(actor: Actor) -> dict[str, Any]:
@@ -168,10 +213,13 @@ def message_org(actor: Actor) -> str | None:
     return actor.org_id if roles.role_of(actor.role).acts_for_org else None
 
 
-def may_read_message(actor: Actor, to_user: int | None, to_org: str | None) -> bool:
-    """Whether an in-app message addressed to a user or an org is the actor's."""
+def may_read_message(
+    actor: Actor, to_user: int | None, to_org: str | None, stands_in_for: Collection[int] = ()
+) -> bool:
+    """Whether an in-app message addressed to a user or an org is the actor's (messages to an
+    account the actor stands in for today are its too)."""
     if to_user is not None:
-        return to_user == actor.id
+        return to_user == actor.id or to_user in stands_in_for
     org = message_org(actor)
     return org is not None and to_org == org
 

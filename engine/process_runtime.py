@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from engine import ballots, eligibility, forms, marks, runtime
 from engine.audit import audit_event
-from engine.clock import Clock, system_clock
+from engine.clock import CHINA_TZ, Clock, system_clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, NotFoundError, TaskNotReadyError
 from engine.files import check_file_refs
 from engine.form_resolver import SHARED_FILES_PROCESS
 from engine.functions import ProcessFunctions
+from engine.handoff_state import on_behalf_of
 from engine.persist import DeployedSpec, Saver, instance_status, task_row_values
 from engine.queries import ready_task_row, summary_of
 from engine.sandbox import SandboxLimits
@@ -293,7 +294,9 @@ class ProcessRuntime:
         self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor
     ) -> CompleteResult:
         """Validate and complete one ready user task, run forward, save (the caller commits)."""
-        row = ready_task_row(session, task_id, actor, to_act=True)
+        today = self.clock().astimezone(CHINA_TZ).date()
+        row = ready_task_row(session, task_id, actor, to_act=True, today=today)
+        absent = on_behalf_of(session, task_id, actor)
         inst = session.get_one(ProcessInstance, row.instance_id)
         if inst.status in CLOSED:
             raise ConflictError(
@@ -338,6 +341,9 @@ class ProcessRuntime:
         else:
             self.advance(wf)
         audit = [self.event(actor, inst, str(data.get("decision") or row.name), row, data)]
+        if absent is not None:  # a stand-in (委派) completes the transferred task of its holder
+            behalf = {"on_behalf_of": absent.username, "on_behalf_of_name": absent.name}
+            audit[0].detail = {**(audit[0].detail or {}), **behalf}
         status, problem = self.save(
             session, inst, wf, deployed, read_revision=read_revision, audit=audit
         )

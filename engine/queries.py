@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from copy import deepcopy
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
+from engine.handoff_state import act_terms
 from engine.policy import may_act
 from engine.views import Actor, TaskSummary, iso
 from storage import AuditEvent, HumanTask
@@ -29,10 +31,13 @@ def summary_of(row: HumanTask) -> TaskSummary:
     )
 
 
-def ready_task_row(session: Session, task_id: str, actor: Actor, *, to_act: bool) -> HumanTask:
+def ready_task_row(
+    session: Session, task_id: str, actor: Actor, *, to_act: bool, today: date | None = None
+) -> HumanTask:
     """The index row of a ready task the actor may open (``to_act``: complete) it.
 
-    404 for an unknown task, 409 when it was done already, 403 when it is not the actor's.
+    404 for an unknown task, 409 when it was done already, 403 when it is not the actor's
+    (a transferred task is its holder's, and on ``today`` its stand-in's).
     """
     row = session.get(HumanTask, task_id)
     if row is None:
@@ -43,7 +48,7 @@ def ready_task_row(session: Session, task_id: str, actor: Actor, *, to_act: bool
             again = "，不能重复提交" if to_act else ""
             raise TaskNotReadyError(f"该任务已处理{again} (task is no longer ready)")
         raise NotFoundError("任务不存在")
-    if not may_act(actor, row):
+    if not may_act(actor, row, **act_terms(session, task_id, actor, today)):
         raise ForbiddenError(f"无权{'处理' if to_act else '查看'}该任务")
     return row
 

@@ -16,12 +16,13 @@ from engine.errors import (
     EngineError,
     InvalidDataError,
 )
+from engine.handoff_state import stands_in_for, with_handoffs
 from engine.ids import parse_id
 from engine.policy import task_filter_for
 from engine.process_runtime import ProcessRuntime
 from engine.queries import last_return_marks, ready_task_row, summary_of, with_mark_choices
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary, jsonable
-from storage import HumanTask, ProcessInstance, UnitOfWorkFactory
+from storage import HumanTask, ProcessInstance, TaskTransfer, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from engine.ballot_close import BallotClose
@@ -64,6 +65,7 @@ class Tasks:
         if not flt["lanes"]:
             return [], 0
         conds: list[ColumnElement[bool]] = [HumanTask.lane.in_(flt["lanes"])]
+        today = self.clock().astimezone(CHINA_TZ).date()
         if "user_id" in flt:
             conds.append(HumanTask.user_id == flt["user_id"])
         else:
@@ -80,6 +82,11 @@ class Tasks:
                 raise InvalidDataError("申报编号格式不正确", fields={"application": "应为申报编号"})
             conds.append(HumanTask.application_id == key)
         with self._uow() as uow:
+            if "org_id" in flt:
+                # 转办: a transferred task is only its holder's (and its stand-in's, 委派).
+                mine = [actor.id, *stands_in_for(uow.session, actor.id, today)]
+                others = select(TaskTransfer.task_id).where(TaskTransfer.holder_id.not_in(mine))
+                conds.append(HumanTask.id.not_in(others))
             total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
             rows = uow.session.scalars(
                 select(HumanTask)
@@ -88,13 +95,15 @@ class Tasks:
                 .limit(limit)
                 .offset(offset)
             ).all()
-            return [summary_of(r) for r in rows], int(total or 0)
+            items = with_handoffs(uow.session, [summary_of(r) for r in rows], actor)
+            return items, int(total or 0)
 
     def get_task(self, task_id: str, actor: Actor) -> TaskDetail:
         """One ready task with its form, UI schema and current values."""
         with self._uow() as uow:
             session = uow.session
-            row = ready_task_row(session, task_id, actor, to_act=False)
+            today = self.clock().astimezone(CHINA_TZ).date()
+            row = ready_task_row(session, task_id, actor, to_act=False, today=today)
             inst = session.get_one(ProcessInstance, row.instance_id)
             deployed = self.runtime.deployed_spec(session, inst.process_version_id)
             meta = deployed.loaded.user_tasks[row.name]
@@ -126,7 +135,8 @@ class Tasks:
                     hint["binding"] = hint["check"] in binding
                     hint["waived"] = hint["check"] in waived
                 context["hints"] = found
-            return TaskDetail(summary_of(row), schema, ui, values, jsonable(context))
+            (summary,) = with_handoffs(session, [summary_of(row)], actor)
+            return TaskDetail(summary, schema, ui, values, jsonable(context))
 
     def complete(self, task_id: str, data: Mapping[str, Any], *, actor: Actor) -> CompleteResult:
         """Validate and complete one ready user task, run forward, save: one commit."""

@@ -50,6 +50,8 @@ class TaskSummary:
     org_id: str | None
     created_at: str | None
     lane: str | None = None
+    # 转办 / 委派: who transferred it to whom and why; ``stand_in_for`` when acting for them.
+    handoff: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

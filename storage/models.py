@@ -348,3 +348,42 @@ class CertificateCounter(Base):
     committee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TaskTransfer(Base):
+    """转办: the account now holding a ready org task; deleted when the task leaves the index.
+
+    Kept apart from ``human_task``, whose rows every save of an instance rewrites.
+    """
+
+    __tablename__ = "task_transfer"
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer, index=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    from_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StandIn(Base):
+    """委派: a colleague acts for an account from ``starts_on`` to ``ends_on`` (China dates)."""
+
+    __tablename__ = "stand_in"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    stand_in_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationCopy(Base):
+    """抄送: an application copied to an account, which may then read it (and nothing more)."""
+
+    __tablename__ = "application_copy"
+    __table_args__ = (UniqueConstraint("application_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -26,6 +26,7 @@ from engine import (
     Exports,
     FeeSettings,
     FileStore,
+    Handoffs,
     Notices,
     Operations,
     PasswordHasher,
@@ -91,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_designer,
         pages_dossier,
         pages_files,
+        pages_handoffs,
         pages_messages,
         pages_modeler,
         pages_ops,
@@ -116,6 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages_applications,
         pages_review,
         pages_messages,
+        pages_handoffs,
         pages_files,
         pages_calendar,
         pages_cycles,
@@ -186,7 +189,8 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
     ext["directory"] = Directory(uow)
     ext["designer_forms"] = DesignerForms(uow, runtime, files)
     ext["profiles"] = Profiles(uow)
-    ext["inbox"] = Inbox(uow)
+    ext["inbox"] = Inbox(uow, clock=clock)
+    ext["handoffs"] = Handoffs(uow, clock=clock)
     ext["worklists"] = Worklists(uow)
     ext["dashboard"] = Dashboard(
         uow,

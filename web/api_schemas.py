@@ -24,6 +24,7 @@ from web.api_schema_kit import (
     svg,
 )
 from web.api_schemas_cycles import CYCLE_SCHEMAS
+from web.api_schemas_handoffs import HANDOFF_SCHEMAS
 from web.api_schemas_ops import OPERATOR_SCHEMAS
 from web.api_schemas_sessions import SESSION_SCHEMAS
 
@@ -77,7 +78,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "application_id": OPT_STR,
             "org_id": OPT_STR,
             "created_at": TIME,
-        }
+        },
+        {
+            "handoff": {
+                "description": "转办: holder, from, reason, at; stand_in_for when the caller"
+                " acts as the holder's stand-in (委派)",
+                "oneOf": [{"type": "null"}, {"type": "object"}],
+            }
+        },
     ),
     "TaskDetail": {
         "allOf": [
@@ -200,7 +208,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "Message": obj(
         {"id": INT, "at": TIME, "kind": STR, "text": STR, "read": BOOL},
-        {"application_id": OPT_STR},
+        {"application_id": OPT_STR, "for": OPT_STR},
     ),
     "MessageRead": obj({"id": INT, "read": BOOL}),
     "ApplicationCreated": obj({"application_id": STR, "instance_id": STR, "status": STR}),
@@ -219,6 +227,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "status_after": OPT_STR,
             "marks": array({"$ref": "#/components/schemas/ItemMark"}),
             "checks": {"oneOf": [{"type": "null"}, {"type": "object"}]},
+            "note": OPT_STR,
         },
     ),
     "ReviewFormRecord": obj(
@@ -326,4 +335,5 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     **OPERATOR_SCHEMAS,
     **CYCLE_SCHEMAS,
     **SESSION_SCHEMAS,
+    **HANDOFF_SCHEMAS,
 }

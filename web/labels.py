@@ -63,6 +63,10 @@ ACTIONS = {
     "reject": "评审不通过",
     "urge": "催办",
     "withdraw": "撤回",
+    "task_transferred": "转办",
+    "application_cc": "抄送",
+    "stand_in_set": "设置委派",
+    "stand_in_ended": "结束委派",
     "fee_setting": "收费设定",
     "export_review_form": "导出评审表",
     "timer_fired": "公示期满",
@@ -189,6 +193,11 @@ def nav_for(actor: Actor | None) -> list[NavItem]:
         items.append(("统计看板", url_for("dashboard_pages.index")))
     if policy.may_deploy(actor):
         items.append(("流程定义", url_for("designer_pages.index")))
+    if policy.may_hand_off(actor):
+        items += [
+            ("抄送我的", url_for("handoff_pages.copies")),
+            ("我的委派", url_for("handoff_pages.stand_in")),
+        ]
     return items + _messages()
 
 

@@ -14,6 +14,7 @@ from web.blueprints import (
     api_certificates,
     api_cycles,
     api_dashboard,
+    api_handoffs,
     api_ops,
     api_ops_timers,
     api_sessions,
@@ -38,6 +39,7 @@ DOC_MODULES = (
     api_cycles,
     api_sessions,
     api_certificates,
+    api_handoffs,
 )
 for module in DOC_MODULES:
     bp.register_blueprint(module.bp)

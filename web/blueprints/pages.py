@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDetail, policy, roles
@@ -115,6 +115,9 @@ def _task_page(
         error=error,
         other_errors=unplaced_errors(fields, errors),
         ctx=task_context(detail, page_actor()),
+        transfer_to=current_app.extensions["handoffs"].transfer_candidates(
+            detail.summary.id, page_actor()
+        ),
     ), (status if error else 200)
 
 

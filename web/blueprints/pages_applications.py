@@ -110,6 +110,7 @@ def show(app_id: int) -> Any:
         can_export=detail["can_export_review_form"],
         withdraw_as=current_app.extensions["withdrawals"].available(app_id, me()),
         may_record_objection=policy.keeps_cycles(me()) and detail["status"] == "result_publicity",
+        cc_to=current_app.extensions["handoffs"].copy_candidates(app_id, me()),
     )
 
 

@@ -1,7 +1,7 @@
 """The committee's review: expert profiles, review sessions, recusals, the secret ballot
 
 Revision ID: 0012_committee
-Revises: 0010_certificates
+Revises: 0011_handoffs
 Create Date: 2026-12-02 08:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_committee'
-down_revision = '0010_certificates'
+down_revision = '0011_handoffs'
 branch_labels = None
 depends_on = None
 
