@@ -23,8 +23,11 @@ TERMINAL_APPLICATION_STATUSES = frozenset(
 )
 # The applicant holds the form: nothing is submitted (nothing to publicise yet).
 EDITING_STATUSES = frozenset({"draft", "returned"})
-# The review is over and the review form (评审表) can be exported.
-EXPORTABLE_STATUSES = frozenset({"awaiting_paper", "completed"})
+# The qualification review is over and the review form (评审表) can be exported: for the paper
+# copies, and for the committee's session and its results afterwards.
+EXPORTABLE_STATUSES = frozenset(
+    {"awaiting_paper", "completed", "expert_review", "result_publicity", "certified", "not_passed"}
+)
 # The statuses the engine's own diagrams and verbs name (API.md); list filters accept these.
 APPLICATION_STATUSES = (
     "draft",
@@ -38,6 +41,7 @@ APPLICATION_STATUSES = (
     "completed",
     "terminated",
     "withdrawn",
+    "expert_review",
     "result_publicity",
     "certified",
     "not_passed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +29,10 @@ from storage import HumanTask, ProcessInstance, TaskTransfer, UnitOfWorkFactory
 if TYPE_CHECKING:
     from engine.ballot_close import BallotClose
 
-# Attempts at one completion when another task of the same instance moved it meanwhile.
-RETRIES = 3
+# Attempts at one completion when another task of the same instance moved it meanwhile
+# (parallel ballots of one application), with a short random pause between them.
+RETRIES = 8
+RETRY_PAUSE = 0.02
 
 
 class Tasks:
@@ -153,6 +157,7 @@ class Tasks:
                 # try again on the new state; a task no longer ready then answers 409 itself.
                 if attempt == RETRIES - 1:
                     raise
+                time.sleep(random.uniform(0, RETRY_PAUSE * (attempt + 1)))
         raise AssertionError("unreachable")
 
     def complete_many(

@@ -21,6 +21,7 @@ ROLES = {
     "platform": "平台审核",
     "admin": "平台管理员",
     "designer": "流程设计人员",
+    "expert": "评审专家",
 }
 APPLICATION_STATUS = {
     "draft": "填写中",
@@ -34,6 +35,10 @@ APPLICATION_STATUS = {
     "completed": "已办结",
     "terminated": "已终止",
     "withdrawn": "已撤回",
+    "expert_review": "待评委会评审",
+    "result_publicity": "评审结果公示中",
+    "certified": "已取得职称",
+    "not_passed": "评审未通过",
 }
 DOSSIER_STATUS = {
     "draft": "草稿（未提交）",
@@ -90,6 +95,14 @@ ACTIONS = {
     "token_revoked": "注销访问令牌",
     "issue_certificate": "发放职称证书",
     "revoke_certificate": "撤销职称证书",
+    "session_formed": "组建评审会",
+    "expert_recused": "专家回避",
+    "attendance_recorded": "登记出席",
+    "ballot_open": "开始投票",
+    "expert_vote": "投票",
+    "ballot_tallied": "计票",
+    "session_tallied": "评审会计票",
+    "result_objection": "登记异议",
 }
 # The eligibility checks a review records (timeline, review form).
 CHECKS = {
@@ -110,6 +123,8 @@ TASKS = {
     "confirm_payment": "缴费确认",
     "verify_payment": "缴费核对",
     "receive_paper": "登记纸质材料",
+    "expert_vote": "评审投票",
+    "review_objection": "异议核查",
 }
 PROCESSES = {
     "title_application": "职称申报与评审",

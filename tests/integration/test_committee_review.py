@@ -233,3 +233,52 @@ def test_experts_load_with_orgs_load_and_bad_fields_are_refused(app):
             }
         )
     assert set(err.value.fields) == {"users[0].unit_credit_code", "users[0].relations"}
+
+
+def test_concurrent_last_votes_tally_exactly_once(app, api):
+    """Every present expert votes at the same moment (PostgreSQL: real concurrency): all votes
+    count, the session is tallied once, and the application moves on once."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from storage import AuditEvent
+
+    load_experts(app, 5)
+    _, person, app_id = to_expert_review(api)
+    session_id = form_session(api, PANEL[:5]).json["session_id"]
+    attend(api, session_id, PANEL[:5])
+    accounts, tasks = app.extensions["accounts"], app.extensions["tasks"]
+    jobs = []
+    for expert in PANEL[:5]:
+        actor = accounts.login(expert, f"exp-Pass-{expert[4:]}")
+        task = api.only_task(expert, application=app_id, name="expert_vote")
+        jobs.append((actor, task["id"]))
+    barrier = threading.Barrier(len(jobs), timeout=30)
+    errors: list[BaseException] = []
+
+    def cast(actor, task_id: str) -> None:
+        try:
+            barrier.wait()
+            tasks.complete(task_id, {"vote": "agree"}, actor=actor)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=cast, args=job) for job in jobs]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert errors == []
+    seen = api.get(f"/sessions/{session_id}", OFFICE).json
+    assert seen["status"] == "tallied" and seen["tallies"][0]["agree"] == 5
+    with app.app_context():
+        uow = app.extensions["unit_of_work"]
+        with uow() as work:
+            tallied = work.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "ballot_tallied")
+            )
+    assert tallied == 1
+    assert status_of(api, person, app_id) == "result_publicity"
