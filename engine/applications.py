@@ -26,6 +26,7 @@ from engine.views import Actor, iso
 from storage import (
     Application,
     AuditEvent,
+    BallotSeat,
     Dossier,
     HumanTask,
     Org,
@@ -35,6 +36,16 @@ from storage import (
     UnitOfWorkFactory,
     User,
 )
+
+
+def holds_seat(session: Session, application_id: int, user_id: int) -> bool:
+    """Whether a review session seated this account to vote on this application."""
+    found = session.scalar(
+        select(BallotSeat.id)
+        .where(BallotSeat.application_id == application_id, BallotSeat.user_id == user_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 def visible_application(
@@ -47,7 +58,8 @@ def visible_application(
     if app is None:
         raise NotFoundError("申报不存在")
     copied = (lambda: is_copied(session, app.id, actor.id)) if copies else None
-    if not policy.may_see_application(actor, app, copied=copied):
+    seated = lambda: holds_seat(session, app.id, actor.id)  # noqa: E731
+    if not policy.may_see_application(actor, app, copied=copied, seated=seated):
         raise ForbiddenError("无权查看该申报")
     return app
 

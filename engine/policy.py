@@ -84,10 +84,15 @@ def routed_through(org_id: str) -> ColumnElement[bool]:
 
 
 def may_see_application(
-    actor: Actor, app: ApplicationRow, *, copied: Callable[[], bool] | None = None
+    actor: Actor,
+    app: ApplicationRow,
+    *,
+    copied: Callable[[], bool] | None = None,
+    seated: Callable[[], bool] | None = None,
 ) -> bool:
     """Whether an application is routed to (or owned by) the actor, or, when ``copied`` is
-    given and says so, was copied to it (抄送: read only)."""
+    given and says so, was copied to it (抄送: read only), or, for a role that sits on review
+    panels, when ``seated`` says a session seats the actor to vote on it."""
     scope = _scope(actor)
     if scope is not None and scope.column is None:
         return True
@@ -96,6 +101,8 @@ def may_see_application(
         value = getattr(actor, scope.attribute)
         if value in (have or []) if scope.holds else have == value:
             return True
+    if seated is not None and roles.role_of(actor.role).sits_on_panels and seated():
+        return True
     return copied is not None and may_hand_off(actor) and copied()
 
 

@@ -50,6 +50,7 @@ class Role:
     oversees: bool = False  # sees every application, file and timer; reads every fee switch
     operates: bool = False  # repairs instances, fires timers, keeps the calendar, sets fees
     deploys: bool = False  # validates, deploys and promotes process definitions
+    sits_on_panels: bool = False  # reads the applications a review session seats it to vote on
     issues_certificates: bool = False  # its org issues (and revokes) a committee's 职称证书
 
 
@@ -78,7 +79,7 @@ ROLES: dict[str, Role] = {
     DESIGNER: Role(PLATFORM, deploys=True),
     # Experts belong to their committee office's org and act only on ballots put before them
     # (tasks carrying their own user id); they see no application outside those tasks.
-    EXPERT: Role(OFFICE, frozenset({EXPERT_LANE}), acts_for_org=False),
+    EXPERT: Role(OFFICE, frozenset({EXPERT_LANE}), acts_for_org=False, sits_on_panels=True),
 }
 NO_ROLE = Role(org_kind="", acts_for_org=False)
 

@@ -116,6 +116,12 @@ def test_conflicted_expert_never_receives_the_ballot(app, api):
     assert api.tasks("exp_1", name="expert_vote") == []
     assert api.tasks("exp_2", name="expert_vote") == []
     assert len(api.tasks("exp_3", name="expert_vote")) == 1
+    # an expert reads the application put before them, and only that one
+    assert api.get(f"/applications/{app_id}", "exp_3").status == 200
+    assert api.get(f"/applications/{app_id}", "exp_1").status == 403
+    assert api.get("/applications", "exp_3").json["total"] == 0
+    page = api.client.get(f"/tasks/{api.only_task('exp_3', name='expert_vote')['id']}")
+    assert page.status_code in (302, 401)  # pages need a signed-in session
     timeline = api.get(f"/applications/{app_id}", "admin").json["timeline"]
     assert sum(1 for e in timeline if e["action"] == "expert_recused") == 2
     assert unit_code["status"] == "expert_review"
