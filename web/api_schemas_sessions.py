@@ -20,7 +20,8 @@ SESSION_SCHEMAS: dict[str, dict[str, Any]] = {
             "date": DATE,
             "status": {"enum": ["formed", "voting", "tallied"]},
             "status_name": STR,
-            "experts": array(
+            "experts": array(STR),
+            "panel": array(
                 obj(
                     {
                         "username": STR,

@@ -204,7 +204,8 @@ def test_session_calls_need_the_office_and_good_input(app, api):
         path, OFFICE, json={"date": "2026-12-10", "draw": {"size": 5, "specialty": "水利工程"}}
     )
     assert r.status == 201 and len(r.json["experts"]) == 5
-    assert all(e["chosen_by"] == "draw" for e in r.json["experts"])
+    assert set(r.json["experts"]) <= set(PANEL)
+    assert all(e["chosen_by"] == "draw" for e in r.json["panel"])
     sid = r.json["session_id"]
     assert api.get(f"/sessions/{sid}", "exp_1").status == 403
     assert (

@@ -44,9 +44,8 @@ def form_session(cycle_id: int) -> Any:
     form = {k: request.form.get(k, "") for k in ("date", "how", "size", "specialty", "experts")}
     body: dict[str, Any] = {"date": form["date"].strip()}
     if form["how"] == "pick":
-        body["experts"] = [
-            n for n in form["experts"].replace("，", ",").replace("\n", ",").split(",") if n.strip()
-        ]
+        names = form["experts"].replace("，", ",").replace("\n", ",").split(",")
+        body["experts"] = [n.strip() for n in names if n.strip()]
     else:
         size = form["size"].strip()
         body["draw"] = {
