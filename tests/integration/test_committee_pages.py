@@ -11,7 +11,7 @@ PANEL = [f"exp_{n}" for n in range(1, 6)]
 
 
 def test_office_runs_a_session_through_the_pages(app, api):
-    unit, person, app_id = to_expert_review(api)
+    unit, _person, app_id = to_expert_review(api)
     load_experts(app, 5, conflicts={5: {"unit_credit_code": unit["credit_code"]}})
     cycle_id = open_cycle_of(api)["cycle_id"]
     office = signed_in(app, "nb_office_1")
