@@ -23,6 +23,7 @@ from engine.clock import CHINA_TZ, Clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
+from engine.messages import deliver
 from engine.process_runtime import ProcessRuntime
 from engine.validators import load_calendar
 from engine.views import Actor
@@ -108,7 +109,7 @@ class BallotClose:
             payload = {**result.as_payload(), "session_id": row.id}
             if result.passed:
                 payload.update(window)
-            self.runtime.deliver(session, inst, "ballot_tallied", payload, [event])
+            deliver(self.runtime, session, inst, "ballot_tallied", payload, [event])
 
 
 def _objection_text(body: Mapping[str, Any]) -> str:
@@ -162,8 +163,8 @@ class ResultObjections:
                 opinion=text,
             )
             payload = {"text": text, "recorded_by": actor.name, "recorded_at": now.isoformat()}
-            if inst is None or not self.runtime.deliver(
-                session, inst, "result_objection", payload, [event]
+            if inst is None or not deliver(
+                self.runtime, session, inst, "result_objection", payload, [event]
             ):
                 raise ConflictError(
                     "该申报不在评审结果公示期，不能登记异议", code="not_in_result_publicity"

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
@@ -216,29 +215,6 @@ class ProcessRuntime:
             reason=reason,
             detail={k: v for k, v in data.items() if _audited(k)} or None,
         )
-
-    # ----- messages -------------------------------------------------------------------
-    def deliver(
-        self,
-        session: Session,
-        inst: ProcessInstance,
-        message: str,
-        payload: Mapping[str, Any],
-        audit: list[AuditEvent],
-    ) -> bool:
-        """Deliver a message to the instance's catch event waiting for it, run on, save with
-        these audit events (the caller commits); False when no event waits for it."""
-        session.refresh(inst)  # an earlier save in this session wrote the row with Core
-        read_revision = inst.revision
-        deployed = self.deployed_spec(session, inst.process_version_id)
-        wf = self.load(session, inst)
-        catcher = runtime.waiting_message(wf, message)
-        if catcher is None:
-            return False
-        wf.catch(BpmnEvent(catcher.task_spec.event_definition, dict(payload)))
-        self.advance(wf)
-        self.save(session, inst, wf, deployed, read_revision=read_revision, audit=audit)
-        return True
 
     # ----- start ----------------------------------------------------------------------
     def start(

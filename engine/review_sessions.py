@@ -25,6 +25,7 @@ from engine.clock import Clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
+from engine.messages import deliver
 from engine.process_runtime import ProcessRuntime
 from engine.review_rules import ReviewRules
 from engine.session_rows import OPEN_SESSION_STATUSES, SessionView, applicants, pool, session_view
@@ -338,8 +339,13 @@ class ReviewSessions:
                     application_id=app.id,
                     detail={"session_id": row.id, "voters": len(voters)},
                 )
-                opened = self.runtime.deliver(
-                    session, inst, "ballot_open", {"session_id": row.id, "experts": voters}, [event]
+                opened = deliver(
+                    self.runtime,
+                    session,
+                    inst,
+                    "ballot_open",
+                    {"session_id": row.id, "experts": voters},
+                    [event],
                 )
                 if not opened:
                     skipped.append(str(sa.application_id))

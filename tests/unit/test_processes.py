@@ -118,6 +118,9 @@ class Fakes:
             assert isinstance(to, int | str) and re.fullmatch(r"[a-z_]+", kind) and text
             self.notices.append((to, kind, text))
 
+        def issue_certificate():
+            return "NBSL202600001"
+
         return {
             "review_chain_for": review_chain_for,
             "office_of": office_of,
@@ -130,6 +133,7 @@ class Fakes:
             "set_dossier_status": set_dossier_status,
             "current_dossier": current_dossier,
             "notify": notify,
+            "issue_certificate": issue_certificate,
         }
 
     def kinds(self):
@@ -304,8 +308,13 @@ def close(run, payment):
     assert run.status(task) == "awaiting_paper"
     assert run.org(task) == "nb-office"
     run.complete("receive_paper", copies=3, received_on="2025-04-02", note="")
-    assert run.wf.is_completed()
-    assert run.data["outcome"] == "completed"
+    # the qualification review is over: the application waits for the committee's session
+    assert not run.wf.is_completed() and run.ready_names() == []
+    (waiting,) = run.wf.get_tasks(state=TaskState.WAITING, spec_name="wait_panel")
+    assert run.engine.evaluate(waiting, waiting.task_spec.extensions["properties"]["status"]) == (
+        "expert_review"
+    )
+    assert run.fakes.kinds()[-1] == "application_to_committee"
 
 
 ROUND_TRIP = pytest.mark.parametrize("round_trip", [False, True], ids=["memory", "round_trip"])
@@ -387,7 +396,7 @@ def test_title_happy_path_five_levels_with_payment(specs, round_trip):
     ]  # fmt: skip
     kinds = run.fakes.kinds()
     assert kinds == ["unit_approved", *["level_approved"] * 5, "payment_due",
-                     "application_completed"]  # fmt: skip
+                     "application_to_committee"]  # fmt: skip
     assert all(to == APPLICANT for to, _, _ in run.fakes.notices)
 
 
@@ -796,6 +805,8 @@ def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
         assert lane in LANES, ts.name
         if lane == "applicant":
             assert "orgVariable" not in props, ts.name
+        elif lane == "expert":  # a personal task: the variable names the account
+            assert re.fullmatch(r"[a-z_]+", props.get("userVariable", "")), ts.name
         else:
             assert re.fullmatch(r"[a-z_]+", props.get("orgVariable", "")), ts.name
         if process_id == "title_application":
@@ -813,7 +824,7 @@ def test_user_tasks_carry_what_the_engine_needs(specs, process_id):
             "true" if ts.name == "submit_application" else "false"
         )
         assert re.search(r"[\u4e00-\u9fff]", ts.bpmn_name), ts.name
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", ts.name), ts.name
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", ts.bpmn_id), ts.name
 
 
 def test_title_statuses_are_known_constants(specs):
@@ -828,13 +839,13 @@ def test_title_statuses_are_known_constants(specs):
 
 
 def test_api_task_names_exist(specs):
-    names = {pid: {ts.name for ts in user_tasks(specs[pid])} for pid in PROCESSES}
+    names = {pid: {ts.bpmn_id for ts in user_tasks(specs[pid])} for pid in PROCESSES}
     assert names == {
         "dossier_review": {"review_dossier"},
         "unit_registration": {"review_entrustment"},
         "title_application": {"submit_application", "unit_review", "publicity_result",
                               "level_review", "recommend", "confirm_payment", "verify_payment",
-                              "receive_paper"},
+                              "receive_paper", "expert_vote", "review_objection"},
     }  # fmt: skip
 
 
@@ -961,3 +972,94 @@ def test_unit_review_takes_the_current_dossier(specs, round_trip):
     run.complete("submit_application", **SUBMIT)
     assert run.task("unit_review").data["dossier"] == corrected
     assert run.fakes.dossier_reads == [APPLICANT, APPLICANT]
+
+
+# --------------------------------------------------------------------------- committee stage
+
+
+def deliver(run, message, payload):
+    """Hand a message to the catch event waiting for it, as ProcessRuntime.deliver does."""
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+    catcher = runtime.waiting_message(run.wf, message)
+    assert catcher is not None, message
+    run.wf.catch(BpmnEvent(catcher.task_spec.event_definition, payload))
+    runtime.advance(run.wf)
+    run.reload()
+
+
+def at_committee(specs, round_trip):
+    run = start_title(specs, round_trip)
+    submit_and_unit_approve(run)
+    climb(run, 5)
+    close(run, payment=True)
+    return run
+
+
+def vote_all(run, experts):
+    """Every seated expert's ballot task completes with what the runtime keeps of a vote."""
+    tasks = run.ready()
+    assert sorted(t.data["expert_user_id"] for t in tasks) == sorted(experts)
+    assert {run.lane(t) for t in tasks} == {"expert"}
+    assert {run.status(t) for t in tasks} == {"expert_review"}
+    for task in tasks:
+        task.data.update({"voted": True})
+        task.run()
+    runtime.advance(run.wf)
+    run.reload()
+    assert runtime.waiting_message(run.wf, "ballot_tallied") is not None
+
+
+PASSED = {"agree": 4, "disagree": 1, "abstain": 0, "present": 5, "passed": True,
+          "publicity_start": "2025-05-06", "publicity_end": "2025-05-12",
+          "publicity_release": FUTURE}  # fmt: skip
+
+
+@ROUND_TRIP
+def test_committee_pass_publicity_then_certificate(specs, round_trip):
+    run = at_committee(specs, round_trip)
+    deliver(run, "ballot_open", {"session_id": 3, "experts": [11, 12, 13, 14, 15]})
+    assert run.data["review_session_id"] == 3
+    vote_all(run, [11, 12, 13, 14, 15])
+    assert "vote" not in run.wf.last_task.data
+    deliver(run, "ballot_tallied", {**PASSED, "session_id": 3})
+    (due,) = runtime.snapshot(run.wf).timers
+    assert due.name == "result_publicity_wait" and due.due_at == datetime.fromisoformat(FUTURE)
+    assert run.fakes.kinds()[-1] == "result_publicity_started"
+    fire_timer(run)
+    assert run.wf.is_completed()
+    assert run.data["outcome"] == "certified" and run.data["certificate_number"] == "NBSL202600001"
+    assert run.fakes.kinds()[-1] == "certificate_issued"
+
+
+@ROUND_TRIP
+def test_committee_fail_ends_not_passed_with_the_tally(specs, round_trip):
+    run = at_committee(specs, round_trip)
+    deliver(run, "ballot_open", {"session_id": 3, "experts": [11, 12, 13, 14, 15]})
+    vote_all(run, [11, 12, 13, 14, 15])
+    deliver(run, "ballot_tallied", {**PASSED, "agree": 3, "disagree": 2, "passed": False})
+    assert run.wf.is_completed() and run.data["outcome"] == "not_passed"
+    assert "同意 3 票" in run.fakes.notices[-1][2]
+
+
+@ROUND_TRIP
+@pytest.mark.parametrize("upheld", [False, True])
+def test_objection_during_results_publicity(specs, round_trip, upheld):
+    run = at_committee(specs, round_trip)
+    deliver(run, "ballot_open", {"session_id": 3, "experts": [11, 12, 13]})
+    vote_all(run, [11, 12, 13])
+    deliver(run, "ballot_tallied", {**PASSED, "present": 3, "agree": 3, "disagree": 0})
+    deliver(run, "result_objection", {"text": "反映论文抄袭", "recorded_by": "孙八"})
+    task = run.task("review_objection")
+    assert run.org(task) == "nb-office" and run.status(task) == "result_publicity"
+    assert runtime.snapshot(run.wf).timers == []  # the objection interrupts the wait
+    if upheld:
+        run.complete("review_objection", decision="reject", opinion="属实", reject_reason="抄袭")
+        assert run.data["outcome"] == "not_passed"
+        assert "抄袭" in run.fakes.notices[-1][2]
+    else:
+        run.complete("review_objection", decision="approve", opinion="反映不实")
+        (due,) = runtime.snapshot(run.wf).timers  # the same window goes on
+        assert due.due_at == datetime.fromisoformat(FUTURE)
+        fire_timer(run)
+        assert run.data["outcome"] == "certified"
