@@ -114,4 +114,4 @@ def test_extra_sign_off_task_at_the_office(api):
     assert status_of(api, person, app_id) == "awaiting_paper"
     sign = api.only_task("nb_office_1", application=app_id, name="office_signoff")
     assert api.complete(sign["id"], "nb_office_1", note="同意").status == 200
-    assert status_of(api, person, app_id) == "completed"
+    assert status_of(api, person, app_id) == "expert_review"

@@ -279,7 +279,7 @@ def test_short_paper_delivery_keeps_the_step_open_and_tells_the_applicant(api):
     text_ = next(m for m in messages(api, person) if "尚缺" in m)
     assert "评审表 2 份" in text_ and ADDRESS in text_
     receive_paper(api, app_id, copies=3)
-    assert status_of(api, person, app_id) == "completed"
+    assert status_of(api, person, app_id) == "expert_review"
 
 
 def test_pages_show_amount_payee_and_address(app, api):

@@ -21,7 +21,7 @@ from tests.flows import (
 )
 
 
-def test_happy_path_through_five_levels_to_completed(api):
+def test_happy_path_through_five_levels_to_the_committee(api):
     unit, person, app_id = application_at_unit_review(api)
     assert status_of(api, person, app_id) == "unit_review"
     assert unit_approves(api, unit, app_id).status == 200
@@ -36,7 +36,7 @@ def test_happy_path_through_five_levels_to_completed(api):
     assert status_of(api, person, app_id) == "awaiting_paper"
     receive_paper(api, app_id, received_on="2026-11-30")
     detail = api.get(f"/applications/{app_id}", person["username"]).json
-    assert detail["status"] == "completed" and detail["current_tasks"] == []
+    assert detail["status"] == "expert_review" and detail["current_tasks"] == []
     actions = [(e["task"], e["action"]) for e in detail["timeline"]]
     assert ("unit_review", "approve") in actions
     assert sum(1 for t, a in actions if t == "level_review" and a == "approve") == 5
@@ -314,7 +314,7 @@ def test_application_form_starts_prefilled_and_defaults_fill_the_rest(api):
     pay(api, person, app_id)
     paper = api.only_task("nb_office_1", application=app_id, name="receive_paper")
     assert api.complete(paper["id"], "nb_office_1").status == 200
-    assert status_of(api, person, app_id) == "completed"
+    assert status_of(api, person, app_id) == "expert_review"
 
 
 def test_applicant_may_urge_their_own_unit(api):
