@@ -156,7 +156,7 @@ class ReviewSessions:
     ) -> tuple[list[panels.Expert], str]:
         if "experts" in body and "draw" in body:
             raise InvalidDataError(
-                "请选择指定专家或随机抽取其中一种", fields={"draw": "与 experts 二选一"}
+                "请选择指定专家或随机抽取其中一种", fields={"draw": "指定专家与随机抽取只能选一种"}
             )
         by_name = {e.username: e for e in experts}
         if "experts" in body:
@@ -172,7 +172,7 @@ class ReviewSessions:
             spec = body.get("draw")
             if not isinstance(spec, Mapping):
                 raise InvalidDataError(
-                    "请指定专家或抽取方式", fields={"experts": "必填（或填写 draw）"}
+                    "请指定专家或抽取方式", fields={"experts": "必填（或改为随机抽取）"}
                 )
             size = spec.get("size")
             if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 500:

@@ -176,7 +176,8 @@ def test_withdraw_side():
 
 
 def test_role_table():
-    assert roles.lanes() == {"applicant", "unit", "reviewer", "platform"}
+    assert roles.lanes() == {"applicant", "unit", "reviewer", "platform", "expert"}
+    assert roles.lane_roles("expert") == {"expert"}
     assert roles.reviewer_roles() == {"dept", "hrss", "office"} == roles.REVIEW_ORG_KINDS
     assert roles.operator_roles() == {"admin", "platform"}
     assert roles.lane_roles("platform") == {"admin", "platform"}
