@@ -131,6 +131,26 @@ class ReviewSessions:
             ).all()
             return [session_view(session, r) for r in rows]
 
+    def overview(self, cycle_id: int | str, actor: Actor) -> dict[str, Any]:
+        """What a new session of the cycle would take: waiting applications, the pool, the
+        rules (for the office's page)."""
+        with self._uow() as uow:
+            session = uow.session
+            cycle = self._cycle(session, cycle_id)
+            office = self._office_of(session, cycle)
+            if not policy.may_run_review(actor, office):
+                raise ForbiddenError("只有该评委会办公室可以组织评审会")
+            rules = self.rules(session, cycle)
+            experts = pool(session, office)
+            return {
+                "waiting": len(self.waiting_applications(session, cycle.id)),
+                "pool": [
+                    {"username": e.username, "name": e.name, "specialty": e.specialty}
+                    for e in experts
+                ],
+                "min_panel_size": rules.min_panel_size,
+            }
+
     def waiting_applications(self, session: Session, cycle_id: int) -> list[int]:
         """The cycle's applications waiting for a session (paper received, in no open one)."""
         taken = (

@@ -25,10 +25,16 @@ def _cycle_page(
 ) -> Any:
     cycle = current_app.extensions["cycles"].get_cycle(cycle_id, me())
     rows = sessions().list_sessions(cycle_id, me())
+    overview = sessions().overview(cycle_id, me())
     status = http_status(error) if error else 200
     blank = {"date": "", "how": "draw", "size": "7", "specialty": "", "experts": ""}
     return render_template(
-        "sessions/cycle.html", cycle=cycle, rows=rows, form=form or blank, error=error
+        "sessions/cycle.html",
+        cycle=cycle,
+        rows=rows,
+        overview=overview,
+        form=form or blank,
+        error=error,
     ), status
 
 
