@@ -16,6 +16,7 @@ from storage import AuditEvent, db
 from tests import flows
 from tests.flows import COMMITTEE, OFFICE, deploy, open_cycle_of
 from tests.helpers import FIXTURES
+from tests.page_helpers import signed_in, text
 
 CYCLES = f"/committees/{COMMITTEE}/cycles"
 FILING = {"series": "工程", "level": "中级", "specialty": "水利工程"}
@@ -282,3 +283,19 @@ def test_a_cycle_keeps_its_process_version_for_all_its_applications(api):
     )
     assert named.status == 201 and named.json["version"] == 1, named
     assert _version_of(api, flows.file_application(api, _applicant(api))) == 1
+
+
+def test_dashboard_filters_by_cycle(app, api):
+    flows.file_application(api, _applicant(api))
+    seed = open_cycle_of(api)
+    newer = flows.next_cycle(api)
+    flows.file_application(api, _applicant(api))
+    for user in ("admin", OFFICE):
+        r = api.get(f"/dashboard?cycle={seed['cycle_id']}", user)
+        assert r.status == 200 and r.json["total"] == 1, r
+        assert r.json["filters"]["cycle"] == int(seed["cycle_id"])
+    assert api.get(f"/dashboard?cycle={newer['cycle_id']}", "admin").json["total"] == 1
+    assert api.get("/dashboard", "admin").json["total"] == 2
+    html = text(signed_in(app, OFFICE).get(f"/dashboard?cycle={newer['cycle_id']}"))
+    assert f'<option value="{newer["cycle_id"]}" selected>' in html
+    assert "2026 年度（2026-01-01 至 2027-12-31）" in html
