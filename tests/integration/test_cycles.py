@@ -6,14 +6,17 @@ committee; the test clock starts on 2026-11-26 (Ningbo)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from engine.cycle_rules import no_cycle_message
 from storage import AuditEvent, db
 from tests import flows
+from tests.conftest import START
 from tests.flows import COMMITTEE, OFFICE, deploy, open_cycle_of
 from tests.helpers import FIXTURES
 from tests.page_helpers import signed_in, text
@@ -299,3 +302,21 @@ def test_dashboard_filters_by_cycle(app, api):
     html = text(signed_in(app, OFFICE).get(f"/dashboard?cycle={newer['cycle_id']}"))
     assert f'<option value="{newer["cycle_id"]}" selected>' in html
     assert "2026 年度（2026-01-01 至 2027-12-31）" in html
+
+
+def test_a_committee_that_never_opened_a_cycle_says_so(app):
+    committee = app.extensions["designer_forms"].current_committees().committees[0]
+    never = replace(committee, id="never-opened", name="某评委会")
+    with app.extensions["unit_of_work"]() as uow:
+        message = no_cycle_message(uow.session, never, START.date())
+    assert message == "某评委会当前没有开放的申报年度，请关注评委会办公室发布的申报通知"
+
+
+def test_reading_cycles_needs_a_signed_in_user(api):
+    seed = open_cycle_of(api)
+    assert api.get(f"/cycles/{seed['cycle_id']}").status == 401
+    assert api.get(f"/committees/{COMMITTEE}/cycles").status == 401
+    person = _applicant(api)
+    r = api.get(f"/committees/{COMMITTEE}/cycles", person["username"])
+    assert r.status == 200 and r.json["items"][0]["accepting"] is True
+    assert r.json["items"][0]["applications"] is None  # the count is the office's
