@@ -23,6 +23,7 @@ from tests.page_helpers import signed_in, text
 
 CYCLES = f"/committees/{COMMITTEE}/cycles"
 FILING = {"series": "工程", "level": "中级", "specialty": "水利工程"}
+WINDOW_2028 = {"year": 2028, "opens_on": "2028-03-01", "closes_on": "2028-04-30"}
 SPRING = {"year": 2027, "opens_on": "2027-03-01", "closes_on": "2027-04-30"}
 TITLE = (Path(__file__).resolve().parents[2] / "bpmn" / "title_application.bpmn").read_text(
     encoding="utf-8"
@@ -167,6 +168,9 @@ def test_only_the_committees_office_and_admin_open_and_close(api, other_office):
             {"year": 2028, "opens_on": "2028-03-01", "closes_on": "2028-04-30", "version": "1"},
             "version",
         ),
+        ({**WINDOW_2028, "version": 2**40}, "version"),
+        ({**WINDOW_2028, "year": 2**40}, "year"),
+        ({**WINDOW_2028, "quota": -(2**40)}, "quota"),
     ],
 )
 def test_bad_cycle_input_is_422_on_the_field(api, body, field):
@@ -176,6 +180,8 @@ def test_bad_cycle_input_is_422_on_the_field(api, body, field):
 
 
 def test_malformed_bodies_and_unknown_ids(api):
+    r = api.post(CYCLES, OFFICE, json={**WINDOW_2028, "quota": 10**20})  # beyond JSON's safe range
+    assert r.status == 400, r
     assert api.post(CYCLES, OFFICE, data="{", content_type="application/json").status == 400
     assert api.post(CYCLES, OFFICE, json=[1]).status == 400
     assert api.post(CYCLES, OFFICE).status == 400
