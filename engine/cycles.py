@@ -235,8 +235,8 @@ class Cycles:
     def _row(session: Session, cycle_id: int | str, *, lock: bool = False) -> ReviewCycle:
         key = parse_id(cycle_id)
         query = select(ReviewCycle).where(ReviewCycle.id == key)
-        cycle = session.scalars(query.with_for_update() if lock else query).first()
-        if key is None or cycle is None:
+        cycle = session.scalars(query.with_for_update() if lock else query).first() if key else None
+        if cycle is None:
             raise NotFoundError("申报年度不存在")
         return cycle
 
