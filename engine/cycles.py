@@ -28,7 +28,7 @@ from engine.cycle_rules import (
 )
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.form_resolver import SHARED_FILES_PROCESS
-from engine.ids import parse_id
+from engine.ids import MAX_ID, parse_id
 from engine.versions import current_version_id
 from engine.views import Actor
 from engine.workdays import parse_date
@@ -86,7 +86,7 @@ def parse_request(body: Mapping[str, Any]) -> CycleRequest:
     if quota is not None and (_whole(quota) is None or not 1 <= quota <= MAX_QUOTA):
         fields["quota"] = f"名额应为 1 至 {MAX_QUOTA} 之间的整数，不限名额请留空"
     version = body.get("version")
-    if version is not None and (_whole(version) is None or version < 1):
+    if version is not None and (_whole(version) is None or not 1 <= version <= MAX_ID):
         fields["version"] = "流程版本应为正整数，留空表示当前版本"
     if fields:
         raise InvalidDataError("申报年度信息有误", fields=fields)
@@ -235,8 +235,8 @@ class Cycles:
     def _row(session: Session, cycle_id: int | str, *, lock: bool = False) -> ReviewCycle:
         key = parse_id(cycle_id)
         query = select(ReviewCycle).where(ReviewCycle.id == key)
-        cycle = session.scalars(query.with_for_update() if lock else query).first()
-        if key is None or cycle is None:
+        cycle = session.scalars(query.with_for_update() if lock else query).first() if key else None
+        if cycle is None:
             raise NotFoundError("申报年度不存在")
         return cycle
 

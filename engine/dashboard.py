@@ -35,13 +35,22 @@ from engine.dashboard_stats import (
     unknown_year_note,
 )
 from engine.errors import ForbiddenError, InvalidDataError, UnknownYearError
+from engine.ids import parse_id
 from engine.policy import chain_holds, dashboard_scope, routed_through
 from engine.reminders import waited_workdays
 from engine.timers import HELD
 from engine.validators import load_calendar
 from engine.views import Actor, iso
 from engine.workdays import CalendarPolicy, WorkCalendar
-from storage import Application, AuditEvent, HumanTask, Org, ProcessInstance, UnitOfWorkFactory
+from storage import (
+    Application,
+    AuditEvent,
+    HumanTask,
+    Org,
+    ProcessInstance,
+    ReviewCycle,
+    UnitOfWorkFactory,
+)
 
 DECISION_TASKS = ("unit_review", "level_review")  # where a level decides
 # Saves that leave an instance's ready tasks as they were: no task arrives with them.
@@ -53,11 +62,13 @@ YEARS = range(2000, 2101)
 
 @dataclass(frozen=True)
 class DashboardFilters:
-    """Narrow the dashboard to one committee, one year of filing, one org (unit or level)."""
+    """Narrow the dashboard to one committee, one year of filing, one org (unit or level),
+    one annual cycle (申报年度)."""
 
     committee: str | None = None
     year: int | None = None
     org: str | None = None
+    cycle: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,16 +105,20 @@ class Dashboard:
         year = int(year_text) if year_text and year_text.isascii() and year_text.isdigit() else 0
         if year_text and year not in YEARS:
             fields["year"] = f"申报年度应为 {YEARS[0]}–{YEARS[-1]} 之间的年份"
-        if org and "org" not in fields:
-            with self._uow() as uow:
-                if uow.session.get(Org, org) is None:
-                    fields["org"] = f"没有编号为「{org}」的机构"
+        cycle_text = (raw.get("cycle") or "").strip() or None
+        cycle = parse_id(cycle_text) if cycle_text else None
+        with self._uow() as uow:
+            if org and uow.session.get(Org, org) is None:
+                fields["org"] = f"没有编号为「{org}」的机构"
+            if cycle_text and (cycle is None or uow.session.get(ReviewCycle, cycle) is None):
+                fields["cycle"] = f"没有编号为「{cycle_text}」的申报年度"
         if fields:
             raise InvalidDataError("筛选条件有误", fields=fields)
-        return DashboardFilters(committee, year or None, org)
+        return DashboardFilters(committee, year or None, org, cycle)
 
     def options(self, actor: Actor) -> dict[str, Any]:
-        """What the filters may choose within the actor's scope: committees, years, orgs."""
+        """What the filters may choose within the actor's scope: committees, years, orgs,
+        the annual cycles of those committees."""
         scope = self._scope_conditions(actor)
         catalogue = self._committees()
         with self._uow() as uow:
@@ -128,10 +143,18 @@ class Dashboard:
             found = (catalogue.find(r.series, r.level, r.specialty) for r in rows)
             ids = {c.id for c in found if c} | {c.id for c in catalogue.by_office(actor.org_id)}
             committees = [c for c in catalogue.committees if c.id in ids]
+        with self._uow() as uow:
+            cycles = uow.session.scalars(
+                select(ReviewCycle)
+                .where(ReviewCycle.committee_id.in_([c.id for c in committees]))
+                .order_by(ReviewCycle.opens_on.desc(), ReviewCycle.id.desc())
+            ).all()
+            cycle_options = [_cycle_option(c, catalogue) for c in cycles]
         return {
             "committees": [{"id": c.id, "name": c.name} for c in committees],
             "years": sorted({china_date(r.created_at).year for r in rows}, reverse=True),
             "orgs": [{"id": o.id, "name": o.name} for o in orgs],
+            "cycles": cycle_options,
         }
 
     def numbers(self, actor: Actor, filters: DashboardFilters) -> dict[str, Any]:
@@ -212,6 +235,8 @@ class Dashboard:
             conds += [Application.created_at >= start, Application.created_at < end]
         if filters.org:
             conds.append(routed_through(filters.org))
+        if filters.cycle:
+            conds.append(Application.cycle_id == filters.cycle)
         return conds
 
     # ----- overdue ----------------------------------------------------------------------
@@ -251,6 +276,13 @@ class Dashboard:
 
 
 _FILTERS = ("committee", "year", "org")
+
+
+def _cycle_option(cycle: ReviewCycle, catalogue: Catalogue) -> dict[str, str]:
+    committee = catalogue.get(cycle.committee_id)
+    window = f"{cycle.opens_on.isoformat()} 至 {cycle.closes_on.isoformat()}"
+    prefix = f"{committee.name} " if committee else ""
+    return {"id": str(cycle.id), "name": f"{prefix}{cycle.year} 年度（{window}）"}
 
 
 def _committee_condition(committees: list[Committee]) -> Any:

@@ -80,7 +80,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
         _empty_all_tables()
         app.extensions["deployments"].deploy_directory(actor="tests")
         app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
-        open_test_cycles(app)
+        open_cycles(app)
         db.session.remove()
         with db.engine.connect() as conn:
             baseline = Baseline(conn)
@@ -98,7 +98,7 @@ def database_url(seed: Seed) -> str:
     return seed.url
 
 
-def open_test_cycles(app: Flask) -> None:
+def open_cycles(app: Flask) -> None:
     """Every committee of the catalogue takes applications over the test clock's dates
     (filing needs an open annual cycle), opened by the platform's administrator."""
     admin = app.extensions["accounts"].login("admin", "Adm-Pass-1")

@@ -113,6 +113,7 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
 QUERY[("get", "/committees")] = PAGING
 QUERY[("get", "/committees/{committee_id}/cycles")] = PAGING
 PATH_PARAMS["cycle_id"] = ID
+QUERY[("get", "/dashboard")].append(_query("cycle", ID))
 
 
 def _has_binary(schema: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from engine import ManualClock
-from tests.conftest import FIXTURES, START, open_test_cycles
+from tests.conftest import FIXTURES, START, open_cycles
 from tests.helpers import Api
 
 SHOTS = Path("/tmp/zp-shots")
@@ -68,7 +68,7 @@ def live(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with app.app_context():
         app.extensions["deployments"].deploy_directory(actor="tests")
         app.extensions["accounts"].load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
-    open_test_cycles(app)  # filing needs an open annual cycle
+        open_cycles(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

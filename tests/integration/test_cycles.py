@@ -6,19 +6,24 @@ committee; the test clock starts on 2026-11-26 (Ningbo)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from engine.cycle_rules import no_cycle_message
 from storage import AuditEvent, db
 from tests import flows
+from tests.conftest import START
 from tests.flows import COMMITTEE, OFFICE, deploy, open_cycle_of
 from tests.helpers import FIXTURES
+from tests.page_helpers import signed_in, text
 
 CYCLES = f"/committees/{COMMITTEE}/cycles"
 FILING = {"series": "工程", "level": "中级", "specialty": "水利工程"}
+WINDOW_2028 = {"year": 2028, "opens_on": "2028-03-01", "closes_on": "2028-04-30"}
 SPRING = {"year": 2027, "opens_on": "2027-03-01", "closes_on": "2027-04-30"}
 TITLE = (Path(__file__).resolve().parents[2] / "bpmn" / "title_application.bpmn").read_text(
     encoding="utf-8"
@@ -163,6 +168,9 @@ def test_only_the_committees_office_and_admin_open_and_close(api, other_office):
             {"year": 2028, "opens_on": "2028-03-01", "closes_on": "2028-04-30", "version": "1"},
             "version",
         ),
+        ({**WINDOW_2028, "version": 2**40}, "version"),
+        ({**WINDOW_2028, "year": 2**40}, "year"),
+        ({**WINDOW_2028, "quota": -(2**40)}, "quota"),
     ],
 )
 def test_bad_cycle_input_is_422_on_the_field(api, body, field):
@@ -172,6 +180,8 @@ def test_bad_cycle_input_is_422_on_the_field(api, body, field):
 
 
 def test_malformed_bodies_and_unknown_ids(api):
+    r = api.post(CYCLES, OFFICE, json={**WINDOW_2028, "quota": 10**20})  # beyond JSON's safe range
+    assert r.status == 400, r
     assert api.post(CYCLES, OFFICE, data="{", content_type="application/json").status == 400
     assert api.post(CYCLES, OFFICE, json=[1]).status == 400
     assert api.post(CYCLES, OFFICE).status == 400
@@ -282,3 +292,37 @@ def test_a_cycle_keeps_its_process_version_for_all_its_applications(api):
     )
     assert named.status == 201 and named.json["version"] == 1, named
     assert _version_of(api, flows.file_application(api, _applicant(api))) == 1
+
+
+def test_dashboard_filters_by_cycle(app, api):
+    flows.file_application(api, _applicant(api))
+    seed = open_cycle_of(api)
+    newer = flows.next_cycle(api)
+    flows.file_application(api, _applicant(api))
+    for user in ("admin", OFFICE):
+        r = api.get(f"/dashboard?cycle={seed['cycle_id']}", user)
+        assert r.status == 200 and r.json["total"] == 1, r
+        assert r.json["filters"]["cycle"] == int(seed["cycle_id"])
+    assert api.get(f"/dashboard?cycle={newer['cycle_id']}", "admin").json["total"] == 1
+    assert api.get("/dashboard", "admin").json["total"] == 2
+    html = text(signed_in(app, OFFICE).get(f"/dashboard?cycle={newer['cycle_id']}"))
+    assert f'<option value="{newer["cycle_id"]}" selected>' in html
+    assert "2026 年度（2026-01-01 至 2027-12-31）" in html
+
+
+def test_a_committee_that_never_opened_a_cycle_says_so(app):
+    committee = app.extensions["designer_forms"].current_committees().committees[0]
+    never = replace(committee, id="never-opened", name="某评委会")
+    with app.extensions["unit_of_work"]() as uow:
+        message = no_cycle_message(uow.session, never, START.date())
+    assert message == "某评委会当前没有开放的申报年度，请关注评委会办公室发布的申报通知"
+
+
+def test_reading_cycles_needs_a_signed_in_user(api):
+    seed = open_cycle_of(api)
+    assert api.get(f"/cycles/{seed['cycle_id']}").status == 401
+    assert api.get(f"/committees/{COMMITTEE}/cycles").status == 401
+    person = _applicant(api)
+    r = api.get(f"/committees/{COMMITTEE}/cycles", person["username"])
+    assert r.status == 200 and r.json["items"][0]["accepting"] is True
+    assert r.json["items"][0]["applications"] is None  # the count is the office's

@@ -174,7 +174,12 @@ def test_filters_narrow_by_committee_year_and_org_within_the_scope(api):
     # a filter never widens the scope: 鄞州 HRSS asking for 北仑 sees nothing
     assert total("yz_hrss_1", "org=bl-water") == 0
     r = api.get("/dashboard?committee=nb-water-mid&year=2026&org=bl-water", "admin")
-    assert r.json["filters"] == {"committee": "nb-water-mid", "year": 2026, "org": "bl-water"}
+    assert r.json["filters"] == {
+        "committee": "nb-water-mid",
+        "year": 2026,
+        "org": "bl-water",
+        "cycle": None,
+    }
     assert r.json["by_stage"] == [{"status": "in_review", "count": 1}]
     assert bl_app != yz_app
 
@@ -187,6 +192,8 @@ def test_filters_narrow_by_committee_year_and_org_within_the_scope(api):
         ("year=1999", "year"),
         ("year=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%96", "year"),  # full-width digits
         ("org=no-such-org", "org"),
+        ("cycle=999999", "cycle"),
+        ("cycle=abc", "cycle"),
     ],
 )
 def test_unknown_filter_values_answer_422_naming_the_field(app, api, query, field):

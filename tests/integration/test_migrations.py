@@ -67,3 +67,44 @@ def test_names_migration_renames_the_counters_and_back(tmp_path):
         assert counters("version", "version") == (5, 3)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_cycles_migration_adds_and_removes_its_table_and_column(tmp_path):
+    """0009_cycles: review_cycle and application.cycle_id come and go; applications stay."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    from web import MIGRATIONS_DIR, create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'cycles.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0008_names")
+        db.session.execute(
+            text(
+                "INSERT INTO app_user (id, username, name, role, password_hash, active, "
+                "failed_logins, created_at) VALUES (1, 'a', '甲', 'applicant', 'x', 1, 0, "
+                "'2026-11-20 00:00:00')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO application (id, applicant_id, unit_org_id, series, level, "
+                "specialty, status, created_at, updated_at) VALUES (5, 1, 'u', '工程', '中级', "
+                "'水利工程', 'draft', '2026-11-20 00:00:00', '2026-11-20 00:00:00')"
+            )
+        )
+        db.session.commit()
+
+        def state() -> tuple[bool, bool, int]:
+            inspector = inspect(db.engine)
+            columns = {c["name"] for c in inspector.get_columns("application")}
+            count = db.session.execute(text("SELECT count(*) FROM application")).scalar_one()
+            db.session.commit()
+            return "review_cycle" in inspector.get_table_names(), "cycle_id" in columns, count
+
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0009_cycles")
+        assert state() == (True, True, 1)
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0008_names")
+        assert state() == (False, False, 1)
+        db.session.remove()
+        db.engine.dispose()

@@ -17,6 +17,7 @@ from engine import (
     Actor,
     Applicants,
     Applications,
+    Cycles,
     Deployments,
     DesignerFiles,
     Dossiers,
@@ -27,6 +28,7 @@ from engine import (
     Tasks,
     Units,
 )
+from engine.read_models import DesignerForms
 from storage import AuditEvent, Base, open_database, session_factory, unit_of_work_factory
 from tests import flows
 from tests.conftest import FIXTURES, START
@@ -54,6 +56,8 @@ class Services:
         self.dossiers = Dossiers(uow, runtime, files, clock=clock)
         self.applications = Applications(uow, runtime, files, clock=clock)
         self.tasks = Tasks(uow, runtime, files, clock=clock)
+        committees = DesignerForms(uow, runtime, files).current_committees
+        self.cycles = Cycles(uow, committees=committees, clock=clock)
 
     def empty(self) -> None:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -93,6 +97,9 @@ def test_a_review_runs_through_the_services_without_flask(services: Services) ->
     created = services.deployments.deploy_directory(actor="tests")
     assert {r["process_id"] for r in created} >= {"title_application", "dossier_review"}
     services.accounts.load_orgs(json.loads((FIXTURES / "orgs.json").read_text()))
+    # The committee's office opens the year's cycle: filing needs one.
+    window = {"year": 2026, "opens_on": "2026-11-01", "closes_on": "2026-12-31"}
+    services.cycles.open_cycle("nb-water-mid", window, services.who("nb_office_1"))
 
     # A unit registers and the platform approves its entrustment.
     unit_user = "unit_nf"

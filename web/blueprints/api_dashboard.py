@@ -1,4 +1,4 @@
-"""The dashboard of the whole review as JSON: GET /api/v1/dashboard?committee=&year=&org=."""
+"""The dashboard of the whole review as JSON: GET /api/v1/dashboard?committee=&year=&org=&cycle=."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ WEEK = obj({"week": STR, "approve": INT, "return": INT, "reject": INT, "total": 
 DASHBOARD = obj(
     {
         "filters": obj(
-            {"committee": OPT_STR, "year": {"type": ["integer", "null"]}, "org": OPT_STR}
+            {"committee": OPT_STR, "year": {"type": ["integer", "null"]}, "org": OPT_STR},
+            {"cycle": {"type": ["integer", "null"]}},
         ),
         "scope": {"enum": ["all", "committees", "chain"]},
         "generated_at": TIME,
@@ -70,7 +71,8 @@ DOCS = [
         " per ISO week (last 12) and median time per level, within the caller's scope (platform:"
         " everything; committee office: its committees; HRSS: applications whose chain passes"
         " it; 403 for other roles). Filters: committee (catalogue id), year (of filing), org"
-        " (a unit or a level of the chain); unknown values answer 422",
+        " (a unit or a level of the chain), cycle (an annual cycle's id); unknown values"
+        " answer 422",
         "applications",
         False,
         None,

@@ -128,12 +128,14 @@ def csv_text(numbers: dict[str, Any], options: dict[str, Any]) -> str:
 def _csv_rows(numbers: dict[str, Any], options: dict[str, Any]) -> list[list[Any]]:
     names = {c["id"]: c["name"] for c in options["committees"]}
     names |= {o["id"]: o["name"] for o in options["orgs"]}
+    cycles = {c["id"]: c["name"] for c in options.get("cycles", [])}
     f = numbers["filters"]
     rows: list[list[Any]] = [
         ["生成时间", "", "", "", short_time(numbers["generated_at"])],
         ["筛选条件", "评委会", "", "", names.get(f["committee"], f["committee"] or "全部")],
-        ["筛选条件", "申报年度", "", "", f["year"] or "全部"],
+        ["筛选条件", "申报年份", "", "", f["year"] or "全部"],
         ["筛选条件", "机构", "", "", names.get(f["org"], f["org"] or "全部")],
+        ["筛选条件", "申报年度（批次）", "", "", cycles.get(str(f["cycle"]), f["cycle"] or "全部")],
         ["申报总数", "", "", "申报数", numbers["total"]],
     ]
     rows += [
