@@ -142,6 +142,7 @@ def issue_in(
             now,
             None,
             "issue_certificate",
+            opinion=f"证书编号 {cert.number}（{cert.title}）",  # what the timeline shows
             application_id=app.id,
             instance_id=app.instance_id,
             detail=detail,

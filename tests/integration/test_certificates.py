@@ -198,6 +198,9 @@ def test_application_answer_shows_the_certificate_once_issued(app, api):
     assert cert["verification_code"] == facts["verification_code"]
     assert cert["issued_on"] == "2026-11-26" and cert["revoked"] is False
     assert cert["can_revoke"] is False
+    timeline = api.get(f"/applications/{app_id}", person["username"]).json["timeline"]
+    assert timeline[-1]["action"] == "issue_certificate"
+    assert timeline[-1]["opinion"] == f"证书编号 {facts['number']}（水利工程 中级 工程师）"
 
 
 def test_lookup_by_number_and_full_name_masks_the_name(app, api):
