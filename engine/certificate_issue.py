@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import policy, roles
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ
 from engine.committees import Catalogue, Committee
@@ -62,12 +62,9 @@ def _lock_counter(session: Session, committee_id: str, year: int) -> None:
     """Make sure the counter row exists and lock it until the caller's transaction ends."""
     table = cast(Table, CertificateCounter.__table__)
     values = {"committee_id": committee_id, "year": year, "last": 0}
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(session.get_bind().dialect.name)
-    if dialect is None:
-        if session.get(CertificateCounter, (committee_id, year)) is None:
-            session.execute(insert(table).values(**values))
-    else:
-        session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    # The two databases we run on; both spell "create it unless it is there" the same way.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
     key = (table.c.committee_id == committee_id) & (table.c.year == year)
     # A row lock on PostgreSQL, the database write lock on SQLite: issues queue up here.
     session.execute(update(table).where(key).values(last=table.c.last))
@@ -92,7 +89,7 @@ def _issuer(session: Session, committee: Committee) -> str | None:
     """The HRSS department that issues the committee's certificates: its office's parent."""
     office = session.get(Org, committee.office_org_id)
     parent = session.get(Org, office.parent_id) if office and office.parent_id else None
-    return parent.id if parent is not None and parent.kind == "hrss" else None
+    return parent.id if parent is not None and parent.kind == roles.HRSS else None
 
 
 def issue_in(
@@ -145,6 +142,7 @@ def issue_in(
             now,
             None,
             "issue_certificate",
+            opinion=f"证书编号 {cert.number}（{cert.title}）",  # what the timeline shows
             application_id=app.id,
             instance_id=app.instance_id,
             detail=detail,

@@ -117,6 +117,8 @@ def test_hrss_revokes_on_the_application_page_and_the_lookup_shows_it(app, api):
     hrss = signed_in(app, "nb_hrss_1")
     page = text(hrss.get(f"/applications/{app_id}"))
     assert 'id="revoke-certificate"' in page
+    forged = applicant.post(f"/applications/{app_id}/certificate/revoke", data={"reason": "自撤"})
+    assert forged.status_code == 403
     blank = hrss.post(f"/applications/{app_id}/certificate/revoke", data={"reason": " "})
     assert "未能撤销" in text(hrss.get(blank.headers["Location"]))
     done = hrss.post(f"/applications/{app_id}/certificate/revoke", data={"reason": "材料造假"})
@@ -126,3 +128,22 @@ def test_hrss_revokes_on_the_application_page_and_the_lookup_shows_it(app, api):
     assert "撤销职称证书" in after  # the timeline's entry
     found = app.test_client().post("/certificates", data={"number": number, "name": "李四"})
     assert "已撤销" in text(found) and "材料造假" in text(found)
+
+
+def test_certificate_migration_goes_down_and_up_again(tmp_path):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from storage import db
+    from web import MIGRATIONS_DIR, create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'certs.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+        assert {"certificate", "certificate_counter"} <= set(inspect(db.engine).get_table_names())
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0008_names")
+        assert "certificate" not in inspect(db.engine).get_table_names()
+        upgrade(directory=str(MIGRATIONS_DIR))
+        assert "certificate_counter" in inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from engine import ConflictError, NotFoundError
 from engine.committees import default_certificate_prefix, parse_catalogue
 from engine.functions import ProcessFunctions
 from storage import Application, AuditEvent, Certificate, Notification, User
@@ -197,6 +198,9 @@ def test_application_answer_shows_the_certificate_once_issued(app, api):
     assert cert["verification_code"] == facts["verification_code"]
     assert cert["issued_on"] == "2026-11-26" and cert["revoked"] is False
     assert cert["can_revoke"] is False
+    timeline = api.get(f"/applications/{app_id}", person["username"]).json["timeline"]
+    assert timeline[-1]["action"] == "issue_certificate"
+    assert timeline[-1]["opinion"] == f"证书编号 {facts['number']}（水利工程 中级 工程师）"
 
 
 def test_lookup_by_number_and_full_name_masks_the_name(app, api):
@@ -320,3 +324,17 @@ def test_a_diagram_step_issues_through_issue_certificate(app, api):
         number = runtime.instance_data(uow.session, inst)["certificate_number"]
         cert = uow.session.scalars(select(Certificate)).one()
         assert (cert.number, cert.application_id) == (number, app_id) == ("NBSLZJ202600001", app_id)
+
+
+def test_no_certificate_without_a_committee_or_an_application(app):
+    (app_id,) = make_applications(app, 1)
+    with app.extensions["unit_of_work"]() as uow:
+        uow.session.get(Application, app_id).specialty = "建筑工程"
+        uow.commit()
+    with pytest.raises(ConflictError) as refused:
+        issue(app, app_id)
+    assert refused.value.code == "no_committee"
+    with pytest.raises(NotFoundError):
+        issue(app, 999_999)
+    with app.extensions["unit_of_work"]() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Certificate)) == 0
