@@ -37,7 +37,7 @@ def _completed_application(api):
         level(api, org, app_id)
     pay(api, person, app_id)
     receive_paper(api, app_id)
-    assert status_of(api, person, app_id) == "completed"
+    assert status_of(api, person, app_id) == "expert_review"
     return unit, person, app_id
 
 
@@ -141,7 +141,7 @@ def test_certificate_migration_goes_down_and_up_again(tmp_path):
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         assert {"certificate", "certificate_counter"} <= set(inspect(db.engine).get_table_names())
-        downgrade(directory=str(MIGRATIONS_DIR), revision="0008_names")
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0009_cycles")
         assert "certificate" not in inspect(db.engine).get_table_names()
         upgrade(directory=str(MIGRATIONS_DIR))
         assert "certificate_counter" in inspect(db.engine).get_table_names()

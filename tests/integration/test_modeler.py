@@ -186,6 +186,7 @@ def test_the_api_gives_a_versions_files_to_designers_only(api):
         "dossier.ui.json",
         "eligibility.json",
         "committees.json",
+        "expert_review.json",
     }
     assert api.get("/specs/dossier_review/1/files", "platform_1").status == 403
     assert api.get("/specs/dossier_review/9/files", "admin").status == 404

@@ -39,9 +39,9 @@ def test_the_real_diagrams_show_chinese_lanes_and_key_their_tasks_by_role():
     root = runtime.parse_xml(path.read_bytes())
     loaded = runtime.load_spec("title_application", root, path.name)
     lanes = {meta.lane for meta in loaded.user_tasks.values()}
-    assert lanes == {"applicant", "unit", "reviewer"}
+    assert lanes == {"applicant", "unit", "reviewer", "expert"}
     svg = render_svg(path.read_text(encoding="utf-8"))
-    for name in ("申报人", "用人单位", "审查部门", "平台"):
+    for name in ("申报人", "用人单位", "审查部门", "平台", "评审专家"):
         assert name in svg
-    for key in ("applicant", "reviewer", "platform"):
+    for key in ("applicant", "reviewer", "platform", "expert"):
         assert f">{key}<" not in svg

@@ -62,6 +62,8 @@ def test_load_spec_describes_every_user_task_and_timer(specs):
         "confirm_payment",
         "verify_payment",
         "receive_paper",
+        "expert_vote",
+        "review_objection",
     }
     unit = loaded.user_tasks["unit_review"]
     assert (unit.lane, unit.form, unit.ui_form) == (
@@ -74,7 +76,19 @@ def test_load_spec_describes_every_user_task_and_timer(specs):
     assert unit.status_expr and unit.properties["formJsonSchemaFilename"] == unit.form
     submit = loaded.user_tasks["submit_application"]
     assert submit.prefill and submit.lane == "applicant" and submit.org_variable is None
-    assert set(loaded.wait_status) == {"publicity_wait"}
+    # timers and message catch events that name the status their wait shows
+    assert set(loaded.wait_status) == {
+        "publicity_wait",
+        "wait_panel",
+        "wait_tally",
+        "result_publicity_wait",
+    }
+    vote = loaded.user_tasks["expert_vote"]
+    assert (vote.lane, vote.user_variable, vote.properties["ballot"]) == (
+        "expert",
+        "expert_user_id",
+        "true",
+    )
     assert loaded.has_timers
     assert not specs["dossier_review"].has_timers
 
