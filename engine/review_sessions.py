@@ -98,6 +98,17 @@ class ReviewSessions:
             raise NotFoundError("评委会不存在")
         return committee.office_org_id
 
+    def _run_by(
+        self, session: Session, cycle_id: int | str, actor: Actor, *, read: bool = False
+    ) -> tuple[ReviewCycle, str]:
+        """The cycle and its committee's office, if the actor runs its sessions (or, to
+        ``read``, oversees the platform); 404 / 403 otherwise."""
+        cycle = self._cycle(session, cycle_id)
+        office = self._office_of(session, cycle)
+        if not (policy.may_run_review(actor, office) or (read and policy.oversees(actor))):
+            raise ForbiddenError("只有该评委会办公室可以组织和查看评审会")
+        return cycle, office
+
     def rules(self, session: Session, cycle: ReviewCycle) -> ReviewRules:
         """The review rules of the version the cycle runs on."""
         return self.files.review_rules(self.runtime.deployed_spec(session, cycle.version_id))
@@ -120,10 +131,7 @@ class ReviewSessions:
         """The sessions of a cycle, newest first."""
         with self._uow() as uow:
             session = uow.session
-            cycle = self._cycle(session, cycle_id)
-            office = self._office_of(session, cycle)
-            if not (policy.may_run_review(actor, office) or policy.oversees(actor)):
-                raise ForbiddenError("只有该评委会办公室可以查看评审会")
+            cycle, _office = self._run_by(session, cycle_id, actor, read=True)
             rows = session.scalars(
                 select(ReviewSession)
                 .where(ReviewSession.cycle_id == cycle.id)
@@ -136,10 +144,7 @@ class ReviewSessions:
         rules (for the office's page)."""
         with self._uow() as uow:
             session = uow.session
-            cycle = self._cycle(session, cycle_id)
-            office = self._office_of(session, cycle)
-            if not policy.may_run_review(actor, office):
-                raise ForbiddenError("只有该评委会办公室可以组织评审会")
+            cycle, office = self._run_by(session, cycle_id, actor)
             rules = self.rules(session, cycle)
             experts = pool(session, office)
             return {
@@ -223,10 +228,7 @@ class ReviewSessions:
             raise InvalidDataError("请求内容应为 JSON 对象")
         with self._uow() as uow:
             session = uow.session
-            cycle = self._cycle(session, cycle_id)
-            office = self._office_of(session, cycle)
-            if not policy.may_run_review(actor, office):
-                raise ForbiddenError("只有该评委会办公室可以组织评审会")
+            cycle, office = self._run_by(session, cycle_id, actor)
             held_on = _held_on(body)
             rules = self.rules(session, cycle)
             chosen, how = self._panel(body, pool(session, office), rules)

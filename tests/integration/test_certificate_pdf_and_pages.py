@@ -10,13 +10,9 @@ import warnings
 
 from pypdf import PdfReader
 
+from tests.committee_flows import to_expert_review
 from tests.flows import (
-    CHAIN,
     application_at_unit_review,
-    level,
-    pay,
-    receive_paper,
-    status_of,
     unit_approves,
 )
 from tests.integration.test_certificates import issue, make_applications
@@ -31,14 +27,8 @@ def _pdf_text(pdf: bytes) -> str:
 
 
 def _completed_application(api):
-    unit, person, app_id = application_at_unit_review(api)
-    assert unit_approves(api, unit, app_id).status == 200
-    for org in CHAIN:
-        level(api, org, app_id)
-    pay(api, person, app_id)
-    receive_paper(api, app_id)
-    assert status_of(api, person, app_id) == "expert_review"
-    return unit, person, app_id
+    """An application whose qualification review is over (paper received)."""
+    return to_expert_review(api)
 
 
 def test_certificate_pdf_of_a_completed_application(app, api):
