@@ -282,9 +282,9 @@ class Handoffs:
         """Whom the actor may copy the application to ([] when it may not copy it)."""
         with self._uow() as uow:
             session = uow.session
-            app = visible_application(session, application_id, actor)
-            if not policy.may_hand_off(actor):
-                return []
+            app = visible_application(session, application_id, actor, copies=True)
+            if not policy.may_hand_off(actor) or not policy.may_see_application(actor, app):
+                return []  # a copy is for reading: no copying on
             names = dict(session.execute(select(Org.id, Org.name)).all())
             return [
                 {**_person(u), "org": names.get(u.org_id or "", u.org_id)}
