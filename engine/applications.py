@@ -15,7 +15,7 @@ from engine.committees import Committee
 from engine.designer_files import DesignerFiles
 from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from engine.handoff_state import handoff_note, is_copied
+from engine.handoff_state import handoff_note, is_copied, with_handoffs
 from engine.ids import parse_id
 from engine.policy import may_act
 from engine.process_runtime import ProcessRuntime
@@ -218,7 +218,7 @@ class Applications:
             ).first()
             return ApplicationDetail(
                 summary=self._row(session, app),
-                current_tasks=tuple(summary_of(t) for t in tasks),
+                current_tasks=tuple(with_handoffs(session, [summary_of(t) for t in tasks], actor)),
                 timeline=self.timeline(session, app.id),
                 return_marks=tuple(last_return_marks(session, application_id=app.id)),
                 submitted=submitted,

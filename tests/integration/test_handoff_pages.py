@@ -28,7 +28,7 @@ def test_transfer_form_on_the_task_page_moves_the_task(api, app):
     assert "由张三转办给张四" in text(other.get(f"/tasks/{task['id']}"))
     # the applicant's page shows 转办 in the timeline, with whom
     html = text(signed_in(app, person["username"]).get(f"/applications/{app_id}"))
-    assert "转办给 张四" in html
+    assert "转办给 张四" in html and "已转办给张四" in html  # timeline and current step
     # the applicant's own task page offers no transfer
     assert 'id="cc-button"' not in html
 
