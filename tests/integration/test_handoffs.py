@@ -186,6 +186,7 @@ def test_a_stand_in_no_longer_acts_after_the_range_or_once_ended(api, app, clock
     assert api.tasks(DEPT_1, application=app_id) == []
     assert api.complete(task["id"], DEPT_1, decision="approve", opinion="同意").status == 403
     assert messages(api, DEPT_1, "task_transferred") == []
+    assert api.get("/me/stand-in", DEPT_2).json["stand_in"] is None  # expired
     # ended early: gone at once
     assert set_stand_in(api, start="2026-11-27", until="2026-11-29").status == 200
     assert len(api.tasks(DEPT_1, application=app_id)) == 1
