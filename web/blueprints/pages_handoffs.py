@@ -85,9 +85,9 @@ def copy(app_id: int) -> Any:
     try:
         result = handoffs().copy(app_id, body, me())
     except InvalidDataError as exc:
-        flash(_problem(exc), "error")
-    else:
-        flash(f"已抄送 {len(result['to'])} 人", "success")
+        flash(_problem(exc), "error")  # the note typed comes back in the form
+        return redirect(url_for("application_pages.show", app_id=app_id, note=body["note"]))
+    flash(f"已抄送 {len(result['to'])} 人", "success")
     return redirect(url_for("application_pages.show", app_id=app_id, _anchor="cc"))
 
 
