@@ -15,7 +15,7 @@ from engine.committees import Committee
 from engine.designer_files import DesignerFiles
 from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from engine.handoff_state import handoff_note, is_copied, with_handoffs
+from engine.handoff_state import handoff_note, holder_of, is_copied, with_handoffs
 from engine.ids import parse_id
 from engine.policy import may_act
 from engine.process_runtime import ProcessRuntime
@@ -234,7 +234,8 @@ class Applications:
                 ),
                 publicity_release_at=iso(release),
                 can_export_review_form=app.status in statuses.EXPORTABLE_STATUSES,
-                can_urge=routed and any(not may_act(actor, t) for t in tasks),
+                can_urge=routed
+                and any(not may_act(actor, t, holder_id=holder_of(session, t.id)) for t in tasks),
             )
 
     def committee_of(

@@ -352,8 +352,10 @@ def test_urging_a_transferred_task_reminds_its_holder_only(api):
     assert r.status == 200 and r.json["urged"] == 1, r
     assert len(messages(api, DEPT_2, "urge")) == 1
     assert messages(api, DEPT_1, "urge") == []  # no longer the org's
-    # the holder has nobody to urge
+    # the holder has nobody to urge; the colleague who handed it on may urge the holder
+    assert api.get(f"/applications/{app_id}", DEPT_2).json["can_urge"] is False
     assert api.post(f"/applications/{app_id}/urge", DEPT_2).status == 409
+    assert api.get(f"/applications/{app_id}", DEPT_1).json["can_urge"] is True
 
 
 def test_a_copy_alone_opens_the_application_for_reading(api, app):
