@@ -28,7 +28,8 @@ def test_transfer_stand_in_and_copy_in_the_browser(live: Live, new_page: Any) ->
     zhang3.select_option("#transfer-to", "yz_water_2")
     zhang3.fill("#transfer-reason", "本人出差一周，请张四审核")
     shot(zhang3, "h1-task-transfer-form")
-    zhang3.click("#transfer-button")
+    with zhang3.expect_navigation():
+        zhang3.click("#transfer-button")
     assert "已转办给张四" in zhang3.content()
     assert task["id"] not in zhang3.content()
 
@@ -43,7 +44,8 @@ def test_transfer_stand_in_and_copy_in_the_browser(live: Live, new_page: Any) ->
     zhang4.select_option("#stand-in-to", "yz_water_1")
     zhang4.fill("#stand-in-from", "2026-11-26")
     zhang4.fill("#stand-in-until", "2026-11-30")
-    zhang4.click("#stand-in-button")
+    with zhang4.expect_navigation():
+        zhang4.click("#stand-in-button")
     assert "生效中" in zhang4.inner_text("#current-stand-in")
     shot(zhang4, "h3-stand-in")
 
@@ -55,7 +57,8 @@ def test_transfer_stand_in_and_copy_in_the_browser(live: Live, new_page: Any) ->
     zhang4.goto(f"/applications/{app_id}")
     zhang4.select_option("#cc-to", ["nb_water_1"])
     zhang4.fill("#cc-note", "请市局知悉")
-    zhang4.click("#cc-button")
+    with zhang4.expect_navigation():
+        zhang4.click("#cc-button")
     assert "已抄送 1 人" in zhang4.content()
     assert "转办给 张四" in zhang4.inner_text("#timeline")
     assert "抄送给 赵六" in zhang4.inner_text("#timeline")
