@@ -17,7 +17,7 @@ from engine.cycle_rules import china_today, cycle_for_filing
 from engine.designer_files import DesignerFiles
 from engine.dtos import ApplicationDetail, ApplicationSummary, Party, TimelineEntry
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from engine.handoff_state import handoff_note, is_copied
+from engine.handoff_state import handoff_note, holder_of, is_copied, with_handoffs
 from engine.ids import parse_id
 from engine.policy import may_act
 from engine.process_runtime import ProcessRuntime
@@ -249,7 +249,7 @@ class Applications:
             ).first()
             return ApplicationDetail(
                 summary=self._row(session, app),
-                current_tasks=tuple(summary_of(t) for t in tasks),
+                current_tasks=tuple(with_handoffs(session, [summary_of(t) for t in tasks], actor)),
                 timeline=self.timeline(session, app.id),
                 return_marks=tuple(last_return_marks(session, application_id=app.id)),
                 submitted=submitted,
@@ -269,7 +269,8 @@ class Applications:
                     session.get(ReviewCycle, app.cycle_id) if app.cycle_id else None
                 ),
                 certificate=certificate_of(session, app.id, actor),
-                can_urge=routed and any(not may_act(actor, t) for t in tasks),
+                can_urge=routed
+                and any(not may_act(actor, t, holder_id=holder_of(session, t.id)) for t in tasks),
             )
 
     def committee_of(

@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.views import Actor, TaskSummary, iso
-from storage import ApplicationCopy, StandIn, TaskTransfer, User
+from storage import ApplicationCopy, Notification, StandIn, TaskTransfer, User
 
 
 def stands_in_for(session: Session, user_id: int, today: date) -> list[int]:
@@ -109,3 +109,17 @@ def handoff_note(action: str, detail: dict[str, Any]) -> str | None:
     if detail.get("on_behalf_of"):
         return f"代 {detail.get('on_behalf_of_name') or detail['on_behalf_of']} 办理（委派）"
     return None
+
+
+def addressed_to(
+    session: Session, user_id: int, org_id: str | None, today: date
+) -> tuple[ColumnElement[bool], dict[int, str]]:
+    """Which in-app messages an account reads: its own, its org's (``org_id``) and, on
+    ``today``, those of the accounts it stands in for (委派), whose names come second."""
+    absent = stands_in_for(session, user_id, today)
+    mine: ColumnElement[bool] = Notification.user_id.in_([user_id, *absent])
+    if org_id:
+        mine = or_(mine, and_(Notification.user_id.is_(None), Notification.org_id == org_id))
+    if not absent:
+        return mine, {}
+    return mine, dict(session.execute(select(User.id, User.name).where(User.id.in_(absent))).all())

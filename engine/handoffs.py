@@ -144,7 +144,7 @@ class Handoffs:
         today = self._today()
         own = session.get(StandIn, actor.id)
         stand_in = None
-        if own is not None:
+        if own is not None and own.ends_on >= today:  # an expired setting is no setting
             stand_in = {**_person(session.get_one(User, own.stand_in_id)), **_range(own, today)}
         rows = session.scalars(
             select(StandIn).where(StandIn.stand_in_id == actor.id, StandIn.ends_on >= today)
@@ -175,7 +175,8 @@ class Handoffs:
         """委派: name a colleague who acts for the actor from ``from`` to ``until``."""
         if not policy.may_hand_off(actor):
             raise ForbiddenError("只有单位和审核部门的账号可以设置委派")
-        to, start, end = stand_in_request(body, self._today())
+        today = self._today()
+        to, start, end = stand_in_request(body, today)
         with self._uow() as uow:
             session = uow.session
             target = session.scalars(select(User).where(User.username == to)).first()
@@ -189,7 +190,7 @@ class Handoffs:
             # No chains: a stand-in who is away then, or an actor who stands in for someone
             # then, would leave the tasks with nobody at work.
             away = session.get(StandIn, target.id)
-            if away is not None and away.starts_on <= end and away.ends_on >= start:
+            if away is not None and away.starts_on <= end and away.ends_on >= max(start, today):
                 raise InvalidDataError(
                     "委派对象在此期间不在岗",
                     fields={"to": f"{target.name}在此期间也已委派他人代办，请另选同事"},
@@ -198,7 +199,7 @@ class Handoffs:
                 select(StandIn).where(
                     StandIn.stand_in_id == actor.id,
                     StandIn.starts_on <= end,
-                    StandIn.ends_on >= start,
+                    StandIn.ends_on >= max(start, today),
                 )
             ).first()
             if covering is not None:
@@ -282,9 +283,9 @@ class Handoffs:
         """Whom the actor may copy the application to ([] when it may not copy it)."""
         with self._uow() as uow:
             session = uow.session
-            app = visible_application(session, application_id, actor)
-            if not policy.may_hand_off(actor):
-                return []
+            app = visible_application(session, application_id, actor, copies=True)
+            if not policy.may_hand_off(actor) or not policy.may_see_application(actor, app):
+                return []  # a copy is for reading: no copying on
             names = dict(session.execute(select(Org.id, Org.name)).all())
             return [
                 {**_person(u), "org": names.get(u.org_id or "", u.org_id)}

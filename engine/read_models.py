@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 
 from engine import committees, roles, statuses
 from engine.clock import CHINA_TZ, Clock, system_clock
 from engine.designer_files import DesignerFiles
-from engine.handoff_state import stands_in_for
+from engine.handoff_state import addressed_to
 from engine.ids import parse_id
 from engine.process_runtime import ProcessRuntime
 from engine.queries import last_return_marks
@@ -38,15 +38,14 @@ from storage import (
     ProcessVersion,
     StoredFile,
     UnitOfWorkFactory,
-    User,
 )
 
 LEVEL_DECISIONS = ("approve", "return", "reject")
 
 
 class _Reader:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow = uow_factory
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock = system_clock) -> None:
+        self._uow, self.clock = uow_factory, clock  # the clock: whose stand-in is on today
 
 
 class Directory(_Reader):
@@ -209,30 +208,14 @@ class Profiles(_Reader):
 class Inbox(_Reader):
     """In-app messages."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock = system_clock) -> None:
-        super().__init__(uow_factory)
-        self.clock = clock
-
     def notifications(
         self, user_id: int, org_id: str | None, *, limit: int = 200
     ) -> list[dict[str, Any]]:
-        """In-app messages to the user, to the accounts it stands in for today (委派) or to
-        the user's org, newest first, each with the application it is about (None for
-        messages about no application) and, for a stand-in, whom it was addressed to."""
+        """In-app messages to the user, its org or whom it stands in for today (委派, ``for``
+        names them), newest first, each with its application (None: about none)."""
         with self._uow() as uow:
             today = self.clock().astimezone(CHINA_TZ).date()
-            absent = stands_in_for(uow.session, user_id, today)
-            mine: ColumnElement[bool] = Notification.user_id.in_([user_id, *absent])
-            if org_id:
-                to_org = and_(Notification.user_id.is_(None), Notification.org_id == org_id)
-                mine = or_(mine, to_org)
-            names = (
-                dict(
-                    uow.session.execute(select(User.id, User.name).where(User.id.in_(absent))).all()
-                )
-                if absent
-                else {}
-            )
+            mine, names = addressed_to(uow.session, user_id, org_id, today)
             rows = uow.session.execute(
                 select(Notification, Application.id)
                 .outerjoin(Application, Application.instance_id == Notification.instance_id)

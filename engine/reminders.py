@@ -21,6 +21,7 @@ from engine.applications import visible_application
 from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.errors import ConflictError, EngineError
+from engine.handoff_state import holder_of
 from engine.notices import phone_of, queue_notice
 from engine.policy import may_act
 from engine.timers import HELD
@@ -122,6 +123,9 @@ class Notices:
                 return 0
             user_id = row.user_id if row.lane == roles.APPLICANT_LANE else None
             org_id = None if row.lane == roles.APPLICANT_LANE else row.org_id
+            holder = holder_of(session, row.id)
+            if holder is not None:  # 转办: the holder is reminded (and its stand-in, 委派)
+                user_id, org_id = holder, None
             if user_id is None and org_id is None:
                 return 0
             queue_notice(
@@ -232,7 +236,8 @@ class Notices:
             urged = skipped = 0
             for task in tasks:
                 key = f"urge:{task.id}:{today}"
-                if may_act(actor, task) or session.scalar(
+                holder = holder_of(session, task.id)
+                if may_act(actor, task, holder_id=holder) or session.scalar(
                     select(Notification.id).where(Notification.dedup_key == key)
                 ):
                     skipped += 1
@@ -244,9 +249,9 @@ class Notices:
                 queue_notice(
                     session,
                     now=now,
-                    user_id=task.user_id,
-                    org_id=None if task.user_id else task.org_id,
-                    phone=phone_of(session, task.user_id, task.org_id),
+                    user_id=holder or task.user_id,
+                    org_id=None if holder or task.user_id else task.org_id,
+                    phone=phone_of(session, holder or task.user_id, task.org_id),
                     kind="urge",
                     text=text,
                     instance_id=task.instance_id,

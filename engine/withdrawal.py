@@ -85,7 +85,10 @@ class Withdrawals:
         """Whether the actor could withdraw now, and as whom (for pages to offer the button)."""
         with self._uow() as uow:
             session = uow.session
-            app = visible_application(session, application_id, actor)
+            try:
+                app = visible_application(session, application_id, actor)
+            except ForbiddenError:  # read through a copy (抄送): nothing to withdraw
+                return None
             side = withdraw_side(actor, app.applicant_id, app.unit_org_id)
             inst = session.get(ProcessInstance, app.instance_id) if app.instance_id else None
             if side is None or inst is None or not statuses.is_open(app.status):

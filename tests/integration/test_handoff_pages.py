@@ -12,8 +12,12 @@ def test_transfer_form_on_the_task_page_moves_the_task(api, app):
     html = text(page.get(f"/tasks/{task['id']}"))
     assert 'id="transfer-button"' in html and 'value="yz_water_2"' in html
     # a missing reason is refused and said so; the task stays
-    r = page.post(f"/tasks/{task['id']}/transfer", data={"to": DEPT_2}, follow_redirects=True)
-    assert "转办原因" in text(r) or "必填" in text(r)
+    r = page.post(
+        f"/tasks/{task['id']}/transfer",
+        data={"to": "bl_water_1", "reason": "出差"},
+        follow_redirects=True,
+    )
+    assert "不是本单位可办理该任务的在岗同事" in text(r) and ">出差</textarea>" in text(r)
     assert task["id"] in task_links(text(page.get("/tasks")))
     r = page.post(
         f"/tasks/{task['id']}/transfer",
@@ -28,7 +32,7 @@ def test_transfer_form_on_the_task_page_moves_the_task(api, app):
     assert "由张三转办给张四" in text(other.get(f"/tasks/{task['id']}"))
     # the applicant's page shows 转办 in the timeline, with whom
     html = text(signed_in(app, person["username"]).get(f"/applications/{app_id}"))
-    assert "转办给 张四" in html
+    assert "转办给 张四" in html and "已转办给张四" in html  # timeline and current step
     # the applicant's own task page offers no transfer
     assert 'id="cc-button"' not in html
 
@@ -57,8 +61,12 @@ def test_copy_form_and_the_copied_to_me_page(api, app):
     page = signed_in(app, DEPT_1)
     html = text(page.get(f"/applications/{app_id}"))
     assert 'id="cc-button"' in html and 'value="nb_water_1"' in html
-    r = page.post(f"/applications/{app_id}/cc", data={"to": ["bl_water_1"]}, follow_redirects=True)
-    assert "不能抄送给：bl_water_1" in text(r)
+    r = page.post(
+        f"/applications/{app_id}/cc",
+        data={"to": ["bl_water_1"], "note": "请阅"},
+        follow_redirects=True,
+    )
+    assert "不能抄送给：bl_water_1" in text(r) and ">请阅</textarea>" in text(r)
     r = page.post(
         f"/applications/{app_id}/cc",
         data={"to": ["nb_water_1"], "note": "请知悉"},

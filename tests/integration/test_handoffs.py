@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage import AuditEvent, Notification, TaskTransfer, User, db
+from storage import ApplicationCopy, AuditEvent, Notification, TaskTransfer, User, db
 from tests.flows import (
     CHAIN,
     CHECKS,
@@ -12,6 +12,7 @@ from tests.flows import (
     level,
     unit_approves,
 )
+from tests.page_helpers import signed_in, text
 
 DEPT_1, DEPT_2 = "yz_water_1", "yz_water_2"  # 张三, 张四 of yz-water, the chain's first level
 
@@ -185,6 +186,7 @@ def test_a_stand_in_no_longer_acts_after_the_range_or_once_ended(api, app, clock
     assert api.tasks(DEPT_1, application=app_id) == []
     assert api.complete(task["id"], DEPT_1, decision="approve", opinion="同意").status == 403
     assert messages(api, DEPT_1, "task_transferred") == []
+    assert api.get("/me/stand-in", DEPT_2).json["stand_in"] is None  # expired
     # ended early: gone at once
     assert set_stand_in(api, start="2026-11-27", until="2026-11-29").status == 200
     assert len(api.tasks(DEPT_1, application=app_id)) == 1
@@ -341,3 +343,42 @@ def test_copy_authorisation_and_unknown_application(api):
     names = [c["username"] for c in r.json]
     assert unit["username"] in names and "nb_water_1" in names and DEPT_2 in names
     assert "bl_water_1" not in names and person["username"] not in names
+
+
+def test_urging_a_transferred_task_reminds_its_holder_only(api):
+    _unit, person, app_id, task = at_first_level(api)
+    assert transfer(api, task["id"]).status == 200
+    r = api.post(f"/applications/{app_id}/urge", person["username"])
+    assert r.status == 200 and r.json["urged"] == 1, r
+    assert len(messages(api, DEPT_2, "urge")) == 1
+    assert messages(api, DEPT_1, "urge") == []  # no longer the org's
+    # the holder has nobody to urge; the colleague who handed it on may urge the holder
+    assert api.get(f"/applications/{app_id}", DEPT_2).json["can_urge"] is False
+    assert api.post(f"/applications/{app_id}/urge", DEPT_2).status == 409
+    assert api.get(f"/applications/{app_id}", DEPT_1).json["can_urge"] is True
+
+
+def test_a_copy_alone_opens_the_application_for_reading(api, app):
+    """Every recipient the API accepts also sees the application by its role today; a copy row
+    still opens it on its own (for reading only), as for an org that left the chain."""
+    _unit, _person, app_id, _task = at_first_level(api)
+    assert api.get(f"/applications/{app_id}", "bl_water_1").status == 403
+    with app.app_context():
+        reader = db.session.scalars(select(User).where(User.username == "bl_water_1")).one()
+        by = db.session.scalars(select(User).where(User.username == DEPT_1)).one()
+        db.session.add(
+            ApplicationCopy(
+                application_id=int(app_id), user_id=reader.id, by_id=by.id, at=by.created_at
+            )
+        )
+        db.session.commit()
+    r = api.get(f"/applications/{app_id}", "bl_water_1")
+    assert r.status == 200 and r.json["can_urge"] is False, r
+    assert api.post(f"/applications/{app_id}/urge", "bl_water_1").status == 403
+    assert api.post(f"/applications/{app_id}/cc", "bl_water_1", json={"to": [DEPT_2]}).status == 403
+    assert api.get("/me/cc", "bl_water_1").json["total"] == 1
+    page = signed_in(app, "bl_water_1")
+    r = page.get(f"/applications/{app_id}")
+    html = text(r)
+    assert r.status_code == 200 and "办理记录" in html
+    assert 'id="withdraw-button"' not in html and 'id="cc-button"' not in html

@@ -39,9 +39,13 @@ def transfer(task_id: str) -> Any:
 def _stand_in_page(
     form: dict[str, str] | None = None, errors: Any = None, status: int = 200
 ) -> Any:
+    state = handoffs().stand_in(me())
+    current = state["stand_in"]
+    if form is None and current:  # the form starts from the current setting
+        form = {"to": current["username"], "from": current["from"], "until": current["until"]}
     return render_template(
         "handoffs/stand_in.html",
-        state=handoffs().stand_in(me()),
+        state=state,
         colleagues=handoffs().stand_in_candidates(me()),
         form=form or {},
         errors=errors or {},
@@ -81,9 +85,9 @@ def copy(app_id: int) -> Any:
     try:
         result = handoffs().copy(app_id, body, me())
     except InvalidDataError as exc:
-        flash(_problem(exc), "error")
-    else:
-        flash(f"已抄送 {len(result['to'])} 人", "success")
+        flash(_problem(exc), "error")  # the note typed comes back in the form
+        return redirect(url_for("application_pages.show", app_id=app_id, note=body["note"]))
+    flash(f"已抄送 {len(result['to'])} 人", "success")
     return redirect(url_for("application_pages.show", app_id=app_id, _anchor="cc"))
 
 
