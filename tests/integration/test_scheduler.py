@@ -98,7 +98,7 @@ def test_sweep_fires_a_timer_due_in_half_a_second_then_stops_cleanly(app, make_a
 
 def test_date_job_fires_on_time_without_waiting_for_a_sweep(app, make_app):
     deploy_probe(app)
-    (inst,) = start_probes(app, 1, datetime.now(UTC) + timedelta(seconds=1))
+    (inst,) = start_probes(app, 1, datetime.now(UTC) + timedelta(seconds=1.5))
     # The sweep runs at start and then only every 30 s: only the planned date job can fire it.
     live = make_app(SCHEDULER_SWEEP_SECONDS=30, SCHEDULER_LOOKAHEAD_SECONDS=60)
     assert _wait_until(lambda: _timer(live, inst).status == "fired", 4)
