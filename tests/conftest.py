@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import URL, create_engine, make_url, text
 
 from engine import ManualClock
+from engine.process_runtime import ParsedSpecs
 from storage import db
 from tests import openapi_check
 from tests.dbstate import Baseline, Written
@@ -145,6 +146,9 @@ class SharedApp:
 
     app: Flask
     settings: dict[str, Any]
+    # Parsed process versions, shared by the runtimes of the tests: a version a test sees
+    # again (the seed's, above all) is not parsed again; the key holds its sha256.
+    parsed: ParsedSpecs = field(default_factory=dict)
 
     def reset(self, clock: ManualClock, files: Path) -> Flask:
         app = self.app
@@ -152,7 +156,7 @@ class SharedApp:
         app.config.update(self.settings, CLOCK=clock, FILES_DIR=str(files))
         configure_logging(app.config)
         before = dict(app.extensions)
-        wire_services(app, app.extensions["unit_of_work"])
+        wire_services(app, app.extensions["unit_of_work"], parsed_specs=self.parsed)
         kept = {k for k, v in app.extensions.items() if before.get(k) is v}
         leftover = kept - FRAMEWORK_EXTENSIONS
         assert not leftover, (

@@ -37,6 +37,7 @@ from engine import (
     system_clock,
 )
 from engine.accounts import LoginPolicy
+from engine.process_runtime import ParsedSpecs
 from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from engine.sessions import SessionPolicy, WebSessions
 from storage import (
@@ -129,11 +130,14 @@ def configure_logging(config: Mapping[str, Any]) -> None:
     logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
-def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
+def wire_services(
+    app: Flask, uow: UnitOfWorkFactory, *, parsed_specs: ParsedSpecs | None = None
+) -> None:
     """Build every service once, each with its unit-of-work factory and what it needs.
 
     Every stateful object of the app is made here from ``app.config``: calling this again
-    gives the app fresh services (the tests reuse one app per worker that way)."""
+    gives the app fresh services (the tests reuse one app per worker that way, handing each
+    runtime the versions its predecessors parsed: ``parsed_specs``)."""
     config, ext = app.config, app.extensions
     clock = config.get("CLOCK") or system_clock
     hasher = PasswordHasher(int(config["PASSWORD_SCRYPT_N"]))
@@ -143,6 +147,7 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         clock=clock,
         validators=default_validators(cfg.calendar_policy(config)),
         sandbox_limits=cfg.sandbox_limits(config),
+        parsed=parsed_specs,
     )
     ext["unit_of_work"], ext["designer_files"], ext["runtime"] = uow, files, runtime
     ext["tasks"] = Tasks(uow, runtime, files, clock=clock)
