@@ -14,6 +14,8 @@ import pytest
 
 from engine import ManualClock
 from engine.sandbox import SandboxLimits
+from engine.versions import current_version_id
+from storage import db
 from tests.conftest import START
 from tests.samples import process
 
@@ -59,3 +61,34 @@ def test_a_test_with_settings_of_its_own_gets_an_app_of_its_own(app, shared_app)
 def test_the_clock_a_test_moves_is_its_own(app, clock):
     clock.advance(days=1)
     assert app.extensions["timers"].clock() == START + timedelta(days=1)
+
+
+def _deploy(app, script: str) -> int:
+    """Deploy `sample` with this script; the id of its (current) version."""
+    with app.app_context():
+        app.extensions["deployments"].deploy({"sample.bpmn": process(script=script)}, actor="t")
+    with app.extensions["unit_of_work"]() as work:
+        return current_version_id(work.session, "sample")
+
+
+def _script_of(app, version_id: int) -> str:
+    runtime, uow = app.extensions["runtime"], app.extensions["unit_of_work"]
+    with uow() as work:
+        loaded = runtime.deployed_spec(work.session, version_id).loaded
+    return loaded.spec.task_specs["compute"].script
+
+
+def test_a_version_id_used_again_with_other_content_is_parsed_anew(
+    app, shared_app, seed, clock, tmp_path
+):
+    first = _deploy(app, "x = 1")
+    assert _script_of(app, first) == "x = 1"
+    # What the next test sees: the database put back, the app reset; it deploys other content
+    # under the same id and number, and its runtime must not run the one parsed before.
+    with app.app_context(), db.engine.begin() as conn:
+        seed.baseline.restore(conn, seed.written.tables)
+    seed.written.tables.clear()
+    shared_app.reset(clock, tmp_path / "files")
+    again = _deploy(app, "x = 2")
+    assert again == first
+    assert _script_of(app, again) == "x = 2"
