@@ -133,25 +133,23 @@ def test_the_command_line_is_quiet_unless_asked(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ZHIPING_INSTANCE_DIR": str(tmp_path / "instance"),
+        "ZHIPING_DATABASE_URL": f"sqlite:///{tmp_path / 'quiet.db'}",
+    }
 
-    def start(name: str, *args: str) -> subprocess.Popen:
-        # A fresh interpreter each, as typed; on a database of its own, so both run at once.
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "ZHIPING_INSTANCE_DIR": str(tmp_path / name),
-            "ZHIPING_DATABASE_URL": f"sqlite:///{tmp_path / f'{name}.db'}",
-        }
-        return subprocess.Popen(
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
             [sys.executable, str(root / "run.py"), *args],
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
+            timeout=120,
         )
 
-    quiet, loud = start("quiet", "db", "upgrade"), start("loud", "-v", "db", "upgrade")
-    quiet_out, quiet_err = quiet.communicate(timeout=120)
+    quiet = run("db", "upgrade")
     assert quiet.returncode == 0
-    assert quiet_out.strip() == "database is up to date" and quiet_err == ""
-    _loud_out, loud_err = loud.communicate(timeout=120)
-    assert loud.returncode == 0 and "INFO" in loud_err
+    assert quiet.stdout.strip() == "database is up to date" and quiet.stderr == ""
+    loud = run("-v", "db", "upgrade")
+    assert loud.returncode == 0 and "INFO" in loud.stderr
