@@ -40,6 +40,9 @@ FormValidator = Callable[
     [Session, Mapping[str, Any], Mapping[str, Any], Mapping[str, str], Mapping[str, Any]], None
 ]
 
+# Parsed versions by (id, process, number, sha256 of the diagram and its forms).
+ParsedSpecs = dict[tuple[int, str, int, str], DeployedSpec]
+
 AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
 CLOSED = ("suspended", "terminated", "completed", "error")  # no task completes in these
 
@@ -64,7 +67,10 @@ class ProcessRuntime:
         clock: Clock = system_clock,
         validators: Mapping[str, FormValidator] | None = None,
         sandbox_limits: SandboxLimits = DEFAULT_LIMITS,
+        parsed: ParsedSpecs | None = None,
     ) -> None:
+        """``parsed``: versions parsed by runtimes before this one on the same database, shared
+        (the test suite makes a runtime per test); by default this runtime's own."""
         self.files = files
         self.clock = clock
         self.sandbox_limits = sandbox_limits
@@ -73,6 +79,7 @@ class ProcessRuntime:
         )
         self.validators.setdefault("eligibility", EligibilityGate(clock))
         self._versions: dict[int, DeployedSpec] = {}
+        self._parsed: ParsedSpecs = {} if parsed is None else parsed
         # Per version: the first user task a replay from the start reaches (see compact).
         self._entry_tasks: dict[int, str] = {}
         self._serializer = runtime.make_serializer(self._spec_for_key)
@@ -94,10 +101,14 @@ class ProcessRuntime:
         row = session.get(ProcessVersion, version_id)
         if row is None:
             raise NotFoundError(f"unknown process version {version_id}")
-        root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
-        loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
-        forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
-        cached = DeployedSpec(row.id, row.process_id, row.number, loaded, forms_parsed)
+        key = (row.id, row.process_id, row.number, row.sha256)
+        cached = self._parsed.get(key)
+        if cached is None:
+            root = runtime.parse_xml(row.bpmn_xml.encode("utf-8"))
+            loaded = runtime.load_spec(row.process_id, root, f"{row.process_id}.bpmn")
+            forms_parsed = {k: json.loads(v) for k, v in (row.files or {}).items()}
+            cached = DeployedSpec(row.id, row.process_id, row.number, loaded, forms_parsed)
+            self._parsed[key] = cached
         self._versions[version_id] = cached
         return cached
 

@@ -1,27 +1,31 @@
 """Fixtures: a migrated database (SQLite by default, PostgreSQL via ZHIPING_TEST_DATABASE_URL)
-with the diagrams deployed and the org fixture loaded once per session, a fresh app per test on
-that starting state (tests/dbstate.py puts back what the previous test wrote), a controllable
-clock."""
+with the diagrams deployed and the org fixture loaded once per session, one app per worker made
+afresh for each test (settings, services, clock, files dir; a test may ask for an app of its
+own) on that starting state (tests/dbstate.py puts back what the previous test wrote), a
+controllable clock."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import URL, create_engine, make_url, text
 
 from engine import ManualClock
+from engine.process_runtime import ParsedSpecs
 from storage import db
 from tests import openapi_check
 from tests.dbstate import Baseline, Written
-from web import create_app
+from web import configure_logging, create_app, wire_services
 from web.cli import upgrade_db
+from web.security import limiter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Ningbo
@@ -127,22 +131,80 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture
-def app(
-    seed: Seed, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Flask]:
-    # @pytest.mark.app_config(KEY=value, ...) overrides a setting for one test.
-    marker = request.node.get_closest_marker("app_config")
+def _new_app(seed: Seed, clock: ManualClock, files: Path, **settings: Any) -> Flask:
     app = create_app(
         {
             **TEST_CONFIG,
             "DATABASE_URL": seed.url,
             "CLOCK": clock,
-            "FILES_DIR": str(tmp_path / "files"),
-            **(marker.kwargs if marker else {}),
+            "FILES_DIR": str(files),
+            **settings,
         }
     )
     openapi_check.install(app)
+    return app
+
+
+# Extensions that hold no state of their own: the database engine and its unit-of-work
+# factory, Flask-Migrate, CSRF, the scheduler-state probe. Every other extension must be
+# made anew by wire_services, or a test could see what the previous one left in it.
+FRAMEWORK_EXTENSIONS = {"sqlalchemy", "migrate", "unit_of_work", "csrf", "scheduler_state"}
+
+
+@dataclass
+class SharedApp:
+    """One app per worker, given fresh settings and fresh services before each test."""
+
+    app: Flask
+    settings: dict[str, Any]
+    # Parsed process versions, shared by the runtimes of the tests: a version a test sees
+    # again (the seed's, above all) is not parsed again; the key holds its sha256.
+    parsed: ParsedSpecs = field(default_factory=dict)
+
+    def reset(self, clock: ManualClock, files: Path) -> Flask:
+        app = self.app
+        app.config.clear()
+        app.config.update(self.settings, CLOCK=clock, FILES_DIR=str(files))
+        configure_logging(app.config)
+        before = dict(app.extensions)
+        wire_services(app, app.extensions["unit_of_work"], parsed_specs=self.parsed)
+        kept = {k for k, v in app.extensions.items() if before.get(k) is v}
+        leftover = kept - FRAMEWORK_EXTENSIONS
+        assert not leftover, (
+            f"app.extensions {sorted(leftover)} survive wire_services: build them there "
+            "so each test gets its own (see tests/conftest.py FRAMEWORK_EXTENSIONS)"
+        )
+        return app
+
+
+@pytest.fixture(scope="session")
+def shared_app(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedApp]:
+    app = _new_app(seed, ManualClock(START), tmp_path_factory.mktemp("files"))
+    yield SharedApp(app, dict(app.config))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(
+    seed: Seed, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
+    """The app on the starting state. Tests share one app per worker, reset before each test
+    (settings, services, clock, files dir). @pytest.mark.app_config(KEY=value, ...) gives a test
+    an app of its own with those settings; @pytest.mark.own_app one with the usual settings
+    (for a test that adds routes or hooks)."""
+    marker = request.node.get_closest_marker("app_config")
+    own = marker is not None or request.node.get_closest_marker("own_app") is not None
+    files = tmp_path / "files"
+    if own:
+        app = _new_app(seed, clock, files, **(marker.kwargs if marker else {}))
+    else:
+        app = request.getfixturevalue("shared_app").reset(clock, files)
+    # Flask-Limiter keeps one module-level switch that the last app made sets: follow this one.
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    if limiter.enabled:
+        limiter.reset()
     with app.app_context():
         # The starting state: the session's deploy and org fixture, nothing a test wrote.
         with db.engine.begin() as conn:
@@ -151,7 +213,8 @@ def app(
     yield app
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        if own:
+            db.engine.dispose()
 
 
 @pytest.fixture

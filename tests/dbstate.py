@@ -7,6 +7,12 @@ writes, so before a test only those tables are emptied and refilled with their b
 and on PostgreSQL their id sequences are set back: a test sees exactly the rows and the next
 ids a freshly emptied, freshly deployed database would give it. A statement whose table
 cannot be read from it (DDL, a CTE) marks every table.
+
+What is not put back is where rows lie: on PostgreSQL the refilled rows go after the deleted
+ones, and once those are vacuumed a row the next test writes may fill a freed slot before
+them. A query without ORDER BY then returns the test's row before the baseline's, depending on
+what earlier tests wrote: a test that relies on an order says ORDER BY (a real database is
+just as long-lived).
 """
 
 from __future__ import annotations

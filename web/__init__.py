@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,10 @@ from engine import (
 )
 from engine.accounts import LoginPolicy
 from engine.ballot_close import BallotClose, ResultObjections
+from engine.process_runtime import ParsedSpecs
 from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from engine.review_sessions import ReviewSessions
+from engine.sessions import SessionPolicy, WebSessions
 from storage import (
     UnitOfWorkFactory,
     configure_engine_events,
@@ -64,13 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cfg.finish(app.config)
     # JSON answers are UTF-8 with Chinese as it is, not \uXXXX escapes.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    level = str(app.config["LOG_LEVEL"]).upper()
-    logging.getLogger().setLevel(level)
-    # werkzeug sets INFO on its own logger unless told: its request log follows ours.
-    logging.getLogger("werkzeug").setLevel(level)
-    # SpiffWorkflow logs every task state change at INFO: noise, and a cost on every step.
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    configure_logging(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -135,8 +132,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
-    """Build every service once, each with its unit-of-work factory and what it needs."""
+def configure_logging(config: Mapping[str, Any]) -> None:
+    """The process's log format and levels, from LOG_LEVEL."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    level = str(config["LOG_LEVEL"]).upper()
+    logging.getLogger().setLevel(level)
+    # werkzeug sets INFO on its own logger unless told: its request log follows ours.
+    logging.getLogger("werkzeug").setLevel(level)
+    # SpiffWorkflow logs every task state change at INFO: noise, and a cost on every step.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+def wire_services(
+    app: Flask, uow: UnitOfWorkFactory, *, parsed_specs: ParsedSpecs | None = None
+) -> None:
+    """Build every service once, each with its unit-of-work factory and what it needs.
+
+    Every stateful object of the app is made here from ``app.config``: calling this again
+    gives the app fresh services (the tests reuse one app per worker that way, handing each
+    runtime the versions its predecessors parsed: ``parsed_specs``)."""
     config, ext = app.config, app.extensions
     clock = config.get("CLOCK") or system_clock
     hasher = PasswordHasher(int(config["PASSWORD_SCRYPT_N"]))
@@ -146,6 +160,7 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         clock=clock,
         validators=default_validators(cfg.calendar_policy(config)),
         sandbox_limits=cfg.sandbox_limits(config),
+        parsed=parsed_specs,
     )
     ext["unit_of_work"], ext["designer_files"], ext["runtime"] = uow, files, runtime
     ballot_close = BallotClose(
@@ -172,6 +187,13 @@ def wire_services(app: Flask, uow: UnitOfWorkFactory) -> None:
         lock_minutes=int(config["LOGIN_LOCK_MINUTES"]),
     )
     ext["accounts"] = Accounts(uow, clock, ttl, lockout, hasher=hasher)
+    ext["web_sessions"] = WebSessions(
+        ext["accounts"],
+        SessionPolicy(
+            idle=timedelta(minutes=float(config["SESSION_IDLE_MINUTES"])),
+            lifetime=timedelta(hours=float(config["SESSION_MAX_HOURS"])),
+        ),
+    )
     store = FileStore(
         Path(config["FILES_DIR"]),
         max_bytes=int(config["MAX_UPLOAD_MB"]) * 1024 * 1024,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from engine import Accounts, Actor
-from engine.sessions import SessionPolicy, WebSessions
+from engine.sessions import WebSessions
 from web.server_session import ServerSession, ServerSessionInterface
 
 login_manager = LoginManager()
@@ -124,11 +123,7 @@ def _session_ended() -> Any:
 
 def init_app(app: Flask) -> None:
     """Keep sessions on the server and register the login manager."""
-    policy = SessionPolicy(
-        idle=timedelta(minutes=float(app.config["SESSION_IDLE_MINUTES"])),
-        lifetime=timedelta(hours=float(app.config["SESSION_MAX_HOURS"])),
-    )
-    app.extensions["web_sessions"] = WebSessions(app.extensions["accounts"], policy)
+    # The session service itself ("web_sessions") is wired with the others (wire_services).
     app.session_interface = ServerSessionInterface()
     login_manager.init_app(app)
     app.before_request(_session_ended)

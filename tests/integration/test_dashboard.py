@@ -217,7 +217,9 @@ def test_exports_are_audited_with_their_filters(app, api):
     client.get("/dashboard")  # looking at the page is not an export
     with app.app_context():
         events = db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.action == "dashboard_export")
+            db.select(AuditEvent)
+            .where(AuditEvent.action == "dashboard_export")
+            .order_by(AuditEvent.id)
         ).all()
         got = [
             (e.actor_name, e.detail["format"], e.detail["year"], e.detail["org"]) for e in events

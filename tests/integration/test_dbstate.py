@@ -33,7 +33,9 @@ def test_what_a_test_deploys_and_writes_is_put_back(app, seed):
             s = db.session
             return {
                 "versions": s.scalars(select(ProcessVersion.id).order_by(ProcessVersion.id)).all(),
-                "current": s.scalars(select(ProcessCurrent.process_id)).all(),
+                "current": s.scalars(
+                    select(ProcessCurrent.process_id).order_by(ProcessCurrent.process_id)
+                ).all(),
                 "audit": s.scalar(select(func.count()).select_from(AuditEvent)),
                 "users": s.scalars(select(User.name).order_by(User.id)).all(),
                 "orgs": s.scalar(select(func.count()).select_from(Org)),

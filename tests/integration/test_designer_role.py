@@ -33,7 +33,9 @@ def test_designer_validates_deploys_and_lists_through_the_api(api):
     assert (row["version"], row["current"]) == (1, True)
     assert api.get("/specs/sample/1/diagram.svg", "designer_1").status == 200
     with api.app.app_context():
-        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deploy")).all()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "deploy").order_by(AuditEvent.id)
+        ).all()
         assert event[-1].actor_name == "designer_1"
         assert event[-1].detail == {
             "process_id": "sample",

@@ -165,6 +165,7 @@ def test_error_pages_are_chinese(app, path, method, status, words):
     assert "Not Found" not in text(r) and "Method Not Allowed" not in text(r)
 
 
+@pytest.mark.own_app  # it adds routes
 def test_limiter_and_werkzeug_english_descriptions_are_replaced(app):
     def too_many() -> None:
         raise TooManyRequests("10 per 1 minute")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -79,11 +80,12 @@ def _fired(app: Flask) -> int:
         )
 
 
-def test_sweep_fires_a_timer_due_in_one_second_then_stops_cleanly(app, make_app):
+def test_sweep_fires_a_timer_due_in_half_a_second_then_stops_cleanly(app, make_app):
     deploy_probe(app)
-    live = make_app(SCHEDULER_LOOKAHEAD_SECONDS=0)  # sweep only, every second
+    # Sweep only, four times a second (the setting is in seconds; a fraction is fine).
+    live = make_app(SCHEDULER_LOOKAHEAD_SECONDS=0, SCHEDULER_SWEEP_SECONDS=0.25)
     assert live.test_client().get("/api/v1/health").get_json()["scheduler"] == "running"
-    (inst,) = start_probes(live, 1, datetime.now(UTC) + timedelta(seconds=1))
+    (inst,) = start_probes(live, 1, datetime.now(UTC) + timedelta(seconds=0.5))
     assert _timer(live, inst).status == "pending"
     assert _wait_until(lambda: _timer(live, inst).status == "fired", 4)
     assert 0 <= _lag(_timer(live, inst)) < 1.5
@@ -108,12 +110,27 @@ def test_timers_due_while_stopped_fire_once_at_the_next_start(app, make_app, clo
     deploy_probe(app)
     ids = start_probes(app, 3, clock.now + timedelta(hours=1))
     clock.advance(days=3)  # the service was down over a long weekend
-    live = make_app(CLOCK=clock)
+    live = make_app(CLOCK=clock, SCHEDULER_SWEEP_SECONDS=0.2)
     assert _wait_until(lambda: _fired(app) == 3, 5)
-    time.sleep(1.2)  # at least one more sweep: nothing fires twice
+    sweeps = _sweeps_from_now()
+    assert _wait_until(lambda: len(sweeps) >= 2, 5)  # two more sweeps: nothing fires twice
     assert _fired(app) == 3
     assert {_timer(app, i).status for i in ids} == {"fired"}
     assert live.extensions["scheduler_state"]() == "running"
+
+
+def _sweeps_from_now() -> list[datetime]:
+    """The run times of the sweeps this process's scheduler finishes from now on."""
+    finished: list[datetime] = []
+    running = scheduler._current
+    assert running is not None
+
+    def on_executed(event: JobExecutionEvent) -> None:
+        if event.job_id == scheduler.SWEEP_ID:
+            finished.append(event.scheduled_run_time)
+
+    running.scheduler.add_listener(on_executed, EVENT_JOB_EXECUTED)
+    return finished
 
 
 def test_a_web_process_reads_the_heartbeat_of_another_scheduler(app, make_app):
@@ -148,7 +165,14 @@ def test_one_scheduler_per_process_and_none_in_the_reloader_parent(make_app, mon
 def test_run_forever_stops_on_a_signal_and_restores_the_handler(make_app):
     live = make_app(SCHEDULER_ENABLED=False)
     before = signal.getsignal(signal.SIGINT)
-    killer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+
+    def interrupt_once_running() -> None:
+        # Ctrl-C once run_forever has started the scheduler and put its own handler in place.
+        _wait_until(lambda: scheduler._current is not None, 5)
+        _wait_until(lambda: signal.getsignal(signal.SIGINT) is not before, 5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    killer = threading.Thread(target=interrupt_once_running)
     killer.start()
     started = time.monotonic()
     scheduler.run_forever(live)

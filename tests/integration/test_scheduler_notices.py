@@ -157,7 +157,8 @@ class _Gateway(BaseHTTPRequestHandler):
 def gateway() -> Iterator[tuple[str, type[_Gateway]]]:
     _Gateway.answers, _Gateway.received = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next look at its flag: look often.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/sms", _Gateway
     server.shutdown()

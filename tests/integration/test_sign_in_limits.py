@@ -25,7 +25,9 @@ def _token(api: Api, username: str, password: str, **kw):
 
 def _audit(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        ).all()
         db.session.expunge_all()
         return list(rows)
 

@@ -129,9 +129,9 @@ def test_the_application_page_offers_withdrawal_to_whoever_may_use_it(app, api):
     # the audit trail keeps both, with their reasons
     with app.app_context():
         rows = db.session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.application_id == int(app_id), AuditEvent.action == "withdraw"
-            )
+            select(AuditEvent)
+            .where(AuditEvent.application_id == int(app_id), AuditEvent.action == "withdraw")
+            .order_by(AuditEvent.id)
         ).all()
         assert [(e.reason, e.detail["by"]) for e in rows] == [
             ("推荐有误", "unit"),
