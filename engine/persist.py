@@ -54,15 +54,18 @@ def instance_status(
     return "waiting", None, None
 
 
-def task_row_values(task: Task, deployed: DeployedSpec, inst_id: int, app_id: int | None) -> dict:
+def task_row_values(
+    task: Task, deployed: DeployedSpec, inst_id: int, app_id: int | None, engine: Any = None
+) -> dict:
     """Index columns for one ready user task."""
     meta = deployed.loaded.user_tasks[task.task_spec.bpmn_id]
     org_id = user_id = None
     if meta.lane == roles.APPLICANT_LANE:
         user_id = task.data.get("applicant_user_id")
     elif meta.user_variable:
-        # A personal task (an expert's ballot): the variable names the one account that acts.
-        user_id = task.data.get(meta.user_variable)
+        # A personal task (an expert's ballot): a variable, or an expression over the task's
+        # data, gives the one account that acts.
+        user_id = _user_of(meta.user_variable, task.data, engine)
     elif meta.org_variable:
         value = task.data.get(meta.org_variable)
         org_id = str(value) if value is not None else None
@@ -79,6 +82,19 @@ def task_row_values(task: Task, deployed: DeployedSpec, inst_id: int, app_id: in
         form=meta.form,
         ui_form=meta.ui_form,
     )
+
+
+def _user_of(expr: str, data: dict, engine: Any) -> int | None:
+    if expr.isidentifier():
+        value = data.get(expr)
+    elif engine is None:
+        return None
+    else:
+        try:
+            value = engine.environment.evaluate(expr, dict(data))
+        except (NameError, TypeError, ValueError, KeyError, AttributeError, IndexError):
+            return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _eval_status(expr: str, data: dict, engine: Any) -> str | None:

@@ -185,11 +185,9 @@ class ProcessRuntime:
         status, problem, error_task = instance_status(wf, now, base_status or inst.status)
         state = runtime.dump(self._serializer, wf)
         saver.write_instance(inst, state, status, problem, error_task, read_revision, deployed.id)
-        live = status != "terminated"
-        ready = now.ready if live else []
-        saver.sync_tasks(
-            inst.id, [task_row_values(t, deployed, inst.id, inst.application_id) for t in ready]
-        )
+        live, app_id, engine = status != "terminated", inst.application_id, wf.script_engine
+        rows = [task_row_values(t, deployed, inst.id, app_id, engine) for t in now.ready]
+        saver.sync_tasks(inst.id, rows if live else [])
         if deployed.loaded.has_timers or inst.process_version_id != deployed.id:
             saver.sync_timers(inst.id, now.timers if live else [])
         before = after = None

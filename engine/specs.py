@@ -236,10 +236,10 @@ class SpecValidator:
         for name in runtime.validator_names(meta.validator):
             if name not in self.validators:
                 out.append(f"未知的校验器 {name!r}")
-        if meta.status_expr:
-            msg = self._expression_problem(meta.status_expr, "eval")
+        for name, expr in (("status", meta.status_expr), ("userVariable", meta.user_variable)):
+            msg = self._expression_problem(expr, "eval") if expr else None
             if msg:
-                out.append(f"status: {msg}")
+                out.append(f"{name}: {msg}")
         if not meta.form:
             out.append("用户任务缺少属性 formJsonSchemaFilename（表单文件）")
         for form_name in filter(None, (meta.form, meta.ui_form)):

@@ -112,6 +112,7 @@ ALLOWED_ASCII = {"PDF", "CN", "ISSN", "BPMN", "DI", "sha256", "ID", "QR", "SMS",
 DESIGNER_TERMS = frozenset(
     {"id", "Schema", "UI", "bpmn", "forms", "Python", "spiffworkflow", "property"}
     | {"orgVariable", "formJsonSchemaFilename", "validator", "prefill", "preScript", "postScript"}
+    | {"userVariable"}
     | {"unit", "review"}  # the example status expression "unit_review", quoted
 )
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")

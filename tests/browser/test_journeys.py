@@ -380,5 +380,5 @@ def test_applicant_pays_exports_and_office_receives_paper(live: Live, new_page: 
     field(office, "copies").fill("3")
     office.click("form.task-form button[type=submit]")
     office.goto(f"/applications/{app_id}")
-    assert office.inner_text("#app-status") == "已办结"
+    assert office.inner_text("#app-status") == "待评委会评审"
     shot(office, "33-application-completed")

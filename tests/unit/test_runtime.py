@@ -86,7 +86,7 @@ def test_load_spec_describes_every_user_task_and_timer(specs):
     vote = loaded.user_tasks["expert_vote"]
     assert (vote.lane, vote.user_variable, vote.properties["ballot"]) == (
         "expert",
-        "expert_user_id",
+        "ballot_experts[ballot_index]",
         "true",
     )
     assert loaded.has_timers

@@ -38,12 +38,13 @@
     ],
   };
   var PROPS = "spiffworkflow:Properties";
-  var ROLE_LANES = ["applicant", "unit", "reviewer", "platform"];
+  var ROLE_LANES = ["applicant", "unit", "reviewer", "platform", "expert"];
   // Properties with a field of their own, by element kind; the rest are listed as 其他属性.
   var USER_TASK_FIELDS = [
     { key: "formJsonSchemaFilename", label: "表单文件（JSON Schema）", kind: "form", hint: "必填：bpmn/forms 中的 .schema.json 文件" },
     { key: "formUiSchemaFilename", label: "界面文件（UI Schema）", kind: "form" },
     { key: "orgVariable", label: "办理单位变量（orgVariable）", kind: "text", hint: "流程数据中办理单位编号所在的变量；申报人泳道以外的环节必填" },
+    { key: "userVariable", label: "办理人（userVariable）", kind: "code", hint: "个人任务（如专家投票）：流程数据中办理人账号编号所在的变量或表达式" },
     { key: "status", label: "申报状态（表达式）", kind: "code", hint: "Python 表达式，例如 \"unit_review\"" },
     { key: "validator", label: "校验器（validator）", kind: "text", hint: "多个用空格分隔" },
     { key: "prefill", label: "预填上次提交的内容（prefill）", kind: "bool" },
