@@ -3,7 +3,6 @@ form (engine/documents.py: watermark, verification line, QR code to the public l
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
@@ -11,9 +10,9 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
-from engine.documents import FONT, PLATFORM_NAME, Footer, register_font, stamp_pdf
+from engine.documents import FONT, PLATFORM_NAME, Footer, layout_pdf, register_font, stamp_pdf
 
 TITLE = "专业技术职务任职资格证书"
 REVOKED_MARK = "本证书已撤销"
@@ -36,29 +35,18 @@ def certificate_pdf(facts: Mapping[str, Any], *, verify_url: str) -> bytes:
     revoked = bool(facts.get("revoked"))
     watermark = f"{REVOKED_MARK}　{PLATFORM_NAME}" if revoked else PLATFORM_NAME
     return stamp_pdf(
-        _layout(_story(facts, revoked)),
+        layout_pdf(
+            _story(facts, revoked),
+            title=TITLE,
+            pagesize=_PAGE,
+            side_margin=30 * mm,
+            top_margin=18 * mm,
+        ),
         title=TITLE,
         subject=f"证书编号 {facts['number']} 验证码 {facts['verification_code']}",
         watermark=watermark,
         footer=Footer(str(facts["verification_code"]), verify_url),
     )
-
-
-def _layout(story: list[Flowable]) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=_PAGE,
-        leftMargin=30 * mm,
-        rightMargin=30 * mm,
-        topMargin=18 * mm,
-        bottomMargin=30 * mm,  # room for the stamped footer and QR code
-        title=TITLE,
-        invariant=True,
-        initialFontName=FONT,  # else reportlab names Helvetica, which is never embedded
-    )
-    doc.build(story)
-    return buf.getvalue()
 
 
 def _para(text: Any, style: ParagraphStyle) -> Paragraph:

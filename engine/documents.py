@@ -25,7 +25,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from engine.fonts import FONT, register_font
 from engine.pdf_checks import (
@@ -282,3 +282,29 @@ def _draw_seal_box(canvas: Canvas, x: float, y: float, side: float) -> None:
     canvas.setFillColorRGB(0.4, 0.4, 0.4)
     canvas.drawCentredString(x + side / 2, y + side * 0.375 - 4, "（单位公章）")
     canvas.restoreState()
+
+
+def layout_pdf(
+    story: list[Flowable],
+    *,
+    title: str,
+    pagesize: tuple[float, float] = A4,
+    side_margin: float = 18 * mm,
+    top_margin: float = 16 * mm,
+) -> bytes:
+    """Lay a story out on pages in the embedded font, leaving room at the bottom for the
+    stamped footer and QR code (``stamp_pdf``)."""
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=pagesize,
+        leftMargin=side_margin,
+        rightMargin=side_margin,
+        topMargin=top_margin,
+        bottomMargin=30 * mm,
+        title=title,
+        invariant=True,
+        initialFontName=FONT,  # else reportlab names Helvetica, which is never embedded
+    )
+    doc.build(story)
+    return buf.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -10,9 +9,9 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table
 
-from engine.documents import FONT, PLATFORM_NAME, Footer, register_font, stamp_pdf
+from engine.documents import FONT, PLATFORM_NAME, Footer, layout_pdf, register_font, stamp_pdf
 
 TITLE = "专业技术职务任职资格评审表"
 HIDDEN = "（公示版不显示）"
@@ -51,29 +50,12 @@ def review_form_pdf(
     register_font()  # before any Paragraph is built
     title = TITLE + ("（公示版）" if public_version else "")
     return stamp_pdf(
-        _layout(_story(form, title, public_version), title),
+        layout_pdf(_story(form, title, public_version), title=title),
         title=title,
         subject=f"验证码 {verification_code}",
         watermark=watermark,
         footer=Footer(verification_code, verify_url),
     )
-
-
-def _layout(story: list[Flowable], title: str) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=30 * mm,  # room for the stamped footer and QR code
-        title=title,
-        invariant=True,
-        initialFontName=FONT,  # else reportlab names Helvetica, which is never embedded
-    )
-    doc.build(story)
-    return buf.getvalue()
 
 
 def _story(form: Mapping, title: str, public_version: bool) -> list[Flowable]:
