@@ -9,7 +9,6 @@ script runs (on SQLite a held write lock would stop every other writer).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from engine.committees import Catalogue
 from engine.ids import parse_id
 from engine.notices import phone_of, queue_notice
 from engine.payments import payment_terms
-from engine.workdays import parse_date
+from engine.workdays import parse_date, window_closed_at
 from storage import Dossier, Notification, Org, ProcessInstance, User
 
 REGISTERED = (
@@ -134,9 +133,7 @@ class ProcessFunctions:
 
     def publicity_release_at(self, publicity_end: str) -> str:
         """The instant the window has closed: midnight (China time) after its last day."""
-        end: date = parse_date(publicity_end)
-        release = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=CHINA_TZ)
-        return release.isoformat()
+        return window_closed_at(parse_date(publicity_end)).isoformat()
 
     def activate_unit(self, unit_org_id: str) -> None:
         """Make a unit and its accounts active after its entrustment was approved."""

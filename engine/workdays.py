@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
+from engine.clock import CHINA_TZ
 from engine.errors import UnknownYearError
 
 _ONE_DAY = timedelta(days=1)
@@ -111,6 +112,12 @@ class WorkCalendar:
         if d.year in self._extra_years:
             return d.weekday() < 5
         raise UnknownYearError(d.year)
+
+
+def window_closed_at(last_day: date) -> datetime:
+    """The instant a publicity window whose last day this is has closed: midnight (China time)
+    after it. The unit's publicity and the results publicity both release then."""
+    return datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=CHINA_TZ)
 
 
 def parse_date(value: str) -> date:
