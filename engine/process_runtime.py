@@ -186,8 +186,10 @@ class ProcessRuntime:
         state = runtime.dump(self._serializer, wf)
         saver.write_instance(inst, state, status, problem, error_task, read_revision, deployed.id)
         live, app_id, engine = status != "terminated", inst.application_id, wf.script_engine
-        rows = [task_row_values(t, deployed, inst.id, app_id, engine) for t in now.ready]
-        saver.sync_tasks(inst.id, rows if live else [])
+        ready = now.ready if live else []
+        saver.sync_tasks(
+            inst.id, [task_row_values(t, deployed, inst.id, app_id, engine) for t in ready]
+        )
         if deployed.loaded.has_timers or inst.process_version_id != deployed.id:
             saver.sync_timers(inst.id, now.timers if live else [])
         before = after = None
