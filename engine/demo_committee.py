@@ -21,7 +21,7 @@ from engine.review_sessions import ReviewSessions
 from engine.tasks import Tasks
 from engine.timers import Timers
 from engine.views import Actor
-from storage import Application, ProcessInstance, Timer, UnitOfWorkFactory
+from storage import Application, Timer, UnitOfWorkFactory
 
 EXPERTS = [
     ("exp_wang", "王建国", "水利工程"),
@@ -100,9 +100,7 @@ class CommitteeDemo:
                 select(Application.instance_id).where(Application.id == int(app_id))
             )
             timer_id = uow.session.scalar(
-                select(Timer.id)
-                .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                .where(Timer.instance_id == instance_id, Timer.status == "pending")
+                select(Timer.id).where(Timer.instance_id == instance_id, Timer.status == "pending")
             )
         if timer_id is not None:
             self.timers.fire_timer(timer_id, force=True)
