@@ -11,7 +11,6 @@ during that window; the diagram sends it to the office's ``review_objection`` ta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +24,10 @@ from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFo
 from engine.ids import parse_id
 from engine.messages import deliver
 from engine.process_runtime import ProcessRuntime
+from engine.review_sessions import cycle_rules
 from engine.validators import load_calendar
 from engine.views import Actor
-from engine.workdays import CalendarPolicy
+from engine.workdays import CalendarPolicy, window_closed_at
 from storage import (
     Application,
     ProcessInstance,
@@ -60,11 +60,10 @@ class BallotClose:
         """Results publicity from today: start, last day, and the instant it has closed."""
         start = self.clock().astimezone(CHINA_TZ).date()
         end = load_calendar(session, self.calendar_policy).earliest_end(start, workdays)
-        release = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=CHINA_TZ)
         return {
             "publicity_start": start.isoformat(),
             "publicity_end": end.isoformat(),
-            "publicity_release": release.isoformat(),
+            "publicity_release": window_closed_at(end).isoformat(),
         }
 
     def vote_cast(self, session: Session, review_session_id: int) -> None:
@@ -73,7 +72,7 @@ class BallotClose:
             return
         row = session.get_one(ReviewSession, review_session_id)
         cycle = session.get_one(ReviewCycle, row.cycle_id)
-        rules = self.files.review_rules(self.runtime.deployed_spec(session, cycle.version_id))
+        rules = cycle_rules(self.runtime, self.files, session, cycle)
         now = self.clock()
         results = ballots.tally(session, review_session_id, rules)
         window = self.publicity_window(session, rules.result_publicity_workdays)

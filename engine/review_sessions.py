@@ -13,7 +13,6 @@ instance receives the message ``ballot_open`` naming its present, non-recused ex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -28,9 +27,9 @@ from engine.ids import parse_id
 from engine.messages import deliver
 from engine.process_runtime import ProcessRuntime
 from engine.review_rules import ReviewRules
+from engine.session_input import session_date, usernames
 from engine.session_rows import OPEN_SESSION_STATUSES, SessionView, applicants, pool, session_view
 from engine.views import Actor
-from engine.workdays import parse_date
 from storage import (
     Application,
     BallotSeat,
@@ -47,24 +46,11 @@ from storage import (
 WAITING_STATUS = "expert_review"
 
 
-def _usernames(value: Any, field: str) -> list[str]:
-    if not isinstance(value, list) or not value or len(value) > 500:
-        raise InvalidDataError("请列出专家用户名", fields={field: "应为非空的用户名列表"})
-    names = [v.strip() for v in value if isinstance(v, str) and v.strip()]
-    if len(names) != len(value):
-        raise InvalidDataError("专家用户名无效", fields={field: "每一项应为用户名"})
-    if len(set(names)) != len(names):
-        raise InvalidDataError("专家名单有重复", fields={field: "同一专家只能列一次"})
-    return names
-
-
-def _held_on(body: Mapping[str, Any]) -> date:
-    try:
-        return parse_date(body.get("date"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidDataError(
-            "评审会日期无效", fields={"date": "应为 YYYY-MM-DD 格式的日期"}
-        ) from None
+def cycle_rules(
+    runtime: ProcessRuntime, files: DesignerFiles, session: Session, cycle: ReviewCycle
+) -> ReviewRules:
+    """The committee's review rules of the process version a cycle runs on."""
+    return files.review_rules(runtime.deployed_spec(session, cycle.version_id))
 
 
 class ReviewSessions:
@@ -111,7 +97,7 @@ class ReviewSessions:
 
     def rules(self, session: Session, cycle: ReviewCycle) -> ReviewRules:
         """The review rules of the version the cycle runs on."""
-        return self.files.review_rules(self.runtime.deployed_spec(session, cycle.version_id))
+        return cycle_rules(self.runtime, self.files, session, cycle)
 
     def _session_row(self, session: Session, session_id: int | str, actor: Actor) -> ReviewSession:
         key = parse_id(session_id)
@@ -185,7 +171,7 @@ class ReviewSessions:
             )
         by_name = {e.username: e for e in experts}
         if "experts" in body:
-            names = _usernames(body.get("experts"), "experts")
+            names = usernames(body.get("experts"), "experts")
             unknown = [n for n in names if n not in by_name]
             if unknown:
                 raise InvalidDataError(
@@ -229,7 +215,7 @@ class ReviewSessions:
         with self._uow() as uow:
             session = uow.session
             cycle, office = self._run_by(session, cycle_id, actor)
-            held_on = _held_on(body)
+            held_on = session_date(body)
             rules = self.rules(session, cycle)
             chosen, how = self._panel(body, pool(session, office), rules)
             app_ids = self.waiting_applications(session, cycle.id)
@@ -308,7 +294,7 @@ class ReviewSessions:
                 raise ForbiddenError("只有该评委会办公室可以登记出席")
             if row.status != "formed":
                 raise ConflictError("该评审会已开始投票，出席情况不能再更改", code="ballot_open")
-            names = _usernames(body.get("present"), "present")
+            names = usernames(body.get("present"), "present")
             members = {
                 u.username: m
                 for m, u in session.execute(

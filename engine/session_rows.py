@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import panels
-from engine.views import iso
 from storage import (
     Application,
     BallotVote,
@@ -79,6 +78,11 @@ class SessionView:
     tallies: list[dict[str, Any]] | None
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def status_name(self) -> str:
+        """The session's state in words (已组建, 投票中, 已计票)."""
+        return STATUS_NAMES.get(self.status, self.status)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "session_id": str(self.id),
@@ -87,7 +91,7 @@ class SessionView:
             "committee_id": self.committee_id,
             "date": self.date,
             "status": self.status,
-            "status_name": STATUS_NAMES.get(self.status, self.status),
+            "status_name": self.status_name,
             "experts": [e["username"] for e in self.experts],
             "panel": self.experts,
             "present": self.present,
@@ -180,7 +184,3 @@ def session_view(session: Session, row: ReviewSession) -> SessionView:
         progress={"cast": row.votes_cast, "expected": row.votes_expected},
         tallies=tallies,
     )
-
-
-def created_at(row: ReviewSession) -> str | None:
-    return iso(row.created_at)
