@@ -22,7 +22,7 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.handoff_input import copy_request, stand_in_request, transfer_request
-from engine.notices import queue_notice
+from engine.notices import message_user
 from engine.queries import ready_task_row
 from engine.views import Actor, iso
 from storage import (
@@ -124,12 +124,10 @@ class Handoffs:
                     detail=detail,
                 )
             )
-            queue_notice(
+            message_user(
                 session,
                 now=now,
                 user_id=target.id,
-                org_id=None,
-                phone=None,
                 kind="task_transferred",
                 text=f"转办：{actor.name}将「{row.title}」转给您办理"
                 + (f"（申报编号 {row.application_id}）" if row.application_id else "")
@@ -218,16 +216,13 @@ class Handoffs:
             span = f"{start.isoformat()} 至 {end.isoformat()}"
             detail = {"to": target.username, "from": start.isoformat(), "until": end.isoformat()}
             session.add(audit_event(now, actor, "stand_in_set", detail=detail))
-            queue_notice(
+            message_user(
                 session,
                 now=now,
                 user_id=target.id,
-                org_id=None,
-                phone=None,
                 kind="stand_in_set",
                 text=f"委派：{actor.name}在 {span} 期间不在岗，请您代为办理转给其本人的任务；"
                 "期间发给其本人的消息您也会收到。",
-                instance_id=None,
             )
             session.flush()
             state = self._state(session, actor)
@@ -250,15 +245,12 @@ class Handoffs:
             }
             session.delete(row)
             session.add(audit_event(now, actor, "stand_in_ended", detail=detail))
-            queue_notice(
+            message_user(
                 session,
                 now=now,
                 user_id=target.id,
-                org_id=None,
-                phone=None,
                 kind="stand_in_ended",
                 text=f"委派结束：{actor.name}已回岗，您不再代其办理任务。",
-                instance_id=None,
             )
             session.flush()
             state = self._state(session, actor)
@@ -324,12 +316,10 @@ class Handoffs:
                     row = ApplicationCopy(application_id=app.id, user_id=person.id)
                     session.add(row)
                 row.by_id, row.note, row.at = actor.id, note, now
-                queue_notice(
+                message_user(
                     session,
                     now=now,
                     user_id=person.id,
-                    org_id=None,
-                    phone=None,
                     kind="application_cc",
                     text=f"抄送：{actor.name}将{_subject(app, applicant)}抄送给您阅知"
                     + (f"。附言：{note}" if note else "。"),

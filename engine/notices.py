@@ -53,3 +53,25 @@ def queue_notice(
         )
     session.add_all(rows)
     return rows
+
+
+def message_user(
+    session: Session,
+    *,
+    now: datetime,
+    user_id: int,
+    kind: str,
+    text: str,
+    instance_id: int | None = None,
+) -> list[Notification]:
+    """An in-app message to one account, without an SMS (hand-offs: 转办, 委派, 抄送)."""
+    return queue_notice(
+        session,
+        now=now,
+        user_id=user_id,
+        org_id=None,
+        phone=None,
+        kind=kind,
+        text=text,
+        instance_id=instance_id,
+    )
