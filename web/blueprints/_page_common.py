@@ -78,6 +78,14 @@ def me() -> Actor:
     return who
 
 
+def whole_number(value: str) -> Any:
+    """A whole number typed in a form field; anything else goes on for the service to refuse."""
+    text = value.strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
+
+
 def allowed_by(rule: Callable[[Actor], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Sign-in required, and 403 unless the engine's access rule admits the actor."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, Cycles, EngineError, InvalidDataError, policy
-from web.blueprints._page_common import allowed_by, me
+from web.blueprints._page_common import allowed_by, me, whole_number
 from web.errors import http_status
 
 bp = Blueprint("cycle_pages", __name__, url_prefix="/cycles")
@@ -17,14 +17,6 @@ FIELDS = ("committee_id", "year", "opens_on", "closes_on", "quota", "version")
 
 def cycles() -> Cycles:
     return current_app.extensions["cycles"]
-
-
-def _whole(value: str) -> Any:
-    """A whole number typed in a form field; anything else goes on for the service to refuse."""
-    text = value.strip()
-    if not text:
-        return None
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
 
 
 def _index(form: dict[str, str] | None = None, error: EngineError | None = None) -> Any:
@@ -49,11 +41,11 @@ def index() -> Any:
 def open_cycle() -> Any:
     form = {name: request.form.get(name, "") for name in FIELDS}
     body = {
-        "year": _whole(form["year"]),
+        "year": whole_number(form["year"]),
         "opens_on": form["opens_on"].strip(),
         "closes_on": form["closes_on"].strip(),
-        "quota": _whole(form["quota"]),
-        "version": _whole(form["version"]),
+        "quota": whole_number(form["quota"]),
+        "version": whole_number(form["version"]),
     }
     try:
         view = cycles().open_cycle(form["committee_id"], body, me())

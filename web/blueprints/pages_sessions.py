@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from engine import ConflictError, EngineError, InvalidDataError, policy
 from engine.ballot_close import ResultObjections
 from engine.review_sessions import ReviewSessions
-from web.blueprints._page_common import allowed_by, me
+from web.blueprints._page_common import allowed_by, me, whole_number
 from web.errors import http_status
 
 bp = Blueprint("session_pages", __name__, url_prefix="/review-sessions")
@@ -53,10 +53,7 @@ def form_session(cycle_id: int) -> Any:
         names = form["experts"].replace("，", ",").replace("\n", ",").split(",")
         body["experts"] = [n.strip() for n in names if n.strip()]
     else:
-        size = form["size"].strip()
-        body["draw"] = {
-            "size": int(size) if size.isascii() and size.isdigit() and len(size) < 4 else size
-        }
+        body["draw"] = {"size": whole_number(form["size"])}
         if form["specialty"].strip():
             body["draw"]["specialty"] = form["specialty"].strip()
     try:
