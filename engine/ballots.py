@@ -102,6 +102,7 @@ class Tally:
             "abstain": self.abstain,
             "present": self.present,
             "passed": self.passed,
+            "summary": self.summary(),
         }
 
     def summary(self) -> str:

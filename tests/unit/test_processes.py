@@ -1038,7 +1038,9 @@ def test_committee_fail_ends_not_passed_with_the_tally(specs, round_trip):
     run = at_committee(specs, round_trip)
     deliver(run, "ballot_open", {"session_id": 3, "experts": [11, 12, 13, 14, 15]})
     vote_all(run, [11, 12, 13, 14, 15])
-    deliver(run, "ballot_tallied", {**PASSED, "agree": 3, "disagree": 2, "passed": False})
+    summary = "评审会表决未通过：出席并参加表决专家 5 人，同意 3 票，不同意 2 票，弃权 0 票"
+    failed = {"agree": 3, "disagree": 2, "passed": False, "summary": summary}
+    deliver(run, "ballot_tallied", {**PASSED, **failed})
     assert run.wf.is_completed() and run.data["outcome"] == "not_passed"
     assert "同意 3 票" in run.fakes.notices[-1][2]
 
