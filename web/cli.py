@@ -50,7 +50,12 @@ def orgs_group() -> None:
 @orgs_group.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def orgs_load(file: Path) -> None:
-    """Load FILE.json (orgs + users); loading twice changes nothing."""
+    """Load FILE.json (orgs + users); loading twice changes nothing.
+
+    A user of role expert (org: the committee office's id) may carry specialty,
+    unit_credit_code (of the expert's own employer) and relations (ID numbers of
+    applicants the expert declared a relation with): the review panel's recusal reads them.
+    """
     app = create_app()
     upgrade_db(app)
     try:
