@@ -3,6 +3,7 @@ test organisations loaded, and the tests' API client for it."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -39,4 +40,19 @@ def bench_api() -> Any:
     with app.app_context():
         doc = json.loads((ROOT / "tests" / "fixtures" / "orgs.json").read_text())
         app.extensions["accounts"].load_orgs(doc)
+        open_cycles_now(app)
     return Api(app)
+
+
+def open_cycles_now(app: Any) -> None:
+    """Filing needs an open annual cycle: open one for every committee, from a year ago to a
+    year ahead of today, as the platform's administrator of the test organisations."""
+    today = datetime.date.today()
+    window = {
+        "year": today.year,
+        "opens_on": (today - datetime.timedelta(days=365)).isoformat(),
+        "closes_on": (today + datetime.timedelta(days=365)).isoformat(),
+    }
+    admin = app.extensions["accounts"].login("admin", "Adm-Pass-1")
+    for committee in app.extensions["designer_forms"].current_committees().committees:
+        app.extensions["cycles"].open_cycle(committee.id, window, admin)

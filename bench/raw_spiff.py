@@ -10,20 +10,30 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import runtime  # noqa: E402
+from engine.functions import REGISTERED  # noqa: E402
 from engine.scripts import script_engine  # noqa: E402
 from tests.flows import APPLICATION_FORM  # noqa: E402
+
+
+def _stub_functions() -> dict[str, Any]:
+    """The registered functions with no database behind them: what the submit step calls
+    answers as for a fresh applicant, the rest do nothing."""
+    table: dict[str, Any] = {name: (lambda *a, **k: None) for name in REGISTERED}
+    table["current_dossier"] = lambda *a, **k: {}
+    return table
 
 
 def main() -> None:
     root = runtime.parse_xml((ROOT / "bpmn" / "title_application.bpmn").read_bytes())
     loaded = runtime.load_spec("title_application", root, "title_application.bpmn")
     serializer = runtime.make_serializer(lambda _key: loaded)
-    engine = script_engine({})
+    engine = script_engine(_stub_functions())
     wf = runtime.new_workflow(
         loaded,
         "1",
