@@ -67,7 +67,10 @@ class BallotClose:
         }
 
     def vote_cast(self, session: Session, review_session_id: int) -> None:
-        """Count one vote; when it was the session's last, tally and deliver the results."""
+        """Count one vote; when it was the session's last, tally and deliver the results.
+
+        The vote just recorded is flushed first, so the tally counts it."""
+        session.flush()
         if not ballots.count_cast(session, review_session_id):
             return
         row = session.get_one(ReviewSession, review_session_id)

@@ -40,7 +40,13 @@ def holder_of(session: Session, task_id: str) -> int | None:
 
 def act_terms(session: Session, task_id: str, actor: Actor, today: date | None) -> dict[str, Any]:
     """The hand-off arguments of ``policy.may_act`` for this task and actor."""
-    holder = holder_of(session, task_id)
+    return holder_terms(session, holder_of(session, task_id), actor, today)
+
+
+def holder_terms(
+    session: Session, holder: int | None, actor: Actor, today: date | None
+) -> dict[str, Any]:
+    """``act_terms`` when the task's holder (None: not transferred) was read already."""
     if holder is None or holder == actor.id or today is None:
         return {"holder_id": holder}
     return {"holder_id": holder, "stands_in_for": stands_in_for(session, actor.id, today)}

@@ -164,7 +164,7 @@ class Operations:
             new_status = act(session, inst, wf)
             event = self.runtime.event(actor, inst, action, reason=why)
             event.detail = detail or None
-            status, problem = self.runtime.save(
+            saved = self.runtime.save(
                 session,
                 inst,
                 wf,
@@ -173,6 +173,7 @@ class Operations:
                 audit=[event],
                 base_status=new_status,
             )
+            status, problem = saved.status, saved.problem
             uow.commit()
         return {"id": str(inst.id), "status": status, "action": action, "problem": problem}
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from SpiffWorkflow.task import Task
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, case, delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,28 @@ class DeployedSpec:
     number: int
     loaded: runtime.LoadedSpec
     forms: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a verb read before running an instance forward, so that saving it need not read
+    the same rows again: the instance's waits as loaded (its index rows and pending timers),
+    its application's status, and whether a task leaving the index may have been transferred.
+    """
+
+    waits: runtime.Waits
+    application_status: str | None
+    transferred: bool
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A save's outcome: the instance's status and problem, and the index rows it left."""
+
+    status: str
+    problem: str | None
+    tasks: list[dict[str, Any]]
+    at: datetime  # when it was saved (the new index rows' created_at)
 
 
 def instance_status(
@@ -165,6 +187,42 @@ class Saver:
         for task_id in wanted.keys() - existing:
             self.session.add(HumanTask(created_at=self.now, **wanted[task_id]))
 
+    def move_tasks(
+        self, inst_id: int, before: frozenset[str], ready: list[dict], transferred: bool
+    ) -> list[str]:
+        """``sync_tasks`` when the index rows are known to be ``before`` (the ready tasks as
+        the instance was loaded): delete the gone, insert the new, read nothing. The ids of
+        the rows that stay are answered (their ``created_at`` is the database's)."""
+        wanted = {row["id"]: row for row in ready}
+        gone = before - wanted.keys()
+        if gone:
+            self.session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+            if transferred or len(gone) > 1:
+                self.session.execute(delete(TaskTransfer).where(TaskTransfer.task_id.in_(gone)))
+        new = [{**row, "created_at": self.now} for key, row in wanted.items() if key not in before]
+        if new:
+            self.session.execute(insert(HumanTask), new)
+        return [key for key in wanted if key in before]
+
+    def move_timers(
+        self, inst_id: int, before: frozenset[str], waiting: list[runtime.WaitingTimer]
+    ) -> None:
+        """``sync_timers`` when the pending rows are known to be ``before``: only what
+        changed is written, nothing is read."""
+        gone = before - {t.task_id for t in waiting}
+        if gone:
+            self.session.execute(
+                update(Timer)
+                .where(
+                    Timer.instance_id == inst_id,
+                    Timer.status == "pending",
+                    Timer.task_id.in_(gone),
+                )
+                .values(status=case((Timer.fired_at.is_(None), "cancelled"), else_="fired")),
+                execution_options={"synchronize_session": False},
+            )
+        self._add_timers(inst_id, [t for t in waiting if t.task_id not in before])
+
     def sync_timers(self, inst_id: int, waiting: list[runtime.WaitingTimer]) -> None:
         """Pending timer rows mirror the timers the instance waits on."""
         rows = self.session.scalars(
@@ -175,18 +233,21 @@ class Saver:
             if row.task_id not in by_task:
                 row.status = "fired" if row.fired_at else "cancelled"
         known = {row.task_id for row in rows}
-        for timer in waiting:
-            if timer.task_id not in known:
-                self.session.add(
-                    Timer(
-                        instance_id=inst_id,
-                        task_id=timer.task_id,
-                        name=timer.name,
-                        due_at=timer.due_at,
-                        status="pending",
-                        created_at=self.now,
-                    )
+        self._add_timers(inst_id, [t for t in waiting if t.task_id not in known])
+
+    def _add_timers(self, inst_id: int, timers: list[runtime.WaitingTimer]) -> None:
+        """A pending row for each timer the instance now waits on."""
+        for timer in timers:
+            self.session.add(
+                Timer(
+                    instance_id=inst_id,
+                    task_id=timer.task_id,
+                    name=timer.name,
+                    due_at=timer.due_at,
+                    status="pending",
+                    created_at=self.now,
                 )
+            )
 
     def project_application(
         self,
@@ -197,22 +258,53 @@ class Saver:
         now: runtime.Snapshot,
     ) -> tuple[str | None, str | None]:
         """Update the application's status, stage, chain; return (before, after) status."""
-        ready = now.ready if inst_status != "terminated" else []
         app = self.session.get(Application, app_id)
         if app is None:
             return None, None
         before = app.status
-        app.status, app.stage = self._app_status(wf, deployed, inst_status, now, app.status)
+        for key, value in self._projection(wf, deployed, inst_status, now, before).items():
+            setattr(app, key, value)
+        return before, app.status
+
+    def update_application(
+        self,
+        app_id: int,
+        before: str,
+        wf: runtime.ZWorkflow,
+        deployed: DeployedSpec,
+        inst_status: str,
+        now: runtime.Snapshot,
+    ) -> str:
+        """``project_application`` when the application's status was read already (``before``)
+        and its row is not in the session: one UPDATE. The status after is answered."""
+        values = self._projection(wf, deployed, inst_status, now, before)
+        self.session.execute(
+            update(Application).where(Application.id == app_id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        return str(values["status"])
+
+    def _projection(
+        self,
+        wf: runtime.ZWorkflow,
+        deployed: DeployedSpec,
+        inst_status: str,
+        now: runtime.Snapshot,
+        current: str,
+    ) -> dict[str, Any]:
+        """The application's columns the instance decides: status, stage, chain ..."""
+        ready = now.ready if inst_status != "terminated" else []
+        status, stage = self._app_status(wf, deployed, inst_status, now, current)
+        values: dict[str, Any] = {"status": status, "stage": stage, "updated_at": self.now}
         data = ready[0].data if ready else wf.last_task.data if wf.last_task else {}
         if isinstance(data.get("exceptional"), bool):
-            app.exceptional = data["exceptional"]
+            values["exceptional"] = data["exceptional"]
         if data.get("review_chain"):
-            app.chain = list(data["review_chain"])
+            values["chain"] = list(data["review_chain"])
         if isinstance(data.get("publicity_end"), str):
             with contextlib.suppress(ValueError):
-                app.publicity_end = parse_date(data["publicity_end"])
-        app.updated_at = self.now
-        return before, app.status
+                values["publicity_end"] = parse_date(data["publicity_end"])
+        return values
 
     @staticmethod
     def _app_status(

@@ -13,21 +13,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from engine import ballots, eligibility, forms, marks, runtime
+from engine import eligibility, runtime
 from engine.audit import audit_event
-from engine.clock import CHINA_TZ, Clock, system_clock
+from engine.clock import Clock, system_clock
+from engine.completion import complete_task
 from engine.designer_files import DesignerFiles
-from engine.errors import ConflictError, NotFoundError, TaskNotReadyError
-from engine.files import check_file_refs
+from engine.errors import NotFoundError
 from engine.form_resolver import SHARED_FILES_PROCESS
 from engine.functions import ProcessFunctions
-from engine.handoff_state import on_behalf_of
-from engine.persist import DeployedSpec, Saver, instance_status, task_row_values
-from engine.queries import ready_task_row, summary_of
+from engine.persist import DeployedSpec, Loaded, Saved, Saver, instance_status, task_row_values
 from engine.sandbox import SandboxLimits
 from engine.scripts import DEFAULT_LIMITS, script_engine
 from engine.validators import EligibilityGate, default_validators
@@ -44,7 +41,6 @@ FormValidator = Callable[
 ParsedSpecs = dict[tuple[int, str, int, str], DeployedSpec]
 
 AUDITED_FIELDS = ("decision", "note", "copies", "paid", "receipt_no", "marks")
-CLOSED = ("suspended", "terminated", "completed", "error")  # no task completes in these
 
 
 def _audited(key: str) -> bool:
@@ -168,11 +164,14 @@ class ProcessRuntime:
         read_revision: int,
         audit: list[AuditEvent],
         base_status: str | None = None,
-    ) -> tuple[str, str | None]:
+        loaded: Loaded | None = None,
+    ) -> Saved:
         """Write state, index, timers, projection and audit; the caller commits.
 
         ``base_status`` overrides the stored status an operator action starts from
-        (suspend, resume, terminate); the ORM row itself is never modified.
+        (suspend, resume, terminate); the ORM row itself is never modified. ``loaded``: what
+        the verb read already (the index rows, pending timers and application status as the
+        instance was loaded), so only what changed is written and nothing is read again.
         """
         saver = Saver(session, self.clock())
         now = runtime.snapshot(wf)
@@ -186,22 +185,32 @@ class ProcessRuntime:
         state = runtime.dump(self._serializer, wf)
         saver.write_instance(inst, state, status, problem, error_task, read_revision, deployed.id)
         live, app_id, engine = status != "terminated", inst.application_id, wf.script_engine
-        ready = now.ready if live else []
-        saver.sync_tasks(
-            inst.id, [task_row_values(t, deployed, inst.id, app_id, engine) for t in ready]
+        ready = (
+            [task_row_values(t, deployed, inst.id, app_id, engine) for t in now.ready]
+            if live
+            else []
         )
-        if deployed.loaded.has_timers or inst.process_version_id != deployed.id:
-            saver.sync_timers(inst.id, now.timers if live else [])
+        waiting = now.timers if live else []
+        same_version = inst.process_version_id == deployed.id
+        if loaded is not None and same_version:
+            saver.move_tasks(inst.id, loaded.waits.ready, ready, loaded.transferred)
+            if deployed.loaded.has_timers:
+                saver.move_timers(inst.id, loaded.waits.timers, waiting)
+        else:
+            saver.sync_tasks(inst.id, ready)
+            if deployed.loaded.has_timers or not same_version:
+                saver.sync_timers(inst.id, waiting)
         before = after = None
-        if inst.application_id is not None:
-            before, after = saver.project_application(
-                inst.application_id, wf, deployed, status, now
-            )
+        if app_id is not None and loaded is not None and loaded.application_status is not None:
+            before = loaded.application_status
+            after = saver.update_application(app_id, before, wf, deployed, status, now)
+        elif app_id is not None:
+            before, after = saver.project_application(app_id, wf, deployed, status, now)
         for event in audit:
             event.before_status = event.before_status or before
             event.after_status = after or status
             session.add(event)
-        return status, problem
+        return Saved(status, problem, ready, saver.now)
 
     def event(
         self,
@@ -280,81 +289,9 @@ class ProcessRuntime:
     def complete(
         self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor
     ) -> CompleteResult:
-        """Validate and complete one ready user task, run forward, save (the caller commits)."""
-        today = self.clock().astimezone(CHINA_TZ).date()
-        row = ready_task_row(session, task_id, actor, to_act=True, today=today)
-        absent = on_behalf_of(session, task_id, actor)
-        inst = session.get_one(ProcessInstance, row.instance_id)
-        if inst.status in CLOSED:
-            raise ConflictError(
-                "流程实例已挂起、出错或已结束，暂不能办理任务", code="instance_" + inst.status
-            )
-        read_revision = inst.revision
-        deployed = self.deployed_spec(session, inst.process_version_id)
-        meta = deployed.loaded.user_tasks[row.name]
-        schema = deployed.forms.get(meta.form or "", {})
-        if not isinstance(data, Mapping):
-            forms.check(schema, data)
-        wf = self.load(session, inst)
-        task = runtime.find_task(wf, task_id)
-        if task is None or task.state != TaskState.READY:
-            raise TaskNotReadyError("该任务已处理，不能重复提交")
-        # A prefilled form keeps its current values for fields the caller leaves out.
-        current = forms.prefill(schema, task.data) if meta.prefill else {}
-        data = forms.with_defaults(schema, {**current, **data})
-        forms.check(schema, data)
-        check_file_refs(session, schema, data, actor)
-        # Validators also see the application's data; the form's own fields come only from
-        # this submission, never from an earlier step's values of the same names.
-        own = schema.get("properties") or {}
-        context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
-        for name in runtime.validator_names(meta.validator):
-            files = self.files.files_of(deployed)
-            self.validators[name](session, context, schema, meta.properties, files)
-        if "marks" in (schema.get("properties") or {}):
-            self._take_marks(deployed, task.data, data)
-        ballot_session = None
-        if meta.properties.get("ballot") == "true":
-            # A secret ballot: the vote leaves the workflow here (engine/ballots.py).
-            ballot_session = ballots.record_vote(
-                session, task.data, inst.application_id, actor.id, data
-            )
-            data = dict(ballots.CAST)
-        task.data.update(dict(data))
-        try:
-            task.run()
-        except WorkflowException as exc:
-            runtime.record_error(exc)
-        else:
-            self.advance(wf)
-        audit = [self.event(actor, inst, str(data.get("decision") or row.name), row, data)]
-        if absent is not None:  # a stand-in (委派) completes the transferred task of its holder
-            behalf = {"on_behalf_of": absent.username, "on_behalf_of_name": absent.name}
-            audit[0].detail = {**(audit[0].detail or {}), **behalf}
-        status, problem = self.save(
-            session, inst, wf, deployed, read_revision=read_revision, audit=audit
-        )
-        session.flush()
-        next_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
-        return CompleteResult(
-            str(inst.id),
-            status,
-            [summary_of(r) for r in next_rows],
-            problem,
-            ballot_session_id=ballot_session,
-        )
-
-    def _take_marks(
-        self, deployed: DeployedSpec, current: Mapping[str, Any], data: dict[str, Any]
-    ) -> None:
-        """Check a review's marks (422 on ``marks``) and label them; a return also keeps the
-        version it returned (the applicant's form values and the dossier) for the diff."""
-        submission = self.files.submission_form(deployed)
-        data["marks"] = marks.check(
-            data.get("marks"), current, submission, self.files.dossier_form(deployed)
-        )
-        if data.get("decision") == "return":
-            data["returned_version"] = marks.roots(current, submission)
+        """Validate and complete one ready user task, run forward, save (the caller commits);
+        see engine/completion.py."""
+        return complete_task(self, session, task_id, data, actor)
 
     # ----- fire -----------------------------------------------------------------------
     def fire(

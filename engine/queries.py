@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
-from engine.handoff_state import act_terms
+from engine.handoff_state import act_terms, holder_terms
 from engine.policy import may_act
 from engine.views import Actor, TaskSummary, iso
-from storage import AuditEvent, HumanTask
+from storage import Application, AuditEvent, HumanTask, ProcessInstance, TaskTransfer
 
 
 def summary_of(row: HumanTask) -> TaskSummary:
@@ -41,16 +42,49 @@ def ready_task_row(
     """
     row = session.get(HumanTask, task_id)
     if row is None:
-        done = session.scalars(
-            select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1)
-        ).first()
-        if done is not None:
-            again = "，不能重复提交" if to_act else ""
-            raise TaskNotReadyError(f"该任务已处理{again} (task is no longer ready)")
-        raise NotFoundError("任务不存在")
+        _gone(session, task_id, to_act=to_act)
     if not may_act(actor, row, **act_terms(session, task_id, actor, today)):
         raise ForbiddenError(f"无权{'处理' if to_act else '查看'}该任务")
     return row
+
+
+def _gone(session: Session, task_id: str, *, to_act: bool) -> NoReturn:
+    """409 for a task done already, 404 for one that never was."""
+    done = session.scalars(select(AuditEvent.id).where(AuditEvent.task_id == task_id).limit(1))
+    if done.first() is not None:
+        again = "，不能重复提交" if to_act else ""
+        raise TaskNotReadyError(f"该任务已处理{again} (task is no longer ready)")
+    raise NotFoundError("任务不存在")
+
+
+@dataclass(frozen=True)
+class TaskToComplete:
+    """A ready task the actor may complete, with what completing it reads first."""
+
+    row: HumanTask
+    instance: ProcessInstance
+    holder_id: int | None  # the account it was transferred to (转办), if any
+    application_status: str | None  # its application's status (None: no application)
+
+
+def task_to_complete(
+    session: Session, task_id: str, actor: Actor, *, today: date
+) -> TaskToComplete:
+    """``ready_task_row(to_act=True)``, its instance, holder and application status read in
+    one statement (404, 409 and 403 as there)."""
+    found = session.execute(
+        select(HumanTask, ProcessInstance, TaskTransfer.holder_id, Application.status)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(TaskTransfer, TaskTransfer.task_id == HumanTask.id)
+        .outerjoin(Application, Application.id == ProcessInstance.application_id)
+        .where(HumanTask.id == task_id)
+    ).first()
+    if found is None:
+        _gone(session, task_id, to_act=True)
+    row, inst, holder, app_status = found
+    if not may_act(actor, row, **holder_terms(session, holder, actor, today)):
+        raise ForbiddenError("无权处理该任务")
+    return TaskToComplete(row, inst, holder, app_status)
 
 
 def last_return_marks(

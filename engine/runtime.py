@@ -36,7 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.lanes import lane_keys
 from engine.scripts import ScriptLimitExceeded, script_engine
-from engine.waits import Snapshot, WaitingTimer, snapshot, waiting_message  # noqa: F401
+from engine.waits import Snapshot, WaitingTimer, Waits, snapshot, waiting_message, waits_of  # noqa: F401
 
 HARDENED_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False

@@ -95,7 +95,10 @@ def test_a_failed_save_writes_nothing(app, api, monkeypatch):
     def boom(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
+    # the task index is written after the instance row: by sync_tasks, or by move_tasks
+    # when the verb read the index rows already (a completion)
     monkeypatch.setattr(persist.Saver, "sync_tasks", boom)
+    monkeypatch.setattr(persist.Saver, "move_tasks", boom)
     r = api.complete(task["id"], unit["username"], decision="approve", opinion="通过")
     assert r.status == 500 and r.json["error"]["code"] == "internal_error"
     with app.app_context():
