@@ -16,6 +16,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.plain_expressions import NOT_PLAIN, evaluate_plain
 from engine.sandbox import SandboxLimits, ScriptLimitExceeded, pool_for
 from engine.script_policy import SAFE_BUILTIN_NAMES, ScriptPolicyError, check
 
@@ -68,6 +69,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression: Any, context: dict, external_context: dict | None = None) -> Any:
         source = compile_checked(_text(expression), "eval")
         data = {**(external_context or {}), **context}
+        value = evaluate_plain(source, data)
+        if value is not NOT_PLAIN:
+            return value  # reads the data only: no worker needed (engine/plain_expressions.py)
         answer = pool_for(self.limits).run("eval", source, data, self.functions)
         return answer.get("value")
 
