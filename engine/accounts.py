@@ -26,7 +26,7 @@ from engine.org_file import load_orgs
 from engine.passwords import PasswordHasher
 from engine.users import find_user
 from engine.views import Actor
-from storage import ApiToken, Notification, Org, User
+from storage import ApiToken, Notification, Org, User, read_first
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ class Accounts:
             )
         )
         with self._uow() as uow:
-            row = uow.session.execute(query).first()
+            row = read_first(uow.session, query)
         if row is None:
             return None
         now = self.clock()

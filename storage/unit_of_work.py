@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, create_engine, event
+from sqlalchemy import CursorResult, Executable, Row, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +61,16 @@ UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
 def rows_changed(session: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE in ``session``; how many rows it changed."""
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def read_first(session: Session, statement: Executable) -> Row[Any] | None:
+    """The first row of a lone read that needs no transaction (a token lookup): on
+    PostgreSQL it runs in autocommit, so no BEGIN and no ROLLBACK travel to the server; SQLite
+    opens no transaction for a read anyway. Call it first in a fresh unit of work."""
+    if session.get_bind().dialect.name == "postgresql":
+        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return conn.execute(statement).first()
+    return session.execute(statement).first()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -108,7 +108,11 @@ def finish(config: dict[str, Any]) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = url
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # No ping before every checkout (a round trip each, two per API call): a connection the
+    # server dropped fails its first statement instead, SQLAlchemy then drops the pool's
+    # older connections, and that one request answers 503 database_unavailable with nothing
+    # written (web/errors.py). Connections are renewed after half an hour regardless.
+    options: dict[str, Any] = {"pool_pre_ping": False, "pool_recycle": 1800}
     if url.startswith("sqlite"):
         options = {"connect_args": {"timeout": 5, "check_same_thread": False}}
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)

@@ -7,6 +7,7 @@ import re
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from engine import (
@@ -50,6 +51,7 @@ HTTP_MESSAGES = {
     415: "不支持的内容类型",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请稍后再试",
+    503: "数据库连接中断，本次操作未保存，请重试",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -141,6 +143,16 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return error_body(status, HTTP_CODES.get(status, "http_error"), message)
         return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> tuple[Response | str, int] | Response:
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        # The server dropped the connection (a restart): this transaction rolled back whole.
+        log.warning("database connection lost on %s %s: %s", request.method, request.path, exc)
+        if _wants_json():
+            return error_body(503, "database_unavailable", HTTP_MESSAGES[503])
+        return render_template("error.html", status=503, message=HTTP_MESSAGES[503]), 503
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int] | Response:
