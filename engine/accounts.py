@@ -7,9 +7,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import policy
@@ -27,6 +28,29 @@ from engine.passwords import PasswordHasher
 from engine.users import find_user
 from engine.views import Actor
 from storage import ApiToken, Notification, Org, User, read_first
+
+
+@cache
+def _token_actor() -> Select[int, str, str, str, str | None, str | None, datetime]:
+    """The account of a valid token (``digest``), built once: every API call runs it."""
+    return (
+        select(
+            User.id,
+            User.username,
+            User.name,
+            User.role,
+            User.org_id,
+            Org.status,
+            ApiToken.expires_at,
+        )
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(Org, Org.id == User.org_id)
+        .where(
+            ApiToken.token_hash == bindparam("digest"),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -257,26 +281,8 @@ class Accounts:
 
     def actor_for_token(self, token: str) -> Actor | None:
         """The actor a bearer token belongs to, if it is valid (one query: every API call)."""
-        query = (
-            select(
-                User.id,
-                User.username,
-                User.name,
-                User.role,
-                User.org_id,
-                Org.status,
-                ApiToken.expires_at,
-            )
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .outerjoin(Org, Org.id == User.org_id)
-            .where(
-                ApiToken.token_hash == token_digest(token),
-                ApiToken.revoked_at.is_(None),
-                User.active.is_(True),
-            )
-        )
         with self._uow() as uow:
-            row = read_first(uow.session, query)
+            row = read_first(uow.session, _token_actor(), {"digest": token_digest(token)})
         if row is None:
             return None
         now = self.clock()

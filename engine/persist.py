@@ -10,14 +10,15 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from SpiffWorkflow.task import Task
-from sqlalchemy import Table, case, delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine import roles, runtime
+from engine import save_statements as statements
 from engine.errors import ConcurrentUpdateError
 from engine.scripts import ScriptLimitExceeded
 from engine.workdays import parse_date
@@ -150,23 +151,19 @@ class Saver:
         version_id: int,
     ) -> None:
         """Compare-and-swap the instance row; ConcurrentUpdateError when it moved."""
-        # a plain Core UPDATE: no ORM bookkeeping needed
-        table = cast(Table, ProcessInstance.__table__)
-        stmt = (
-            update(table)
-            .where(table.c.id == inst.id, table.c.revision == read_revision)
-            .values(
-                process_version_id=version_id,
-                state=state,
-                status=status,
-                problem=problem,
-                error_task=error_task,
-                revision=read_revision + 1,
-                updated_at=self.now,
-            )
-        )
+        values = {
+            "key": inst.id,
+            "read": read_revision,
+            "new_process_version_id": version_id,
+            "new_state": state,
+            "new_status": status,
+            "new_problem": problem,
+            "new_error_task": error_task,
+            "new_revision": read_revision + 1,
+            "new_updated_at": self.now,
+        }
         try:
-            changed = rows_changed(self.session, stmt)
+            changed = rows_changed(self.session, statements.instance_swap(), values)
         except OperationalError as exc:
             # SQLite answers a concurrent writer with "database is locked".
             raise ConcurrentUpdateError("该事项已被他人处理，请刷新后重试") from exc
@@ -189,38 +186,27 @@ class Saver:
 
     def move_tasks(
         self, inst_id: int, before: frozenset[str], ready: list[dict], transferred: bool
-    ) -> list[str]:
+    ) -> None:
         """``sync_tasks`` when the index rows are known to be ``before`` (the ready tasks as
-        the instance was loaded): delete the gone, insert the new, read nothing. The ids of
-        the rows that stay are answered (their ``created_at`` is the database's)."""
+        the instance was loaded): delete the gone, insert the new, read nothing."""
         wanted = {row["id"]: row for row in ready}
-        gone = before - wanted.keys()
+        gone = sorted(before - wanted.keys())
         if gone:
-            self.session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+            self.session.execute(statements.tasks_gone(), {"ids": gone})
             if transferred or len(gone) > 1:
-                self.session.execute(delete(TaskTransfer).where(TaskTransfer.task_id.in_(gone)))
+                self.session.execute(statements.transfers_gone(), {"ids": gone})
         new = [{**row, "created_at": self.now} for key, row in wanted.items() if key not in before]
         if new:
-            self.session.execute(insert(HumanTask), new)
-        return [key for key in wanted if key in before]
+            self.session.execute(statements.tasks_new(), new)
 
     def move_timers(
         self, inst_id: int, before: frozenset[str], waiting: list[runtime.WaitingTimer]
     ) -> None:
         """``sync_timers`` when the pending rows are known to be ``before``: only what
         changed is written, nothing is read."""
-        gone = before - {t.task_id for t in waiting}
+        gone = sorted(before - {t.task_id for t in waiting})
         if gone:
-            self.session.execute(
-                update(Timer)
-                .where(
-                    Timer.instance_id == inst_id,
-                    Timer.status == "pending",
-                    Timer.task_id.in_(gone),
-                )
-                .values(status=case((Timer.fired_at.is_(None), "cancelled"), else_="fired")),
-                execution_options={"synchronize_session": False},
-            )
+            self.session.execute(statements.timers_gone(), {"key": inst_id, "ids": gone})
         self._add_timers(inst_id, [t for t in waiting if t.task_id not in before])
 
     def sync_timers(self, inst_id: int, waiting: list[runtime.WaitingTimer]) -> None:
@@ -278,10 +264,8 @@ class Saver:
         """``project_application`` when the application's status was read already (``before``)
         and its row is not in the session: one UPDATE. The status after is answered."""
         values = self._projection(wf, deployed, inst_status, now, before)
-        self.session.execute(
-            update(Application).where(Application.id == app_id).values(**values),
-            execution_options={"synchronize_session": False},
-        )
+        stmt = statements.application_update(frozenset(values))
+        self.session.execute(stmt, {"key": app_id, **{f"new_{k}": v for k, v in values.items()}})
         return str(values["status"])
 
     def _projection(

@@ -10,11 +10,12 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import save_statements as statements
 from engine.errors import ForbiddenError, NotFoundError, TaskNotReadyError
 from engine.handoff_state import act_terms, holder_terms
 from engine.policy import may_act
 from engine.views import Actor, TaskSummary, iso
-from storage import Application, AuditEvent, HumanTask, ProcessInstance, TaskTransfer
+from storage import AuditEvent, HumanTask, ProcessInstance
 
 
 def summary_of(row: HumanTask) -> TaskSummary:
@@ -72,13 +73,7 @@ def task_to_complete(
 ) -> TaskToComplete:
     """``ready_task_row(to_act=True)``, its instance, holder and application status read in
     one statement (404, 409 and 403 as there)."""
-    found = session.execute(
-        select(HumanTask, ProcessInstance, TaskTransfer.holder_id, Application.status)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .outerjoin(TaskTransfer, TaskTransfer.task_id == HumanTask.id)
-        .outerjoin(Application, Application.id == ProcessInstance.application_id)
-        .where(HumanTask.id == task_id)
-    ).first()
+    found = session.execute(statements.task_to_complete(), {"task_id": task_id}).first()
     if found is None:
         _gone(session, task_id, to_act=True)
     row, inst, holder, app_status = found

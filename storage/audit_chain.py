@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, inspect, update
+from sqlalchemy import Table, bindparam, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction
@@ -63,16 +63,21 @@ def _columns(obj: AuditEvent) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in AuditEvent.__table__.columns}
 
 
+_HEAD = cast(Table, AuditChainHead.__table__)
+# Built once: every audited write runs both.
+_BUMP = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+)
+_LAST = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=bindparam("new_last_hash"))
+
+
 def _reserve(conn: Connection, count: int) -> tuple[int, str]:
     """Lock the chain head, move it on by ``count``; (last seq before, its hash)."""
-    head = cast(Table, AuditChainHead.__table__)
-    bump = (
-        update(head)
-        .where(head.c.id == HEAD_ID)
-        .values(seq=head.c.seq + count)
-        .returning(head.c.seq, head.c.last_hash)
-    )
-    row = conn.execute(bump).first()
+    head = _HEAD
+    row = conn.execute(_BUMP, {"count": count}).first()
     if row is None:  # a fresh database: create the head once, whoever comes first
         dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
         values = {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS}
@@ -80,7 +85,7 @@ def _reserve(conn: Connection, count: int) -> tuple[int, str]:
             conn.execute(insert(head).values(**values))
         else:
             conn.execute(dialect.insert(head).values(**values).on_conflict_do_nothing())
-        row = conn.execute(bump).one()
+        row = conn.execute(_BUMP, {"count": count}).one()
     return row.seq - count, row.last_hash
 
 
@@ -98,8 +103,7 @@ def chain_new_events(session: Session, new: list[AuditEvent]) -> None:
         seq += 1
         obj.seq, obj.prev_hash = seq, prev
         obj.hash = prev = row_hash(_columns(obj))
-    head = cast(Table, AuditChainHead.__table__)
-    conn.execute(update(head).where(head.c.id == HEAD_ID).values(last_hash=prev))
+    conn.execute(_LAST, {"new_last_hash": prev})
 
 
 @event.listens_for(Session, "before_flush")

@@ -6,7 +6,7 @@ needs a Flask app or its context.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, cast
 
@@ -58,19 +58,24 @@ class SqlUnitOfWork:
 UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
 
 
-def rows_changed(session: Session, statement: Executable) -> int:
-    """Run an UPDATE or DELETE in ``session``; how many rows it changed."""
-    return cast(CursorResult[Any], session.execute(statement)).rowcount
+def rows_changed(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> int:
+    """Run an UPDATE or DELETE in ``session`` (with ``params`` for its bind parameters);
+    how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement, params)).rowcount
 
 
-def read_first(session: Session, statement: Executable) -> Row[Any] | None:
+def read_first(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Row[Any] | None:
     """The first row of a lone read that needs no transaction (a token lookup): on
     PostgreSQL it runs in autocommit, so no BEGIN and no ROLLBACK travel to the server; SQLite
     opens no transaction for a read anyway. Call it first in a fresh unit of work."""
     if session.get_bind().dialect.name == "postgresql":
         conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return conn.execute(statement).first()
-    return session.execute(statement).first()
+        return conn.execute(statement, params).first()
+    return session.execute(statement, params).first()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
