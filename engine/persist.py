@@ -191,11 +191,15 @@ class Saver:
         the instance was loaded): delete the gone, insert the new, read nothing."""
         wanted = {row["id"]: row for row in ready}
         gone = sorted(before - wanted.keys())
+        new = [{**row, "created_at": self.now} for key, row in wanted.items() if key not in before]
+        if gone and (transferred or len(gone) > 1):
+            self.session.execute(statements.transfers_gone(), {"ids": gone})
+        if len(gone) == 1 and len(new) == 1:
+            moved = {f"new_{name}": new[0][name] for name in statements.TASK_COLUMNS}
+            self.session.execute(statements.task_moved_on(), {"old_id": gone[0], **moved})
+            return
         if gone:
             self.session.execute(statements.tasks_gone(), {"ids": gone})
-            if transferred or len(gone) > 1:
-                self.session.execute(statements.transfers_gone(), {"ids": gone})
-        new = [{**row, "created_at": self.now} for key, row in wanted.items() if key not in before]
         if new:
             self.session.execute(statements.tasks_new(), new)
 

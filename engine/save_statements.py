@@ -85,6 +85,34 @@ def tasks_new() -> Insert:
     return insert(_table(HumanTask))
 
 
+TASK_COLUMNS = (
+    "id",
+    "instance_id",
+    "process_id",
+    "name",
+    "title",
+    "lane",
+    "org_id",
+    "user_id",
+    "application_id",
+    "form",
+    "ui_form",
+    "created_at",
+)
+
+
+@cache
+def task_moved_on() -> Update:
+    """One index row becomes the next task's (``old_id``; ``new_<column>`` for each of
+    TASK_COLUMNS): a step that hands over to one next step writes one statement, not two."""
+    table = _table(HumanTask)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("old_id"))
+        .values({name: bindparam(f"new_{name}") for name in TASK_COLUMNS})
+    )
+
+
 @cache
 def timers_gone() -> Update:
     """An instance's pending timers by task id (``key``, ``ids``): fired or cancelled."""

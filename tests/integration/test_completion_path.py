@@ -146,3 +146,9 @@ def test_a_completion_cancels_the_timer_it_leaves_and_records_the_one_it_reaches
 def _org_of(app: Any, unit: dict[str, Any]) -> str:
     with app.app_context():
         return db.session.scalar(select(User.org_id).where(User.username == unit["username"]))
+
+
+def test_the_moved_on_statement_sets_every_index_column():
+    from engine import save_statements
+
+    assert set(save_statements.TASK_COLUMNS) == {c.name for c in HumanTask.__table__.columns}
