@@ -113,8 +113,15 @@ class TimerBatches:
             timers = session.execute(
                 select(*columns).where(Timer.id.in_(ids)).order_by(Timer.instance_id, Timer.id)
             ).all()
+            # The batch's instances in one statement; each _fire_one finds its own loaded.
+            session.scalars(
+                select(ProcessInstance).where(
+                    ProcessInstance.id.in_({t.instance_id for t in timers})
+                )
+            ).all()
             events: list[AuditEvent] = []
-            fired = [t.id for t in timers if self._fire_one(session, t, events) == "fired"]
+            seen: set[int] = set()
+            fired = [t.id for t in timers if self._fire_one(session, t, events, seen) == "fired"]
             if fired:
                 session.execute(
                     update(Timer)
@@ -150,11 +157,16 @@ class TimerBatches:
         )
         return list(session.scalars(claim).all())
 
-    def _fire_one(self, session: Session, timer: Any, events: list[AuditEvent]) -> str:
+    def _fire_one(
+        self, session: Session, timer: Any, events: list[AuditEvent], fired_instances: set[int]
+    ) -> str:
         """Fire one claimed timer in a savepoint: "fired", "cancelled" or "skipped"."""
         try:
             with session.begin_nested():
-                inst = session.get_one(ProcessInstance, timer.instance_id, populate_existing=True)
+                # Reload only an instance this batch already saved (its row moved on since).
+                again = timer.instance_id in fired_instances
+                inst = session.get_one(ProcessInstance, timer.instance_id, populate_existing=again)
+                fired_instances.add(timer.instance_id)
                 if inst.status in HELD:
                     raise _Held(inst.status)
                 outcome = self.runtime.fire(session, inst, timer, None, None, forced=False)

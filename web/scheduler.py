@@ -24,11 +24,13 @@ whichever process runs it, is fresh.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -302,32 +304,51 @@ def _plan(current: _Running, upcoming: list[tuple[datetime, timedelta]]) -> None
         current.planned = {j: t for j, t in current.planned.items() if t > cutoff}
 
 
+@dataclass
+class _SharedStore:
+    """A process without a scheduler writes date jobs into the shared job store through this."""
+
+    store: _JobStore
+    owner: BackgroundScheduler  # never started: a Job needs its scheduler's time zone
+    written: dict[str, datetime] = field(default_factory=dict)  # job id -> run time
+
+
+_shared: weakref.WeakKeyDictionary[Flask, _SharedStore] = weakref.WeakKeyDictionary()
+
+
 def _store_date_jobs(app: Flask, upcoming: list[tuple[datetime, timedelta]]) -> None:
     """Write date jobs into the shared job store, for the scheduler processes to run."""
     now = datetime.now(UTC)
-    owner = BackgroundScheduler(timezone="UTC")  # never started: Job needs its time zone
     with app.app_context():
-        store = _JobStore(engine=app.extensions["sqlalchemy"].engine, tablename=JOB_TABLE)
-        for due, delay in upcoming:
-            run_at = now + delay
-            job = Job(
-                owner,
-                id=f"{DUE_PREFIX}{due.timestamp():.6f}",
-                func=due_job,
-                trigger=DateTrigger(run_at, timezone=UTC),
-                executor="default",
-                args=(),
-                kwargs={},
-                name="due_job",
-                misfire_grace_time=None,
-                coalesce=True,
-                max_instances=1,
-                next_run_time=run_at,
-            )
-            try:
-                store.add_job(job)
-            except ConflictingIdError:
-                continue  # planned already, by another commit or a scheduler
+        shared = _shared.get(app)
+        if shared is None:
+            engine = app.extensions["sqlalchemy"].engine
+            store = _JobStore(engine=engine, tablename=JOB_TABLE)
+            shared = _shared[app] = _SharedStore(store, BackgroundScheduler(timezone="UTC"))
+    for due, delay in upcoming:
+        job_id = f"{DUE_PREFIX}{due.timestamp():.6f}"
+        if job_id in shared.written:
+            continue
+        run_at = now + delay
+        job = Job(
+            shared.owner,
+            id=job_id,
+            func=due_job,
+            trigger=DateTrigger(run_at, timezone=UTC),
+            executor="default",
+            args=(),
+            kwargs={},
+            name="due_job",
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=run_at,
+        )
+        with contextlib.suppress(ConflictingIdError):  # planned already, by another process
+            shared.store.add_job(job)
+        shared.written[job_id] = run_at
+    cutoff = now - timedelta(minutes=1)
+    shared.written = {j: t for j, t in shared.written.items() if t > cutoff}
 
 
 def sms_job() -> None:
