@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
 
+from engine import ConcurrentUpdateError, watch_new_timers
 from engine.timer_batches import TimerBatches
 from storage import ProcessInstance, Timer, db
 from tests.integration.test_scheduler_sweep import (
@@ -121,3 +124,78 @@ def test_a_timer_of_an_instance_held_after_planning_is_left_pending(app, clock):
     with app.app_context():
         status = db.session.scalars(select(Timer.status).where(Timer.instance_id == suspended))
         assert status.one() == "pending"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConcurrentUpdateError("该事项已被他人处理，请刷新后重试"),
+        OperationalError("UPDATE process_instance", {}, Exception("deadlock detected")),
+    ],
+    ids=["instance-changed", "database-error"],
+)
+def test_a_timer_that_cannot_fire_now_goes_back_to_pending_and_the_batch_goes_on(
+    app, clock, monkeypatch, error
+):
+    deploy_probe(app)
+    first, second, third = start_probes(app, 3, clock.now + timedelta(minutes=1))
+    clock.advance(minutes=2)
+    runtime = app.extensions["runtime"]
+    real_fire = runtime.fire
+
+    def fire(session, inst, timer, *args, **kwargs):
+        if inst.id == second:
+            raise error
+        return real_fire(session, inst, timer, *args, **kwargs)
+
+    monkeypatch.setattr(runtime, "fire", fire)
+    assert app.extensions["timers"].fire_due_timers(batch=10) == 2
+    assert _fired_per_instance(app) == {first: 1, third: 1}
+    assert _statuses(app) == {"fired": 2, "pending": 1}
+    monkeypatch.setattr(runtime, "fire", real_fire)
+    assert sweep(app) == 1  # the next sweep fires it
+    with app.app_context():
+        assert db.session.get(ProcessInstance, second).status == "completed"
+
+
+def test_a_claim_that_fails_stops_the_sweep_and_leaves_every_timer_pending(
+    app, clock, monkeypatch, caplog
+):
+    deploy_probe(app)
+    start_probes(app, 2, clock.now + timedelta(minutes=1))
+    clock.advance(minutes=2)
+
+    def claim(session, now, count):
+        raise OperationalError("SELECT timer.id", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(TimerBatches, "_claim", staticmethod(claim))
+    with caplog.at_level("WARNING", logger="engine.timers"):
+        assert app.extensions["timers"].fire_due_timers() == 0
+    assert "retried next sweep" in caplog.text
+    assert _statuses(app) == {"pending": 2}
+
+
+def test_a_failing_commit_hook_is_logged_and_the_commit_stands(app, clock, caplog):
+    uow = app.extensions["unit_of_work"]
+    with uow() as probe:
+        sessions = probe.session  # a session of the app's factory: the hook's events are on it
+    factory = sessionmaker(bind=sessions.get_bind())
+    seen: list[list] = []
+
+    def notify(upcoming: list) -> None:
+        seen.append(upcoming)
+        raise RuntimeError("scheduler gone")
+
+    watch_new_timers(factory, clock, notify)
+    deploy_probe(app)
+    (inst,) = start_probes(app, 1, clock.now + timedelta(days=1))
+    with caplog.at_level("ERROR", logger="engine.timers"), factory() as session:
+        due = clock.now + timedelta(seconds=20)
+        session.add(
+            Timer(instance_id=inst, task_id="t-hook", name="hook", due_at=due, created_at=due)
+        )
+        session.commit()
+    assert seen == [[(due, timedelta(seconds=20))]]
+    assert "planning their date jobs failed" in caplog.text
+    with app.app_context():
+        assert db.session.scalar(select(Timer.status).where(Timer.task_id == "t-hook")) == "pending"
