@@ -72,6 +72,17 @@ class _JobStore(SQLAlchemyJobStore):
     def shutdown(self) -> None:
         return
 
+    def update_job(self, job: Job) -> None:
+        """Store a job's next run time; on a database error it runs again at the next wakeup.
+
+        APScheduler lets this error out of its loop, which then stops for good (SQLite
+        answers "database is locked" when other writers hold it past the busy timeout).
+        """
+        try:
+            super().update_job(job)
+        except SQLAlchemyError as exc:
+            log.warning("job store: %s not updated: %s", job.id, str(exc).splitlines()[0])
+
     def remove_job(self, job_id: str) -> None:
         """Remove a job; one another scheduler process already ran and removed is gone too."""
         try:
@@ -248,7 +259,7 @@ def sweep_job() -> None:
         "timer sweep",
         lambda app, t: t.fire_due_timers(
             limit=int(app.config["SCHEDULER_BATCH"]),
-            batch=int(app.config["SCHEDULER_CLAIM_BATCH"]),
+            batch=_claim_batch(app),
             workers=_workers(app),
         ),
         "timers",
@@ -376,9 +387,19 @@ def reminders_job() -> None:
     log.info("reminders written: %s", written or 0)
 
 
+def _sqlite(app: Flask) -> bool:
+    return str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")
+
+
+def _claim_batch(app: Flask) -> int:
+    """Timers per claim; at most 5 on SQLite, where a batch holds the database's write lock."""
+    batch = max(1, int(app.config["SCHEDULER_CLAIM_BATCH"]))
+    return min(batch, 5) if _sqlite(app) else batch
+
+
 def _workers(app: Flask) -> int:
     """Firing threads per sweep: one on SQLite, where writers wait for each other anyway."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    if _sqlite(app):
         return 1
     return max(1, int(app.config["SCHEDULER_WORKERS"]))
 

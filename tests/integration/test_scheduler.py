@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -258,3 +259,22 @@ def test_a_date_job_another_scheduler_removed_first_is_gone_without_an_error(mak
     running = scheduler._current
     assert running is not None
     running.store.remove_job("zhiping.timers.due.none")  # no JobLookupError
+
+
+def test_a_job_store_update_that_fails_is_logged_and_the_loop_lives_on(
+    make_app, monkeypatch, caplog
+):
+    make_app(SCHEDULER_SWEEP_SECONDS=30)
+    running = scheduler._current
+    assert running is not None
+    job = running.scheduler.get_job(scheduler.SWEEP_ID)
+
+    def locked(_store: Any, _job: Any) -> None:
+        raise OperationalError("UPDATE apscheduler_jobs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "update_job", locked)
+    with caplog.at_level("WARNING", logger="web.scheduler"):
+        running.store.update_job(job)  # no error out of it: APScheduler's loop would stop
+    assert (
+        f"{scheduler.SWEEP_ID} not updated: (builtins.Exception) database is locked" in caplog.text
+    )
