@@ -24,37 +24,32 @@ whichever process runs it, is fresh.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import EngineError
 from web.config import calendar_policy, flag
+from web.job_store import JOB_TABLE, JobStore, store_date_jobs
 from web.notifier import sender_for
 
 log = logging.getLogger(__name__)
 
-JOB_TABLE = "apscheduler_jobs"
 SWEEP_ID = "zhiping.timers.sweep"
 PLAN_ID = "zhiping.timers.plan"
 DUE_PREFIX = "zhiping.timers.due."
@@ -63,39 +58,11 @@ REMINDERS_ID = "zhiping.reminders.daily"
 LOCAL = "local"  # this process's memory job store: the plan job and its date jobs
 
 
-class _JobStore(SQLAlchemyJobStore):
-    """The SQLAlchemy job store, whose engine stop() disposes once the scheduler's thread ended.
-
-    APScheduler disposes it while its main loop may still hold a connection, which then leaks.
-    """
-
-    def shutdown(self) -> None:
-        return
-
-    def update_job(self, job: Job) -> None:
-        """Store a job's next run time; on a database error it runs again at the next wakeup.
-
-        APScheduler lets this error out of its loop, which then stops for good (SQLite
-        answers "database is locked" when other writers hold it past the busy timeout).
-        """
-        try:
-            super().update_job(job)
-        except SQLAlchemyError as exc:
-            log.warning("job store: %s not updated: %s", job.id, str(exc).splitlines()[0])
-
-    def remove_job(self, job_id: str) -> None:
-        """Remove a job; one another scheduler process already ran and removed is gone too."""
-        try:
-            super().remove_job(job_id)
-        except JobLookupError:
-            return  # else the scheduler's loop dies on a date job both processes ran
-
-
 @dataclass
 class _Running:
     app: Flask
     scheduler: BackgroundScheduler
-    store: _JobStore
+    store: JobStore
     planned: dict[str, datetime] = field(default_factory=dict)  # date job id -> run time
     lock: threading.Lock = field(default_factory=threading.Lock)  # plan job and commit hooks
 
@@ -123,7 +90,7 @@ def start(app: Flask) -> BackgroundScheduler:
             if _current.app is not app:
                 log.warning("a scheduler already runs in this process; not starting another")
             return _current.scheduler
-        store = _JobStore(
+        store = JobStore(
             url=app.config["SQLALCHEMY_DATABASE_URI"],
             tablename=JOB_TABLE,
             engine_options=dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
@@ -290,7 +257,7 @@ def plan_new_timers(app: Flask, upcoming: list[tuple[datetime, timedelta]]) -> N
     if current is not None and current.app is app and current.scheduler.running:
         _plan(current, soon)
     elif heartbeat_fresh(app):  # a scheduler process elsewhere: tell it through the job store
-        _store_date_jobs(app, soon)
+        store_date_jobs(app, soon, due_job, DUE_PREFIX)
 
 
 def _plan(current: _Running, upcoming: list[tuple[datetime, timedelta]]) -> None:
@@ -313,53 +280,6 @@ def _plan(current: _Running, upcoming: list[tuple[datetime, timedelta]]) -> None
             current.planned[job_id] = run_at
         cutoff = now - timedelta(minutes=1)
         current.planned = {j: t for j, t in current.planned.items() if t > cutoff}
-
-
-@dataclass
-class _SharedStore:
-    """A process without a scheduler writes date jobs into the shared job store through this."""
-
-    store: _JobStore
-    owner: BackgroundScheduler  # never started: a Job needs its scheduler's time zone
-    written: dict[str, datetime] = field(default_factory=dict)  # job id -> run time
-
-
-_shared: weakref.WeakKeyDictionary[Flask, _SharedStore] = weakref.WeakKeyDictionary()
-
-
-def _store_date_jobs(app: Flask, upcoming: list[tuple[datetime, timedelta]]) -> None:
-    """Write date jobs into the shared job store, for the scheduler processes to run."""
-    now = datetime.now(UTC)
-    with app.app_context():
-        shared = _shared.get(app)
-        if shared is None:
-            engine = app.extensions["sqlalchemy"].engine
-            store = _JobStore(engine=engine, tablename=JOB_TABLE)
-            shared = _shared[app] = _SharedStore(store, BackgroundScheduler(timezone="UTC"))
-    for due, delay in upcoming:
-        job_id = f"{DUE_PREFIX}{due.timestamp():.6f}"
-        if job_id in shared.written:
-            continue
-        run_at = now + delay
-        job = Job(
-            shared.owner,
-            id=job_id,
-            func=due_job,
-            trigger=DateTrigger(run_at, timezone=UTC),
-            executor="default",
-            args=(),
-            kwargs={},
-            name="due_job",
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-            next_run_time=run_at,
-        )
-        with contextlib.suppress(ConflictingIdError):  # planned already, by another process
-            shared.store.add_job(job)
-        shared.written[job_id] = run_at
-    cutoff = now - timedelta(minutes=1)
-    shared.written = {j: t for j, t in shared.written.items() if t > cutoff}
 
 
 def sms_job() -> None:
