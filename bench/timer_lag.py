@@ -1,12 +1,18 @@
-"""Timer lag with the real scheduler, and catch-up after downtime.
+"""Timer lag with real scheduler processes: a burst due at one instant, and near-due timers.
 
-    python bench/timer_lag.py [--database-url URL] [--timers 100] [--overdue 200] [--write]
+    python bench/timer_lag.py [--database-url URL] [--timers 1000] [--processes 2]
+                              [--near 50] [--write]
 
-Starts `timer_probe` instances (start -> timer -> script -> end) whose timers fall due over the
-next seconds, runs the in-process APScheduler and measures fired_at - due_at for each timer:
-with date jobs (the default) and with the 1 s sweep alone. Then lets timers fall due while no
-scheduler runs and measures how long the next start takes to fire them all. --write appends
-the results to bench/RESULTS.md. Uses a throw-away SQLite database unless --database-url.
+Starts --processes scheduler processes (real OS processes, each `scheduler.run_forever` on
+the app of this checkout, default settings), then `timer_probe` instances (start -> timer ->
+script -> end) all due at the same instant, a few seconds after the last is created, and
+measures, per timer, the lag of fired_at - due_at and the lag until the firing was visible to a reader
+polling every 20 ms. Checks that every timer fired exactly once (one `timer_fired` audit
+event per instance, none twice, every instance completed): the bench fails otherwise. Then,
+with the schedulers running, starts --near timers due 3 s after they are created (less than
+the planning interval) and measures their lag the same way. --write appends the results to
+bench/RESULTS.md. Uses a throw-away SQLite database unless --database-url (an empty or
+throw-away database: the bench empties the timer tables).
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import inspect, select, text  # noqa: E402
+from sqlalchemy import func, inspect, select, text  # noqa: E402
 
-from storage import Timer, db  # noqa: E402
+from storage import AuditEvent, ProcessInstance, Timer, db  # noqa: E402
 from tests.helpers import start_process  # noqa: E402
 from tests.integration.test_scheduler_sweep import PROBE  # noqa: E402
 from web import create_app, scheduler  # noqa: E402
@@ -54,96 +63,194 @@ def reset(app: Flask) -> None:
         db.session.commit()
 
 
-def setup_seconds(n: int) -> float:
-    """Time to start n instances, with margin: a timer already due on arrival never waits."""
-    return 2 + 0.03 * n
-
-
-def start_probes(app: Flask, dues: list[datetime]) -> None:
-    for due in dues:
-        start_process(app, "timer_probe", {"due": due.isoformat()})
-
-
-def lags(app: Flask) -> list[float]:
-    with app.app_context():
-        rows = db.session.execute(select(Timer.due_at, Timer.fired_at)).all()
-    out = []
-    for due, fired in rows:
-        if fired is None:
-            continue
-        due, fired = (v if v.tzinfo else v.replace(tzinfo=UTC) for v in (due, fired))
-        out.append((fired - due).total_seconds())
-    return out
-
-
-def wait_all_fired(app: Flask, count: int, limit: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        if len(lags(app)) >= count:
-            return time.monotonic() - started
-        time.sleep(0.02)
-    raise SystemExit(f"only {len(lags(app))} of {count} timers fired within {limit} s")
-
-
-def run_lag(app: Flask, n: int, *, lookahead: int, spread: float) -> dict[str, float]:
-    reset(app)
-    app.config.update(SCHEDULER_SWEEP_SECONDS=1, SCHEDULER_LOOKAHEAD_SECONDS=lookahead)
-    t0 = datetime.now(UTC) + timedelta(seconds=setup_seconds(n))
-    start_probes(app, [t0 + timedelta(seconds=spread * i / max(n - 1, 1)) for i in range(n)])
+def run_scheduler(url: str, ready: Path) -> None:
+    """The child: one scheduler process on ``url`` until SIGTERM; ``ready`` once it runs."""
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SCHEDULER_ENABLED": False,
+            "LOG_LEVEL": os.environ.get("BENCH_CHILD_LOG", "WARNING"),
+        }
+    )
     scheduler.start(app)
-    try:
-        wait_all_fired(app, n, setup_seconds(n) + spread + 30)
-    finally:
-        scheduler.stop()
-    values = sorted(lags(app))
+    ready.touch()
+    scheduler.run_forever(app)  # the scheduler started above, until SIGTERM
+
+
+class Schedulers:
+    """``count`` scheduler processes running this script with --child, started and ready."""
+
+    def __init__(self, url: str, count: int, tmp: Path) -> None:
+        me = str(Path(__file__).resolve())
+        ready = [tmp / f"ready-{i}" for i in range(count)]
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, me, "--child", str(flag), "--database-url", url], cwd=ROOT
+            )
+            for flag in ready
+        ]
+        deadline = time.monotonic() + 120
+        while not all(flag.exists() for flag in ready):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit("the scheduler processes did not start within 120 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            proc.wait(30)
+
+
+class Poller(threading.Thread):
+    """Counts fired timers every 20 ms: when each k-th firing became visible."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(daemon=True)
+        self.app, self.seen = app, [(time.time(), 0)]
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            while not self.stopping.wait(0.02):
+                count = db.session.scalar(
+                    select(func.count()).select_from(Timer).where(Timer.status == "fired")
+                )
+                db.session.rollback()
+                if count != self.seen[-1][1]:
+                    self.seen.append((time.time(), int(count or 0)))
+
+    def visible_at(self, k: int) -> float:
+        """Wall time (epoch s) when at least k timers were seen fired (waits for the poll)."""
+        while self.seen[-1][1] < k:
+            time.sleep(0.02)
+        return next(t for t, n in self.seen if n >= k)
+
+
+def start_probes(app: Flask, dues: list[datetime]) -> list[int]:
+    return [start_process(app, "timer_probe", {"due": due.isoformat()}) for due in dues]
+
+
+def fired_lags(app: Flask, ids: list[int]) -> list[float]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(Timer.due_at, Timer.fired_at).where(
+                Timer.instance_id.in_(ids), Timer.status == "fired"
+            )
+        ).all()
+    return sorted(
+        (_utc(fired) - _utc(due)).total_seconds() for due, fired in rows if fired is not None
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def wait_all_fired(app: Flask, ids: list[int], limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if len(fired_lags(app, ids)) >= len(ids):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"only {len(fired_lags(app, ids))} of {len(ids)} timers fired in {limit} s")
+
+
+def check_exactly_once(app: Flask, ids: list[int]) -> None:
+    """Every instance's timer fired once (one audit event) and none twice; all completed."""
+    with app.app_context():
+        per_instance = dict(
+            db.session.execute(
+                select(AuditEvent.instance_id, func.count())
+                .where(AuditEvent.action == "timer_fired", AuditEvent.instance_id.in_(ids))
+                .group_by(AuditEvent.instance_id)
+            ).all()
+        )
+        completed = db.session.scalar(
+            select(func.count()).where(
+                ProcessInstance.id.in_(ids), ProcessInstance.status == "completed"
+            )
+        )
+    twice = [i for i, n in per_instance.items() if n > 1]
+    assert not twice, f"{len(twice)} timers fired more than once"
+    assert len(per_instance) == len(ids), f"{len(ids) - len(per_instance)} timers never fired"
+    assert completed == len(ids), f"{len(ids) - completed} instances not completed"
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def summary(fired: list[float], visible: list[float]) -> dict[str, float]:
     return {
-        "p50": statistics.median(values),
-        "p99": values[min(len(values) - 1, round(0.99 * (len(values) - 1)))],
-        "max": values[-1],
+        "fired p50": statistics.median(fired),
+        "fired p99": pct(fired, 0.99),
+        "fired max": fired[-1],
+        "visible p50": statistics.median(visible),
+        "visible p99": pct(visible, 0.99),
+        "visible max": visible[-1],
     }
 
 
-def run_catch_up(app: Flask, n: int) -> float:
-    reset(app)
-    due = datetime.now(UTC) + timedelta(seconds=setup_seconds(n))
-    start_probes(app, [due] * n)
-    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.5)  # "down" until then
-    began = time.monotonic()
-    scheduler.start(app)
-    try:
-        wait_all_fired(app, n, 120)
-    finally:
-        scheduler.stop()
-    return time.monotonic() - began
+def visible_lags(poller: Poller, due: list[datetime], before: int = 0) -> list[float]:
+    """The k-th earliest due time against the moment the k-th firing (after ``before``
+    earlier ones) became visible."""
+    dues = sorted(d.timestamp() for d in due)
+    return sorted(poller.visible_at(before + k + 1) - d for k, d in enumerate(dues))
 
 
-def report(url: str, n: int, overdue: int) -> str:
+def run(url: str, args: argparse.Namespace, tmp: Path) -> tuple[dict, dict]:
+    n, near = args.timers, args.near
     app = make_app(url)
-    dated = run_lag(app, n, lookahead=60, spread=10)
-    burst = run_lag(app, n, lookahead=60, spread=0)
-    swept = run_lag(app, n, lookahead=0, spread=10)
-    catch_up = run_catch_up(app, overdue)
+    reset(app)
+    procs = Schedulers(url, args.processes, tmp)
+    poller = Poller(app)
+    poller.start()
+    try:
+        due = datetime.now(UTC) + timedelta(seconds=3 + n * args.setup_ms_per_timer / 1000)
+        ids = start_probes(app, [due] * n)
+        if datetime.now(UTC) > due - timedelta(seconds=1):
+            raise SystemExit("creating the timers took too long: raise --setup-ms-per-timer")
+        wait_all_fired(app, ids, (due - datetime.now(UTC)).total_seconds() + 120)
+        burst = summary(fired_lags(app, ids), visible_lags(poller, [due] * n))
+        check_exactly_once(app, ids)
+        base = len(ids)
+        near_dues, near_ids = [], []
+        for _ in range(near):
+            near_dues.append(datetime.now(UTC) + timedelta(seconds=3))
+            near_ids += start_probes(app, near_dues[-1:])
+        wait_all_fired(app, near_ids, 30)
+        check_exactly_once(app, near_ids)
+        close = summary(fired_lags(app, near_ids), visible_lags(poller, near_dues, base))
+    finally:
+        procs.stop()
+        poller.stopping.set()
+    return burst, close
+
+
+def report(url: str, args: argparse.Namespace, burst: dict, close: dict) -> str:
     backend = url.split("://", 1)[0]
-    row = "| {} | {:.3f} | {:.3f} | {:.3f} |"
+    load = os.getloadavg()
+    row = "| {} | " + " | ".join(["{:.3f}"] * 6) + " |"
+    cmd = f"python bench/timer_lag.py --timers {args.timers} --processes {args.processes}"
+    cmd += f" --near {args.near}" + (" --database-url ..." if backend != "sqlite" else "")
     return "\n".join(
         [
-            f"## Timer lag and catch-up ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+            f"## Timer bursts ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {backend}, "
+            f"{args.label or ROOT.name})",
             "",
             f"Machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, "
             f"{platform.system()} {platform.machine()}; database {backend} on the same machine; "
-            f"`python bench/timer_lag.py{' --database-url ...' if backend != 'sqlite' else ''}`.",
-            f"{n} `timer_probe` timers per run (start -> timer -> script -> end), fired by the "
-            "in-process APScheduler; lag = fired_at - due_at in seconds. Timers due at the same "
-            "instant fire one after another, so the burst row is the drain rate.",
+            f"load average after the run {load[0]:.1f} / {load[1]:.1f} (1 / 5 min); `{cmd}`.",
+            f"{args.processes} scheduler process(es) with the default settings; lag in seconds: "
+            "fired_at - due_at, and until a reader polling every 20 ms saw the firing "
+            "committed. Every timer fired exactly once (checked).",
             "",
-            "| run | p50 | p99 | max |",
-            "|---|---|---|---|",
-            row.format("date jobs + 1 s sweep, due times spread over 10 s", *dated.values()),
-            row.format("date jobs + 1 s sweep, all due at the same instant", *burst.values()),
-            row.format("1 s sweep only (SCHEDULER_LOOKAHEAD_SECONDS=0)", *swept.values()),
-            "",
-            f"Catch-up: {overdue} timers that fell due while no scheduler ran all fired "
-            f"{catch_up:.2f} s after the scheduler started.",
+            "| run | fired p50 | fired p99 | fired max | visible p50 | visible p99 | visible max |",
+            "|---|---|---|---|---|---|---|",
+            row.format(f"{args.timers} timers due at the same instant", *burst.values()),
+            row.format(f"{args.near} timers created 3 s before they fall due", *close.values()),
             "",
         ]
     )
@@ -152,14 +259,24 @@ def report(url: str, n: int, overdue: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--timers", type=int, default=100)
-    parser.add_argument("--overdue", type=int, default=200)
+    parser.add_argument("--timers", type=int, default=1000, help="timers in the burst")
+    parser.add_argument("--processes", type=int, default=2, help="scheduler processes")
+    parser.add_argument("--near", type=int, default=50, help="timers created 3 s before due")
+    parser.add_argument(
+        "--setup-ms-per-timer", type=float, default=40, help="time allowed to start each probe"
+    )
+    parser.add_argument("--label", default="", help="names the code measured (RESULTS.md)")
     parser.add_argument("--write", action="store_true", help="append to bench/RESULTS.md")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # its ready file
     args = parser.parse_args()
+    if args.child:
+        run_scheduler(args.database_url, args.child)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("ZHIPING_INSTANCE_DIR", str(Path(tmp) / "instance"))
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        text_out = report(url, args.timers, args.overdue)
+        burst, close = run(url, args, Path(tmp))
+        text_out = report(url, args, burst, close)
     print(text_out)
     if args.write:
         header = "" if RESULTS.exists() else "# Benchmark results\n\n"

@@ -41,6 +41,7 @@ from engine.reminders import DeliveryError, Notices, SmsMessage
 from engine.sandbox import SandboxLimits
 from engine.statuses import APPLICATION_STATUSES, INSTANCE_STATUSES
 from engine.tasks import Tasks
+from engine.timer_batches import watch_new_timers
 from engine.timers import Timers
 from engine.validators import default_validators
 from engine.views import Actor, CompleteResult, TaskDetail, TaskSummary
@@ -108,4 +109,5 @@ __all__ = [
     "roles",
     "statuses",
     "system_clock",
+    "watch_new_timers",
 ]

@@ -1,20 +1,22 @@
 """Durable timers: list them, fire one (operators), fire every due one (the scheduler).
 
-Firing claims the timer row first (``UPDATE ... WHERE status='pending'``) inside the same
-transaction that advances and saves the instance. Whoever loses the claim skips; a crash or
-an error mid-fire rolls the claim back with everything else, so the next sweep fires it:
-a timer fires exactly once, with several schedulers, retries or crashes.
+Firing claims the timer row (``status`` from pending to fired) inside the same transaction
+that advances and saves the instance. Whoever loses the claim skips; a crash or an error
+mid-fire rolls the claim back with everything else, so a later sweep fires it: a timer fires
+exactly once, with several schedulers, workers, retries or crashes. The scheduler's sweep
+claims due timers a batch at a time and fires them in parallel workers
+(engine/timer_batches.py); an operator fires one timer in a transaction of its own.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine import policy
@@ -29,12 +31,12 @@ from engine.errors import (
 )
 from engine.ids import parse_id
 from engine.process_runtime import ProcessRuntime
+from engine.timer_batches import HELD, TimerBatches, pending, utc
 from engine.views import Actor, iso
 from storage import ProcessInstance, Timer, UnitOfWorkFactory, rows_changed
 
 log = logging.getLogger(__name__)
 
-HELD = ("suspended", "terminated", "error")  # instances whose timers wait, unfired
 TIMER_STATUSES = ("pending", "fired", "cancelled")
 
 
@@ -57,11 +59,6 @@ class TimerView:
         return asdict(self)
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands timestamps back naive; everything stored is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _view(row: Row) -> TimerView:
     timer, inst_status, app_id = row
     return TimerView(
@@ -78,15 +75,6 @@ def _view(row: Row) -> TimerView:
     )
 
 
-def _pending(column: Any, *conds: Any) -> Any:
-    """Select ``column`` of pending timers whose instance may run (not HELD)."""
-    return (
-        select(column)
-        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-        .where(Timer.status == "pending", ProcessInstance.status.not_in(HELD), *conds)
-    )
-
-
 class Timers:
     """List timers, fire one (operators), fire every due one (the scheduler)."""
 
@@ -96,9 +84,10 @@ class Timers:
         self._uow = uow_factory
         self.runtime = runtime
         self.clock = clock
+        self._batches = TimerBatches(uow_factory, runtime, clock)
 
     def _now(self) -> datetime:
-        return _utc(self.clock())
+        return utc(self.clock())
 
     def list_timers(
         self,
@@ -147,26 +136,24 @@ class Timers:
         if actor is not None:
             reason = require_reason(reason)
         key = parse_id(timer_id)
-        if key is None or self._claim_and_fire(key, actor, reason, strict=True, force=force) == "":
+        if key is None or not self._claim_and_fire(key, actor, reason, force=force):
             raise NotFoundError("定时器不存在")
         with self._uow() as uow:
             row = uow.session.execute(self._timer_query().where(Timer.id == key)).one()
             return _view(row)
 
-    def fire_due_timers(self, *, limit: int = 500) -> int:
-        """Fire every due timer of an instance that may run, one transaction per timer."""
-        query = _pending(Timer.id, Timer.due_at <= self._now())
-        with self._uow() as uow:
-            ids = uow.session.scalars(query.order_by(Timer.due_at, Timer.id).limit(limit)).all()
-        return sum(self._sweep_one(timer_id) for timer_id in ids)
+    def fire_due_timers(self, *, limit: int = 500, batch: int = 20, workers: int = 1) -> int:
+        """Fire up to ``limit`` due timers of instances that may run: ``batch`` claimed and
+        fired per transaction, by ``workers`` threads; how many fired."""
+        return self._batches.fire_due(limit, batch, workers)
 
     def upcoming_due_times(self, within: timedelta) -> list[tuple[datetime, timedelta]]:
         """Each distinct due time in the next ``within`` and how long until it (date jobs)."""
         now = self._now()
-        query = _pending(Timer.due_at, Timer.due_at > now, Timer.due_at <= now + within)
+        query = pending(Timer.due_at, Timer.due_at > now, Timer.due_at <= now + within)
         with self._uow() as uow:
             dues = uow.session.scalars(query.distinct()).all()
-        return sorted({(_utc(due), _utc(due) - now) for due in dues})
+        return sorted({(utc(due), utc(due) - now) for due in dues})
 
     # ----- internals --------------------------------------------------------------------
     @staticmethod
@@ -175,30 +162,19 @@ class Timers:
             ProcessInstance, ProcessInstance.id == Timer.instance_id
         )
 
-    def _sweep_one(self, timer_id: int) -> int:
-        try:
-            outcome = self._claim_and_fire(timer_id, None, None, strict=False, force=False)
-            return int(outcome == "fired")
-        except ConflictError as exc:
-            log.info("timer %s: instance changed meanwhile, retried next sweep (%s)", timer_id, exc)
-        except SQLAlchemyError as exc:
-            log.warning("timer %s: database error, retried next sweep: %s", timer_id, exc)
-        except Exception as exc:
-            # The scheduler's per-instance boundary (STYLE B2/B8): one broken instance must not
-            # stop the sweep nor be retried every second; park it in `error` for operators.
-            log.exception("timer %s: firing failed; instance set to error", timer_id)
-            self._mark_broken(timer_id, f"timer failed: {type(exc).__name__}: {exc}")
-        return 0
-
     def _claim_and_fire(
-        self, timer_id: int, actor: Actor | None, reason: str | None, *, strict: bool, force: bool
-    ) -> str:
-        """Claim, fire and save in one transaction: "fired", "cancelled", "skipped" or ""."""
+        self, timer_id: int, actor: Actor | None, reason: str | None, *, force: bool
+    ) -> bool:
+        """Claim, fire and save one timer in one transaction; False when there is no such timer.
+
+        :raises ConflictError: the timer is not pending, not due (unless force), or its
+            instance is held.
+        """
         with self._uow() as uow:
             session = uow.session
             now = self._now()
-            if strict and not self._check_fireable(session, timer_id, now, force):
-                return ""  # no such timer
+            if not self._check_fireable(session, timer_id, now, force):
+                return False
             conds = [Timer.id == timer_id, Timer.status == "pending"]
             if not force:
                 conds.append(Timer.due_at <= now)
@@ -213,24 +189,20 @@ class Timers:
             except OperationalError as exc:  # SQLite: another writer held the lock too long
                 raise ConcurrentUpdateError("定时器正被处理，请稍后重试") from exc
             if claimed != 1:
-                if strict:
-                    raise ConflictError("定时器已被触发", code="timer_fired")
-                return "skipped"
+                raise ConflictError("定时器已被触发", code="timer_fired")
             columns = (Timer.id, Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
             timer = session.execute(select(*columns).where(Timer.id == timer_id)).one()
             inst = session.get_one(ProcessInstance, timer.instance_id)
-            if inst.status in HELD:
-                if strict:
-                    raise ConflictError(
-                        f"流程实例状态为 {inst.status}，定时器暂不触发",
-                        code="instance_" + inst.status,
-                    )
-                return "skipped"  # leaving without commit releases the claim
+            if inst.status in HELD:  # leaving without commit releases the claim
+                raise ConflictError(
+                    f"流程实例状态为 {inst.status}，定时器暂不触发",
+                    code="instance_" + inst.status,
+                )
             outcome = self.runtime.fire(session, inst, timer, actor, reason, forced=force)
             if outcome == "cancelled":
                 log.warning("timer %s: task %s no longer waits; cancelled", timer_id, timer.task_id)
             uow.commit()
-        return outcome
+        return True
 
     @staticmethod
     def _check_fireable(session: Session, timer_id: int, now: datetime, force: bool) -> bool:
@@ -243,36 +215,10 @@ class Timers:
             raise ConflictError(
                 f"定时器已{row.status} (timer {row.status})", code="timer_" + row.status
             )
-        if not force and _utc(row.due_at) > now:
-            due = iso(_utc(row.due_at))
+        if not force and utc(row.due_at) > now:
+            due = iso(utc(row.due_at))
             raise ConflictError(
                 f"定时器尚未到期（到期时间 {due}），不能提前触发",
                 code="timer_not_due",
             )
         return True
-
-    def _mark_broken(self, timer_id: int, problem: str) -> None:
-        """Park the timer's instance in `error` (fresh transaction) so sweeps skip it."""
-        with self._uow() as uow:
-            session = uow.session
-            timer = session.get(Timer, timer_id)
-            inst = session.get(ProcessInstance, timer.instance_id) if timer else None
-            if timer is None or inst is None:
-                return
-            session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == inst.id, ProcessInstance.status.not_in(HELD))
-                .values(
-                    status="error",
-                    problem=problem[:2000],
-                    error_task=timer.name,
-                    revision=ProcessInstance.revision + 1,
-                    updated_at=self._now(),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            event = self.runtime.event(None, inst, "timer_failed", reason=problem[:2000])
-            event.task_id, event.task_name = timer.task_id, timer.name
-            event.detail = {"timer_id": str(timer_id)}
-            session.add(event)
-            uow.commit()

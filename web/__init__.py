@@ -38,6 +38,7 @@ from engine import (
     Withdrawals,
     default_validators,
     system_clock,
+    watch_new_timers,
 )
 from engine.accounts import LoginPolicy
 from engine.ballot_close import BallotClose, ResultObjections
@@ -74,10 +75,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine)
         # Services open plain SQLAlchemy sessions on the app's engine: no app context needed.
-        uow = unit_of_work_factory(session_factory(db.engine))
+        sessions = session_factory(db.engine)
+        uow = unit_of_work_factory(sessions)
     wire_services(app, uow)
 
     from web import auth, errors, input_guard, scheduler, security
+
+    # A timer due before the next planning run gets its date job when its commit lands.
+    watch_new_timers(
+        sessions,
+        lambda: app.extensions["timers"].clock(),
+        lambda upcoming: scheduler.plan_new_timers(app, upcoming),
+    )
     from web.blueprints import (
         api,
         pages,

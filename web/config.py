@@ -65,6 +65,8 @@ def defaults() -> dict[str, Any]:
         "SCHEDULER_SWEEP_SECONDS": 1,
         "SCHEDULER_LOOKAHEAD_SECONDS": 60,
         "SCHEDULER_BATCH": 500,
+        "SCHEDULER_CLAIM_BATCH": 20,
+        "SCHEDULER_WORKERS": 2,
         "NOTIFIER_INTERVAL_SECONDS": 10,
         "SMS_MAX_ATTEMPTS": 5,
         "SMS_TIMEOUT_SECONDS": 10,

@@ -7,14 +7,19 @@ ids, ``replace_existing=True``, ``max_instances=1`` and ``coalesce=True``:
   at start, so timers that fell due while the service was down fire then;
 - ``zhiping.timers.plan`` adds a one-off date job for each distinct due time in the next
   SCHEDULER_LOOKAHEAD_SECONDS, so a timer fires at its due time rather than up to a sweep
-  later (0 turns date jobs off);
+  later (0 turns date jobs off). Plan and date jobs are each process's own (a memory job
+  store): every scheduler process wakes at a burst's due time and takes its share;
+- a commit that creates a timer due within the lookahead gives it a date job at once
+  (``plan_new_timers``): in this process's scheduler, or, from a process without one, in the
+  shared job store, which every scheduler reads at its next wakeup (a sweep at most);
 - ``zhiping.sms.deliver`` delivers pending SMS rows; ``zhiping.reminders.daily`` writes the
   reminders at REMINDER_HOUR, China time.
 
-Every job body is ``with app.app_context():`` plus one engine call. Firing claims each timer
-row, so a second scheduler started by mistake never fires a timer twice. A web process
-without a scheduler reports "running" while the sweep job's next run time, kept in the job
-store by whichever process runs it, is fresh.
+Every job body is one engine call. A sweep claims due timers SCHEDULER_CLAIM_BATCH at a time
+and fires them in SCHEDULER_WORKERS threads (one on SQLite, whose writers queue anyway); two
+scheduler processes share a burst and never fire a timer twice. A web process without a
+scheduler reports "running" while the sweep job's next run time, kept in the job store by
+whichever process runs it, is fresh.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
@@ -40,34 +45,26 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine import EngineError
 from web.config import calendar_policy, flag
+from web.job_store import JOB_TABLE, JobStore, store_date_jobs
 from web.notifier import sender_for
 
 log = logging.getLogger(__name__)
 
-JOB_TABLE = "apscheduler_jobs"
 SWEEP_ID = "zhiping.timers.sweep"
 PLAN_ID = "zhiping.timers.plan"
 DUE_PREFIX = "zhiping.timers.due."
 SMS_ID = "zhiping.sms.deliver"
 REMINDERS_ID = "zhiping.reminders.daily"
-
-
-class _JobStore(SQLAlchemyJobStore):
-    """The SQLAlchemy job store, whose engine stop() disposes once the scheduler's thread ended.
-
-    APScheduler disposes it while its main loop may still hold a connection, which then leaks.
-    """
-
-    def shutdown(self) -> None:
-        return
+LOCAL = "local"  # this process's memory job store: the plan job and its date jobs
 
 
 @dataclass
 class _Running:
     app: Flask
     scheduler: BackgroundScheduler
-    store: _JobStore
+    store: JobStore
     planned: dict[str, datetime] = field(default_factory=dict)  # date job id -> run time
+    lock: threading.Lock = field(default_factory=threading.Lock)  # plan job and commit hooks
 
 
 _lock = threading.Lock()
@@ -93,13 +90,13 @@ def start(app: Flask) -> BackgroundScheduler:
             if _current.app is not app:
                 log.warning("a scheduler already runs in this process; not starting another")
             return _current.scheduler
-        store = _JobStore(
+        store = JobStore(
             url=app.config["SQLALCHEMY_DATABASE_URI"],
             tablename=JOB_TABLE,
             engine_options=dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
         )
         scheduler = BackgroundScheduler(
-            jobstores={"default": store},
+            jobstores={"default": store, LOCAL: MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
             timezone="UTC",
@@ -127,13 +124,18 @@ def _add_jobs(scheduler: BackgroundScheduler, config: Any) -> None:
         sweep_job, "interval", seconds=sweep, id=SWEEP_ID, next_run_time=now, **common
     )
     lookahead = float(config["SCHEDULER_LOOKAHEAD_SECONDS"])
+    _remove(scheduler, PLAN_ID)  # releases before 0014 kept it in the shared job store
     if lookahead > 0:
         every = max(1.0, lookahead / 2)
         scheduler.add_job(
-            plan_job, "interval", seconds=every, id=PLAN_ID, next_run_time=now, **common
+            plan_job,
+            "interval",
+            seconds=every,
+            id=PLAN_ID,
+            next_run_time=now,
+            jobstore=LOCAL,
+            **common,
         )
-    else:
-        _remove(scheduler, PLAN_ID)
     notifier = float(config["NOTIFIER_INTERVAL_SECONDS"])
     scheduler.add_job(sms_job, "interval", seconds=notifier, id=SMS_ID, next_run_time=now, **common)
     daily = CronTrigger(hour=int(config["REMINDER_HOUR"]), minute=0, timezone="Asia/Shanghai")
@@ -220,7 +222,15 @@ def _run(name: str, call: Callable[[Flask, Any], Any], service: str) -> Any:
 
 def sweep_job() -> None:
     """Fire every due timer."""
-    fired = _run("timer sweep", lambda app, t: t.fire_due_timers(limit=_batch(app)), "timers")
+    fired = _run(
+        "timer sweep",
+        lambda app, t: t.fire_due_timers(
+            limit=int(app.config["SCHEDULER_BATCH"]),
+            batch=_claim_batch(app),
+            workers=_workers(app),
+        ),
+        "timers",
+    )
     if fired:
         log.info("fired %s timer(s)", fired)
 
@@ -234,24 +244,42 @@ def plan_job() -> None:
     """Add a date job for each distinct due time of the next lookahead window."""
     upcoming = _run("timer plan", lambda app, t: t.upcoming_due_times(_lookahead(app)), "timers")
     current = _current
-    if not upcoming or current is None:
+    if upcoming and current is not None:
+        _plan(current, upcoming)
+
+
+def plan_new_timers(app: Flask, upcoming: list[tuple[datetime, timedelta]]) -> None:
+    """Give timers a commit just created, due within the lookahead, their date jobs now."""
+    soon = [(due, delay) for due, delay in upcoming if timedelta(0) < delay <= _lookahead(app)]
+    if not soon:
         return
+    current = _current
+    if current is not None and current.app is app and current.scheduler.running:
+        _plan(current, soon)
+    elif heartbeat_fresh(app):  # a scheduler process elsewhere: tell it through the job store
+        store_date_jobs(app, soon, due_job, DUE_PREFIX)
+
+
+def _plan(current: _Running, upcoming: list[tuple[datetime, timedelta]]) -> None:
     now = datetime.now(UTC)  # the engine's clock may differ: only the delay is used
-    for due, delay in upcoming:
-        job_id = f"{DUE_PREFIX}{due.timestamp():.6f}"
-        if job_id in current.planned:
-            continue
-        run_at = now + delay
-        current.scheduler.add_job(
-            due_job,
-            "date",
-            run_date=run_at,
-            id=job_id,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
-        current.planned[job_id] = run_at
-    current.planned = {j: t for j, t in current.planned.items() if t > now - timedelta(minutes=1)}
+    with current.lock:
+        for due, delay in upcoming:
+            job_id = f"{DUE_PREFIX}{due.timestamp():.6f}"
+            if job_id in current.planned:
+                continue
+            run_at = now + delay
+            current.scheduler.add_job(
+                due_job,
+                "date",
+                run_date=run_at,
+                id=job_id,
+                jobstore=LOCAL,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+            current.planned[job_id] = run_at
+        cutoff = now - timedelta(minutes=1)
+        current.planned = {j: t for j, t in current.planned.items() if t > cutoff}
 
 
 def sms_job() -> None:
@@ -279,8 +307,21 @@ def reminders_job() -> None:
     log.info("reminders written: %s", written or 0)
 
 
-def _batch(app: Flask) -> int:
-    return int(app.config["SCHEDULER_BATCH"])
+def _sqlite(app: Flask) -> bool:
+    return str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")
+
+
+def _claim_batch(app: Flask) -> int:
+    """Timers per claim; at most 5 on SQLite, where a batch holds the database's write lock."""
+    batch = max(1, int(app.config["SCHEDULER_CLAIM_BATCH"]))
+    return min(batch, 5) if _sqlite(app) else batch
+
+
+def _workers(app: Flask) -> int:
+    """Firing threads per sweep: one on SQLite, where writers wait for each other anyway."""
+    if _sqlite(app):
+        return 1
+    return max(1, int(app.config["SCHEDULER_WORKERS"]))
 
 
 def _lookahead(app: Flask) -> timedelta:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -212,3 +213,68 @@ def test_job_bodies_log_errors_and_keep_the_scheduler_alive(make_app, caplog):
     with caplog.at_level("WARNING", logger="web.scheduler"):
         scheduler.sweep_job()
     assert "no scheduler app in this process" in caplog.text
+
+
+def test_a_timer_created_close_to_its_due_time_gets_its_date_job_at_commit(app, make_app):
+    deploy_probe(app)
+    # Sweep and plan run at start and then only every 30 s: the commit must plan the job.
+    live = make_app(SCHEDULER_SWEEP_SECONDS=30, SCHEDULER_LOOKAHEAD_SECONDS=60)
+    running = scheduler._current
+    assert running is not None
+    assert _wait_until(lambda: _planned_once(running), 3)
+    due = datetime.now(UTC) + timedelta(seconds=1.5)
+    (inst,) = start_probes(live, 1, due)
+    job = running.scheduler.get_job(f"{scheduler.DUE_PREFIX}{due.timestamp():.6f}")
+    assert job is not None and job._jobstore_alias == scheduler.LOCAL
+    assert _wait_until(lambda: _timer(live, inst).status == "fired", 4)
+    assert 0 <= _lag(_timer(live, inst)) < 0.5
+
+
+def _planned_once(running: Any) -> bool:
+    """The plan job ran at start (its next run is a whole interval away)."""
+    job = running.scheduler.get_job(scheduler.PLAN_ID)
+    return job is not None and job.next_run_time.timestamp() > time.time() + 10
+
+
+def test_a_process_without_a_scheduler_hands_a_near_due_timer_to_the_job_store(
+    app, make_app, clock
+):
+    deploy_probe(app)
+    make_app(SCHEDULER_SWEEP_SECONDS=30)  # a scheduler elsewhere keeps the heartbeat fresh
+    due = clock.now + timedelta(seconds=20)
+    start_probes(app, 1, due)  # `app` runs no scheduler of its own
+    job_id = f"{scheduler.DUE_PREFIX}{due.timestamp():.6f}"
+    with app.app_context():
+        ids = db.session.scalars(text(f"SELECT id FROM {scheduler.JOB_TABLE}")).all()
+        # Planned on the travelled clock, it is overdue for the live scheduler: take it out.
+        db.session.execute(
+            text(f"DELETE FROM {scheduler.JOB_TABLE} WHERE id = :id"), {"id": job_id}
+        )
+        db.session.commit()
+    assert job_id in ids
+
+
+def test_a_date_job_another_scheduler_removed_first_is_gone_without_an_error(make_app):
+    make_app(SCHEDULER_SWEEP_SECONDS=30)
+    running = scheduler._current
+    assert running is not None
+    running.store.remove_job("zhiping.timers.due.none")  # no JobLookupError
+
+
+def test_a_job_store_update_that_fails_is_logged_and_the_loop_lives_on(
+    make_app, monkeypatch, caplog
+):
+    make_app(SCHEDULER_SWEEP_SECONDS=30)
+    running = scheduler._current
+    assert running is not None
+    job = running.scheduler.get_job(scheduler.SWEEP_ID)
+
+    def locked(_store: Any, _job: Any) -> None:
+        raise OperationalError("UPDATE apscheduler_jobs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "update_job", locked)
+    with caplog.at_level("WARNING", logger="web.scheduler"):
+        running.store.update_job(job)  # no error out of it: APScheduler's loop would stop
+    assert (
+        f"{scheduler.SWEEP_ID} not updated: (builtins.Exception) database is locked" in caplog.text
+    )

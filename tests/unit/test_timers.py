@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,7 +14,7 @@ from engine.workdays import WorkCalendar
 from web import create_app
 from web.config import calendar_policy, flag
 from web.notifier import gateway_sender, log_sender, sender_for
-from web.scheduler import heartbeat_fresh, scheduler_state
+from web.scheduler import _claim_batch, _workers, heartbeat_fresh, scheduler_state
 
 THU_10AM = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Ningbo
 
@@ -78,3 +79,18 @@ def test_sms_transport_choice():
     assert sender_for("https://sms.example/send", 5) is not log_sender
     with pytest.raises(ValueError, match="http"):
         gateway_sender("file:///etc/passwd")
+
+
+@pytest.mark.parametrize(
+    ("url", "claim", "workers"),
+    [("sqlite:///x.db", 5, 1), ("postgresql+psycopg://db/zhiping", 20, 2)],
+)
+def test_sweep_claim_batch_and_workers_follow_the_database(url, claim, workers):
+    app = SimpleNamespace(
+        config={
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SCHEDULER_CLAIM_BATCH": 20,
+            "SCHEDULER_WORKERS": 2,
+        }
+    )
+    assert (_claim_batch(app), _workers(app)) == (claim, workers)
