@@ -35,7 +35,17 @@ def id_number(n: int) -> str:
 
 
 def register_unit(api: Api, dept: str = "yz-water", *, activate: bool = True) -> dict[str, Any]:
-    """A unit registers, uploads its certificate and (optionally) the platform approves it."""
+    """A unit registers, uploads its certificate and (optionally) the platform approves it.
+    The usual one (yz-water, approved) is walked once per worker from the seed, then put back
+    (tests/checkpoints.py)."""
+    if dept == "yz-water" and activate:
+        return checkpoints.reach("unit", api, _walk_register_unit)
+    return _walk_register_unit(api, dept, activate=activate)
+
+
+def _walk_register_unit(
+    api: Api, dept: str = "yz-water", *, activate: bool = True
+) -> dict[str, Any]:
     n = next(_serial)
     username = f"unit{n}"
     PASSWORDS[username] = f"unit-Pass-{n}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 import pytest
@@ -58,9 +59,10 @@ def check_response(case: Any, response: Any, role: str) -> bool:
     return True
 
 
+@cache
 def operations(app) -> list[Any]:
     """Every operation of the app's OpenAPI document, in the document's order, signing out last
-    (it revokes the token each role sends)."""
+    (it revokes the token each role sends). Read once per app (a worker's tests share one)."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     ops = [result.ok() for result in schema.get_all_operations()]
     return sorted(ops, key=lambda op: op.label == SIGN_OUT)
