@@ -2,7 +2,8 @@
 with the diagrams deployed and the org fixture loaded once per session, one app per worker made
 afresh for each test (settings, services, clock, files dir; a test may ask for an app of its
 own) on that starting state (tests/dbstate.py puts back what the previous test wrote), a
-controllable clock."""
+controllable clock, and the long flows' common starting points walked once per worker and put
+back for the tests that start there (tests/checkpoints.py)."""
 
 from __future__ import annotations
 
