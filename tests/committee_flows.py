@@ -7,15 +7,13 @@ from typing import Any
 
 from flask import Flask
 
+from tests import checkpoints
 from tests.flows import (
-    CHAIN,
     OFFICE,
-    application_at_unit_review,
-    level,
+    application_past_every_level,
     open_cycle_of,
     pay,
     receive_paper,
-    unit_approves,
 )
 from tests.helpers import PASSWORDS, Api
 
@@ -47,11 +45,13 @@ def load_experts(
 
 
 def to_expert_review(api: Api) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """(unit, applicant, application id) with the paper received: waiting for a session."""
-    unit, person, app_id = application_at_unit_review(api)
-    assert unit_approves(api, unit, app_id).status == 200
-    for org in CHAIN:
-        level(api, org, app_id)
+    """(unit, applicant, application id) with the paper received: waiting for a session; walked
+    once per worker from the seed, then put back (tests/checkpoints.py)."""
+    return checkpoints.reach("expert_review", api, _walk_to_expert_review)
+
+
+def _walk_to_expert_review(api: Api) -> tuple[dict[str, Any], dict[str, Any], str]:
+    unit, person, app_id = application_past_every_level(api)
     pay(api, person, app_id)
     receive_paper(api, app_id)
     return unit, person, app_id

@@ -2,7 +2,8 @@
 with the diagrams deployed and the org fixture loaded once per session, one app per worker made
 afresh for each test (settings, services, clock, files dir; a test may ask for an app of its
 own) on that starting state (tests/dbstate.py puts back what the previous test wrote), a
-controllable clock."""
+controllable clock, and the long flows' common starting points walked once per worker and put
+back for the tests that start there (tests/checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy import URL, create_engine, make_url, text
 from engine import ManualClock
 from engine.process_runtime import ParsedSpecs
 from storage import db
-from tests import openapi_check
+from tests import checkpoints, openapi_check
 from tests.dbstate import Baseline, Written
 from web import configure_logging, create_app, wire_services
 from web.cli import upgrade_db
@@ -186,9 +187,22 @@ def shared_app(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def kept_walks(seed: Seed, shared_app: SharedApp) -> Iterator[checkpoints.Checkpoints]:
+    """The common starting points of the long flows, walked once per worker (tests/checkpoints.py)."""
+    kept = checkpoints.Checkpoints(seed.baseline, seed.written, shared_app.settings, START)
+    checkpoints.install(kept)
+    yield kept
+    checkpoints.install(None)
+
+
 @pytest.fixture
 def app(
-    seed: Seed, clock: ManualClock, tmp_path: Path, request: pytest.FixtureRequest
+    seed: Seed,
+    clock: ManualClock,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    kept_walks: checkpoints.Checkpoints,
 ) -> Iterator[Flask]:
     """The app on the starting state. Tests share one app per worker, reset before each test
     (settings, services, clock, files dir). @pytest.mark.app_config(KEY=value, ...) gives a test
@@ -210,7 +224,9 @@ def app(
         with db.engine.begin() as conn:
             seed.baseline.restore(conn, seed.written.tables)
         seed.written.tables.clear()
+    kept_walks.context = checkpoints.Context(app, clock, files, shared=not own)
     yield app
+    kept_walks.context = None
     with app.app_context():
         db.session.remove()
         if own:

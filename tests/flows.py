@@ -9,6 +9,7 @@ from typing import Any
 from pypdf import PdfWriter
 
 from engine.identity import credit_code_check_char, id_check_char
+from tests import checkpoints
 from tests.helpers import PASSWORDS, Api, Response
 
 _serial = count(1)
@@ -34,7 +35,17 @@ def id_number(n: int) -> str:
 
 
 def register_unit(api: Api, dept: str = "yz-water", *, activate: bool = True) -> dict[str, Any]:
-    """A unit registers, uploads its certificate and (optionally) the platform approves it."""
+    """A unit registers, uploads its certificate and (optionally) the platform approves it.
+    The usual one (yz-water, approved) is walked once per worker from the seed, then put back
+    (tests/checkpoints.py)."""
+    if dept == "yz-water" and activate:
+        return checkpoints.reach("unit", api, _walk_register_unit)
+    return _walk_register_unit(api, dept, activate=activate)
+
+
+def _walk_register_unit(
+    api: Api, dept: str = "yz-water", *, activate: bool = True
+) -> dict[str, Any]:
     n = next(_serial)
     username = f"unit{n}"
     PASSWORDS[username] = f"unit-Pass-{n}"
@@ -282,11 +293,53 @@ def status_of(api: Api, person: dict[str, Any], app_id: str) -> str:
 
 
 def application_at_unit_review(api: Api) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """(unit, applicant, application id) with the application submitted to the unit."""
+    """(unit, applicant, application id) with the application submitted to the unit; walked
+    once per worker from the seed, then put back (tests/checkpoints.py)."""
+    return checkpoints.reach("unit_review", api, _walk_to_unit_review)
+
+
+def _walk_to_unit_review(api: Api) -> tuple[dict[str, Any], dict[str, Any], str]:
     unit = register_unit(api)
     person = register_applicant(api, unit)
     app_id = file_application(api, person)
     submit(api, person, app_id)
+    return unit, person, app_id
+
+
+Started = tuple[dict[str, Any], dict[str, Any], str]
+
+
+def application_at_first_level(api: Api) -> Started:
+    """(unit, applicant, application id) approved by the unit: at the chain's first level."""
+    return checkpoints.reach("first_level", api, _walk_to_first_level)
+
+
+def _walk_to_first_level(api: Api) -> Started:
+    unit, person, app_id = application_at_unit_review(api)
+    assert unit_approves(api, unit, app_id).status == 200
+    return unit, person, app_id
+
+
+def application_at_last_level(api: Api) -> Started:
+    """(unit, applicant, application id) approved by every level but the last (nb-hrss)."""
+    return checkpoints.reach("last_level", api, _walk_to_last_level)
+
+
+def _walk_to_last_level(api: Api) -> Started:
+    unit, person, app_id = application_at_first_level(api)
+    for org in CHAIN[:-1]:
+        level(api, org, app_id)
+    return unit, person, app_id
+
+
+def application_past_every_level(api: Api) -> Started:
+    """(unit, applicant, application id) approved by every level: awaiting payment."""
+    return checkpoints.reach("past_every_level", api, _walk_past_every_level)
+
+
+def _walk_past_every_level(api: Api) -> Started:
+    unit, person, app_id = application_at_last_level(api)
+    level(api, CHAIN[-1], app_id)
     return unit, person, app_id
 
 

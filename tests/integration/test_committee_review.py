@@ -17,9 +17,9 @@ def test_paper_received_waits_for_the_committee(app, api):
 
 
 def test_seven_present_five_four_agree_passes_three_does_not(app, api):
-    load_experts(app, 7)
     _, p1, app1 = to_expert_review(api)
     _, p2, app2 = to_expert_review(api)
+    load_experts(app, 7)
     r = form_session(api, PANEL)
     assert r.status == 201, r
     assert {a["application_id"] for a in r.json["applications"]} == {app1, app2}
@@ -54,8 +54,8 @@ def test_seven_present_five_four_agree_passes_three_does_not(app, api):
 
 
 def test_fewer_than_two_thirds_present_cannot_vote(app, api):
-    load_experts(app, 7)
     to_expert_review(api)
+    load_experts(app, 7)
     session_id = form_session(api, PANEL).json["session_id"]
     r = attend(api, session_id, PANEL[:4])  # 4/7 < 2/3
     assert r.status == 422 and r.json["error"]["code"] == "no_quorum"
@@ -66,8 +66,8 @@ def test_fewer_than_two_thirds_present_cannot_vote(app, api):
 
 
 def test_no_vote_is_visible_before_the_tally_nor_any_voter_after(app, api):
-    load_experts(app, 5)
     _, person, app_id = to_expert_review(api)
+    load_experts(app, 5)
     session_id = form_session(api, PANEL[:5]).json["session_id"]
     attend(api, session_id, PANEL[:5])
     vote(api, "exp_1", app_id, "disagree", comment="论文创新性不足")
@@ -128,8 +128,8 @@ def test_conflicted_expert_never_receives_the_ballot(app, api):
 
 
 def test_results_publicity_waits_five_working_days_then_certifies(app, api, clock):
-    load_experts(app, 5)
     _, person, app_id = to_expert_review(api)
+    load_experts(app, 5)
     session_id = form_session(api, PANEL[:5]).json["session_id"]
     attend(api, session_id, PANEL[:5])
     for expert in PANEL[:5]:
@@ -153,8 +153,8 @@ def test_results_publicity_waits_five_working_days_then_certifies(app, api, cloc
 
 
 def test_objection_sends_the_result_to_the_office(app, api):
-    load_experts(app, 5)
     _, person, app_id = to_expert_review(api)
+    load_experts(app, 5)
     session_id = form_session(api, PANEL[:5]).json["session_id"]
     attend(api, session_id, PANEL[:5])
     for expert in PANEL[:5]:
@@ -181,8 +181,8 @@ def test_objection_sends_the_result_to_the_office(app, api):
 
 
 def test_session_calls_need_the_office_and_good_input(app, api):
-    load_experts(app, 5)
     to_expert_review(api)
+    load_experts(app, 5)
     from tests.flows import open_cycle_of
 
     cycle = open_cycle_of(api)
@@ -251,8 +251,8 @@ def test_concurrent_last_votes_tally_exactly_once(app, api):
 
     from storage import AuditEvent
 
-    load_experts(app, 5)
     _, person, app_id = to_expert_review(api)
+    load_experts(app, 5)
     session_id = form_session(api, PANEL[:5]).json["session_id"]
     attend(api, session_id, PANEL[:5])
     accounts, tasks = app.extensions["accounts"], app.extensions["tasks"]

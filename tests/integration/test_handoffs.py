@@ -8,6 +8,7 @@ from storage import ApplicationCopy, AuditEvent, Notification, TaskTransfer, Use
 from tests.flows import (
     CHAIN,
     CHECKS,
+    application_at_first_level,
     application_at_unit_review,
     level,
     unit_approves,
@@ -18,8 +19,7 @@ DEPT_1, DEPT_2 = "yz_water_1", "yz_water_2"  # 张三, 张四 of yz-water, the c
 
 
 def at_first_level(api):
-    unit, person, app_id = application_at_unit_review(api)
-    assert unit_approves(api, unit, app_id).status == 200
+    unit, person, app_id = application_at_first_level(api)
     task = api.only_task(DEPT_1, application=app_id, name="level_review")
     return unit, person, app_id, task
 

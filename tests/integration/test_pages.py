@@ -245,8 +245,7 @@ def test_unit_review_shows_short_publicity_next_to_field_then_climbs(app, api):
 
 
 def test_reviewer_task_page_shows_history_and_return_reaches_applicant(app, api):
-    unit, person, app_id = flows.application_at_unit_review(api)
-    flows.unit_approves(api, unit, app_id)
+    _unit, person, app_id = flows.application_at_first_level(api)
     flows.level(api, "yz-water", app_id)
     client = signed_in(app, "yz_hrss_1")
     task_id = only_task_id(client, name="level_review")
@@ -342,10 +341,7 @@ def test_other_department_is_denied_application_task_and_file_pages(app, api):
 
 
 def test_closing_steps_payment_export_and_paper_on_pages(app, api):
-    unit, person, app_id = flows.application_at_unit_review(api)
-    flows.unit_approves(api, unit, app_id)
-    for org in flows.CHAIN:
-        flows.level(api, org, app_id)
+    _unit, person, app_id = flows.application_past_every_level(api)
     client = signed_in(app, person["username"])
     html = text(client.get(f"/applications/{app_id}"))
     assert "待缴费" in html and 'id="review-form"' not in html

@@ -6,7 +6,9 @@ from tests.flows import (
     CHAIN,
     CHECKS,
     REVIEWERS,
+    application_at_last_level,
     application_at_unit_review,
+    application_past_every_level,
     file_application,
     level,
     pay,
@@ -81,10 +83,7 @@ def test_return_at_middle_level_restarts_climb_at_unit(api):
 
 
 def test_return_at_last_level_then_complete(api):
-    unit, person, app_id = application_at_unit_review(api)
-    unit_approves(api, unit, app_id)
-    for org in CHAIN[:-1]:
-        level(api, org, app_id)
+    unit, person, app_id = application_at_last_level(api)
     level(api, "nb-hrss", app_id, decision="return")
     assert status_of(api, person, app_id) == "returned"
     submit(api, person, app_id)
@@ -207,10 +206,7 @@ def _pages_text(pdf: bytes) -> list[str]:
 
 
 def test_review_form_export_watermark_opinions_and_verification(api):
-    unit, person, app_id = application_at_unit_review(api)
-    unit_approves(api, unit, app_id)
-    for org in CHAIN:
-        level(api, org, app_id)
+    _unit, person, app_id = application_past_every_level(api)
     r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
     assert r.status == 409 and r.json["error"]["code"] == "review_form_not_ready"
     pay(api, person, app_id)

@@ -9,17 +9,14 @@ import warnings
 
 from pypdf import PdfReader
 
-from tests.flows import CHAIN, application_at_unit_review, level, pay, unit_approves
+from tests.flows import application_past_every_level, pay
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
 
 def exported(api) -> tuple[str, bytes]:
     """An application through every level and payment, its review form exported."""
-    unit, person, app_id = application_at_unit_review(api)
-    unit_approves(api, unit, app_id)
-    for org in CHAIN:
-        level(api, org, app_id)
+    _unit, person, app_id = application_past_every_level(api)
     pay(api, person, app_id)
     r = api.get(f"/applications/{app_id}/review-form.pdf", person["username"])
     assert r.status == 200
