@@ -20,7 +20,7 @@ import io
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
@@ -182,5 +182,13 @@ class _EmbeddedFont(TTFont):
         self.outlines = outlines
 
     def _make_subset(self, subset: Sequence[int]) -> bytes:
-        real = self.outlines.truetype(subset, outlines=True)
-        return TTFontFile(io.BytesIO(real), validate=0).makeSubset(subset)
+        return _subset(self.outlines, tuple(subset))
+
+
+@lru_cache(maxsize=64)
+def _subset(outlines: _Outlines, subset: tuple[int, ...]) -> bytes:
+    """The embedded font program of one subset of characters. Documents of one kind (the
+    review form, certificates) share most of their subsets, so the last few are kept
+    (a few tens of KB each) instead of built again for every PDF."""
+    real = outlines.truetype(subset, outlines=True)
+    return TTFontFile(io.BytesIO(real), validate=0).makeSubset(subset)
