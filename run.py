@@ -44,12 +44,11 @@ def cli(verbose: bool) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Run web + API; upgrade the database and deploy bpmn/ when it changed."""
-    from web.scheduler import start
-
     # The scheduler starts only after the database is migrated and bpmn/ deployed.
     with collector_paused():
         app = create_app({"SCHEDULER_ENABLED": False, "BASE_URL": f"http://{host}:{port}"})
         prepare(app)
+        from web.scheduler import start
     # What start-up made lives as long as the process: later collections need not walk it.
     gc.freeze()
     if not no_scheduler:
@@ -61,11 +60,10 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 @cli.command()
 def scheduler() -> None:
     """Run the scheduler alone (production: beside gunicorn workers)."""
-    from web.scheduler import run_forever
-
     with collector_paused():
         app = create_app({"SCHEDULER_ENABLED": False})
         prepare(app)
+        from web.scheduler import run_forever
     gc.freeze()
     run_forever(app)
 
