@@ -89,16 +89,17 @@ def test_upgrade_db_still_upgrades_a_database_behind(tmp_path):
         db.engine.dispose()
 
 
-def test_flask_db_commands_are_registered_when_asked_for(tmp_path, capsys):
+def test_flask_db_commands_are_registered_when_asked_for(tmp_path):
+    from storage import db
+
     app = _app(tmp_path)
     assert "db" in app.cli.list_commands(None)  # type: ignore[arg-type]
-    result = app.test_cli_runner().invoke(args=["db", "heads"])
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    # Alembic prints to the process's stdout, not to the runner's.
-    assert "(head)" in result.output + capsys.readouterr().out
     assert type(app.extensions["migrate"]).__module__ == "flask_migrate"
     with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
+        assert database_revisions(db.engine) == script_heads(VERSIONS)
+        db.engine.dispose()
 
 
 def test_collector_paused_restores_the_collector():
