@@ -3,12 +3,13 @@ orgs, bpmn, demo, instances, calendar, audit."""
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
-from web import create_app
+from web import collector_paused, create_app
 from web.cli import (
     audit_group,
     bpmn_group,
@@ -19,6 +20,9 @@ from web.cli import (
     prepare,
 )
 from web.cli_calendar import calendar_group
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @click.group()
@@ -40,11 +44,13 @@ def cli(verbose: bool) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Run web + API; upgrade the database and deploy bpmn/ when it changed."""
-    from web.scheduler import start
-
     # The scheduler starts only after the database is migrated and bpmn/ deployed.
-    app = create_app({"SCHEDULER_ENABLED": False, "BASE_URL": f"http://{host}:{port}"})
-    prepare(app)
+    with collector_paused():
+        app = create_app({"SCHEDULER_ENABLED": False, "BASE_URL": f"http://{host}:{port}"})
+        prepare(app)
+        from web.scheduler import start
+    # What start-up made lives as long as the process: later collections need not walk it.
+    gc.freeze()
     if not no_scheduler:
         start(app)
     click.echo(f"Zhiping listening on http://{host}:{port}/ (database {_db_label(app)})")
@@ -54,10 +60,11 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 @cli.command()
 def scheduler() -> None:
     """Run the scheduler alone (production: beside gunicorn workers)."""
-    from web.scheduler import run_forever
-
-    app = create_app({"SCHEDULER_ENABLED": False})
-    prepare(app)
+    with collector_paused():
+        app = create_app({"SCHEDULER_ENABLED": False})
+        prepare(app)
+        from web.scheduler import run_forever
+    gc.freeze()
     run_forever(app)
 
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import policy, roles
@@ -60,6 +59,9 @@ def of_application(session: Session, application_id: int) -> Certificate | None:
 
 def _lock_counter(session: Session, committee_id: str, year: int) -> None:
     """Make sure the counter row exists and lock it until the caller's transaction ends."""
+    # Imported here: sqlalchemy.dialects.postgresql loads every PostgreSQL driver module.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = cast(Table, CertificateCounter.__table__)
     values = {"committee_id": committee_id, "year": year, "last": 0}
     # The two databases we run on; both spell "create it unless it is there" the same way.

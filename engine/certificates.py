@@ -19,7 +19,6 @@ from engine import policy
 from engine.applications import visible_application
 from engine.audit import audit_event
 from engine.certificate_issue import certificate_of, day_of, issue_in, of_application
-from engine.certificate_pdf import certificate_pdf
 from engine.clock import Clock
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
@@ -144,6 +143,8 @@ class Certificates:
             if cert is None:
                 raise ConflictError("该申报尚未取得职称证书", code="not_certified")
             facts = self._facts(session, app, cert)
+        from engine.certificate_pdf import certificate_pdf  # reportlab: loaded when first drawn
+
         return certificate_pdf(facts, verify_url=self.lookup_url(facts["number"]))
 
     def download_name(self, actor: Actor, application_id: int | str) -> str:

@@ -10,8 +10,6 @@ extract_text() reads it back through the subsets' ToUnicode maps.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
+from engine.file_names import safe_filename
 from engine.fonts import FONT, register_font
 from engine.pdf_checks import (
     MAX_UPLOAD_BYTES,
@@ -51,7 +50,6 @@ __all__ = [
 ]
 
 PLATFORM_NAME = "浙江省专业技术任职资格申报与评审管理平台"
-_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
 
 
 @dataclass(frozen=True)
@@ -60,21 +58,6 @@ class Footer:
 
     verification_code: str
     verify_url: str
-
-
-def safe_filename(name: str, *, max_length: int = 120) -> str:
-    """Return a display name for an uploaded file; never use it as a path."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    # Cc are control characters; Cf includes U+202E, which flips "fdp.exe" into "exe.pdf".
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
-    name = _UNSAFE_NAME_CHARS.sub("", name).replace("..", "")
-    name = " ".join(name.split()).strip(" .")
-    if len(name) > max_length:
-        _, dot, ext = name.rpartition(".")
-        keep = ext if dot and len(ext) <= 10 else ""
-        name = name[: max_length - len(keep) - 1].rstrip() + ("." + keep if keep else "")
-    return name or "未命名文件"
 
 
 def stamp_pdf(

@@ -15,13 +15,11 @@ from engine.audit import audit_event
 from engine.clock import CHINA_TZ, Clock
 from engine.committees import UNPUBLISHED, Committee
 from engine.designer_files import DesignerFiles
-from engine.documents import safe_filename
 from engine.errors import ConflictError, NotFoundError
+from engine.file_names import safe_filename
 from engine.files import FileStore
 from engine.identity import id_number_birth_date, id_number_gender
 from engine.process_runtime import ProcessRuntime
-from engine.review_form import TITLE as REVIEW_FORM_TITLE
-from engine.review_form import review_form_pdf
 from engine.views import Actor, iso
 from storage import Application, AuditEvent, Org, StoredFile, UnitOfWorkFactory, User
 
@@ -76,6 +74,8 @@ class Exports:
 
     def review_form(self, application_id: int | str, actor: Actor) -> bytes:
         """The watermarked form; 409 until the last level approved and payment is confirmed."""
+        from engine.review_form import review_form_pdf  # reportlab: loaded when first drawn
+
         with self._uow() as uow:
             session = uow.session
             app = visible_application(session, application_id, actor)
@@ -118,6 +118,8 @@ class Exports:
 
     def public_version(self, application_id: int | str, actor: Actor) -> bytes:
         """The 公示版 without ID number and phone, for the unit's publicity notice."""
+        from engine.review_form import review_form_pdf
+
         with self._uow() as uow:
             app = visible_application(uow.session, application_id, actor)
             if not statuses.has_public_version(app.status):
@@ -147,6 +149,8 @@ class Exports:
 
     def verify_details(self, code: str) -> dict[str, Any]:
         """verify() plus what the public verify page shows: document type and committee."""
+        from engine.review_form import TITLE as REVIEW_FORM_TITLE
+
         with self._uow() as uow:
             app, record = self._verified(uow.session, code)
             data = self.runtime.instance_data(uow.session, app.instance_id)

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import policy
-from engine.documents import PdfLimits, inspect_pdf, safe_filename
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
+from engine.file_names import safe_filename
 from engine.forms import file_fields
+from engine.pdf_limits import PdfLimits
 from engine.views import Actor
 from storage import Application, StoredFile
 
@@ -47,6 +48,8 @@ class FileStore:
         self, session: Session, data: bytes, filename: str, owner: Actor, now: datetime
     ) -> StoredFile:
         """Check a PDF and store it; nothing is written when the check fails."""
+        from engine.pdf_checks import inspect_pdf  # pypdf: loaded with the first upload
+
         info = inspect_pdf(
             data,
             max_bytes=self.max_bytes,

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from engine import policy, roles, statuses
 from engine.clock import CHINA_TZ, Clock
-from engine.documents import entrustment_template_pdf
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.files import FileStore
 from engine.identity import credit_code_problem, id_number_problem, phone_problem
@@ -162,6 +161,8 @@ class Units:
                 "phone": org.phone or "",
                 "dept_name": parent.name if parent else "",
             }
+        from engine.documents import entrustment_template_pdf  # reportlab: loaded when first drawn
+
         return entrustment_template_pdf(unit, today=self.clock().astimezone(CHINA_TZ).date())
 
     def upload_entrustment(

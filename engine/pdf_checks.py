@@ -16,7 +16,6 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader, apply_configuration
@@ -33,11 +32,14 @@ from pypdf.generic import (
 )
 
 from engine.errors import FileRejectedError, FileTooLargeError, FileTypeError
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_PAGES = 200
-MAX_DECODED_BYTES = 50 * 1024 * 1024
-MAX_OBJECTS = 50_000
+from engine.pdf_limits import (
+    MAX_DECODED_BYTES,
+    MAX_OBJECTS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_PAGES,
+    PdfInfo,
+    PdfLimits,
+)
 
 # pypdf raises far more than PyPdfError on hostile input (bad xref: KeyError, ValueError;
 # broken stream: zlib.error); all of them mean "unreadable", never a 500.
@@ -53,23 +55,6 @@ _FLATE = ("/FlateDecode", "/Fl")
 _OBJ_HEADER = re.compile(rb"\d{1,10}[ \t\r\n\f\0]+\d{1,5}[ \t\r\n\f\0]+obj\b")
 _XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")
 _XREF_SECTION = re.compile(rb"(?<!start)xref[ \t\r\n]|/Type\s*/XRef\b")
-
-
-@dataclass(frozen=True)
-class PdfLimits:
-    """What one upload may cost: its size, pages, objects and decoded stream bytes."""
-
-    max_bytes: int = MAX_UPLOAD_BYTES
-    max_pages: int = MAX_UPLOAD_PAGES
-    max_decoded_bytes: int = MAX_DECODED_BYTES
-    max_objects: int = MAX_OBJECTS
-
-
-@dataclass(frozen=True)
-class PdfInfo:
-    sha256: str
-    size: int
-    pages: int
 
 
 def inspect_pdf(

@@ -11,6 +11,7 @@ from storage.committee_models import (
     SessionExpert,
 )
 from storage.db import Base, db
+from storage.migration_state import database_is_current
 from storage.models import (
     ApiToken,
     Application,
@@ -84,6 +85,7 @@ __all__ = [
     "User",
     "WebSession",
     "configure_engine_events",
+    "database_is_current",
     "db",
     "open_database",
     "read_first",

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, event, insert, inspect, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -79,6 +78,9 @@ def _reserve(conn: Connection, count: int) -> tuple[int, str]:
     head = _HEAD
     row = conn.execute(_BUMP, {"count": count}).first()
     if row is None:  # a fresh database: create the head once, whoever comes first
+        # Imported here: sqlalchemy.dialects.postgresql loads every PostgreSQL driver module.
+        from sqlalchemy.dialects import postgresql, sqlite
+
         dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
         values = {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS}
         if dialect is None:

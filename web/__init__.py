@@ -2,65 +2,51 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from flask_migrate import Migrate
+if TYPE_CHECKING:
+    from flask import Flask
 
-from engine import (
-    Accounts,
-    Applicants,
-    Applications,
-    AuditLog,
-    CalendarAdmin,
-    Certificates,
-    Cycles,
-    Dashboard,
-    Deployments,
-    DesignerFiles,
-    Documents,
-    Dossiers,
-    Exports,
-    FeeSettings,
-    FileStore,
-    Handoffs,
-    Notices,
-    Operations,
-    PasswordHasher,
-    ProcessRuntime,
-    Tasks,
-    Timers,
-    Units,
-    Withdrawals,
-    default_validators,
-    system_clock,
-    watch_new_timers,
-)
-from engine.accounts import LoginPolicy
-from engine.ballot_close import BallotClose, ResultObjections
-from engine.process_runtime import ParsedSpecs
-from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
-from engine.review_sessions import ReviewSessions
-from engine.sessions import SessionPolicy, WebSessions
-from storage import (
-    UnitOfWorkFactory,
-    configure_engine_events,
-    db,
-    session_factory,
-    unit_of_work_factory,
-)
-from web import config as cfg
+    from engine.process_runtime import ParsedSpecs
+    from storage import UnitOfWorkFactory
+
+# Importing `web` (as run.py and every `web.*` module does) stays cheap: Flask, the engine,
+# storage and Alembic are imported by the functions that need them, so `run.py --help` and
+# the commands load only what they use (docs/decisions/0028-imports-on-demand.md).
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "storage" / "migrations"
-migrate = Migrate()
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a start-up (turned on again after, if it
+    was on): imports and the app's construction make hundreds of thousands of objects that live
+    as long as the process, and the collector would walk them all again and again for nothing,
+    a tenth of the start-up."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@collector_paused()
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, database, engine, blueprints, error handlers."""
+    from flask import Flask
+
+    from storage import configure_engine_events, db, session_factory, unit_of_work_factory
+    from web import config as cfg
+    from web.schema import defer_migrate
+
     app = Flask(__name__, instance_path=cfg.instance_dir().as_posix())
     app.config.update(cfg.defaults())
     app.config.from_prefixed_env("ZHIPING")
@@ -71,7 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     configure_logging(app.config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    defer_migrate(app)
     with app.app_context():
         configure_engine_events(db.engine)
         # Services open plain SQLAlchemy sessions on the app's engine: no app context needed.
@@ -79,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         uow = unit_of_work_factory(sessions)
     wire_services(app, uow)
 
+    from engine import watch_new_timers
     from web import auth, errors, input_guard, scheduler, security
 
     # A timer due before the next planning run gets its date job when its commit lands.
@@ -160,6 +147,41 @@ def wire_services(
     Every stateful object of the app is made here from ``app.config``: calling this again
     gives the app fresh services (the tests reuse one app per worker that way, handing each
     runtime the versions its predecessors parsed: ``parsed_specs``)."""
+    from engine import (
+        Accounts,
+        Applicants,
+        Applications,
+        AuditLog,
+        CalendarAdmin,
+        Certificates,
+        Cycles,
+        Dashboard,
+        Deployments,
+        DesignerFiles,
+        Documents,
+        Dossiers,
+        Exports,
+        FeeSettings,
+        FileStore,
+        Handoffs,
+        Notices,
+        Operations,
+        PasswordHasher,
+        ProcessRuntime,
+        Tasks,
+        Timers,
+        Units,
+        Withdrawals,
+        default_validators,
+        system_clock,
+    )
+    from engine.accounts import LoginPolicy
+    from engine.ballot_close import BallotClose, ResultObjections
+    from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
+    from engine.review_sessions import ReviewSessions
+    from engine.sessions import SessionPolicy, WebSessions
+    from web import config as cfg
+
     config, ext = app.config, app.extensions
     clock = config.get("CLOCK") or system_clock
     hasher = PasswordHasher(int(config["PASSWORD_SCRYPT_N"]))

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
-from flask_migrate import upgrade
 
-from engine import Actor, DeployError, EngineError, roles
-from storage import db
 from web import MIGRATIONS_DIR, create_app
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from engine import Actor
+
+# Each command imports the engine (and Alembic, pypdf ...) when it runs, not when the command
+# line is built: `run.py --help` and every command's --help stay quick.
+log = logging.getLogger(__name__)
 
 
 def upgrade_db(app: Flask) -> None:
-    """Apply all Alembic migrations (creates the database on first run)."""
+    """Apply all Alembic migrations (creates the database on first run); a database already
+    at the scripts' head is left as it is without loading Alembic."""
+    from storage import database_is_current, db
+
     with app.app_context():
+        if database_is_current(db.engine, MIGRATIONS_DIR / "versions"):
+            log.info("database schema is at the migrations' head: nothing to upgrade")
+            return
+        from flask_migrate import upgrade
+
         upgrade(directory=str(MIGRATIONS_DIR))
 
 
@@ -56,6 +71,8 @@ def orgs_load(file: Path) -> None:
     unit_credit_code (of the expert's own employer) and relations (ID numbers of
     applicants the expert declared a relation with): the review panel's recusal reads them.
     """
+    from engine import EngineError
+
     app = create_app()
     upgrade_db(app)
     try:
@@ -101,6 +118,8 @@ def bpmn_validate(files: tuple[Path, ...]) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bpmn_deploy(files: tuple[Path, ...]) -> None:
     """Deploy FILES (default: bpmn/) as new versions; unchanged content is a no-op."""
+    from engine import DeployError
+
     app = create_app()
     upgrade_db(app)
     with app.app_context():
@@ -123,11 +142,13 @@ def bpmn_deploy(files: tuple[Path, ...]) -> None:
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 def bpmn_promote(process_id: str, version: int, reason: str) -> None:
     """Make VERSION of PROCESS_ID current: new instances start on it (roll back a deploy)."""
+    from engine import EngineError
+
     app = create_app()
     with app.app_context():
         try:
             result = app.extensions["deployments"].promote(
-                process_id, version, actor=CLI_OPERATOR, reason=reason
+                process_id, version, actor=cli_operator(), reason=reason
             )
         except EngineError as exc:
             raise click.ClickException(exc.message) from exc
@@ -146,6 +167,8 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Walk the audit chain; exit 1 naming the first broken link."""
+    from storage import db
+
     app = create_app()
     with app.app_context():
         check = app.extensions["audit_log"].verify_audit()
@@ -168,6 +191,7 @@ def demo_command() -> None:
 
     from pypdf import PdfWriter
 
+    from engine import EngineError
     from engine.demo import DemoLoader
     from engine.demo_committee import CommitteeDemo
 
@@ -211,7 +235,18 @@ def demo_command() -> None:
         click.echo(f"  {username:<12} {password}   {who}")
 
 
-CLI_OPERATOR = Actor(0, "cli", "运维（命令行）", roles.ADMIN, "platform")
+def cli_operator() -> Actor:
+    """The operator the command line acts as (audited as "cli")."""
+    from engine import Actor, roles
+
+    return Actor(0, "cli", "运维（命令行）", roles.ADMIN, "platform")
+
+
+def __getattr__(name: str) -> Any:
+    # CLI_OPERATOR stays importable; made on first use, since it needs the engine.
+    if name == "CLI_OPERATOR":
+        return cli_operator()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @click.group("instances")
@@ -230,7 +265,7 @@ def instances_list(stuck: bool, status: str | None, process: str | None) -> None
     app = create_app()
     with app.app_context():
         items, total = app.extensions["operations"].list_instances(
-            CLI_OPERATOR, status=status, stuck=stuck, process=process, limit=500
+            cli_operator(), status=status, stuck=stuck, process=process, limit=500
         )
     for inst in items:
         click.echo(
@@ -241,11 +276,13 @@ def instances_list(stuck: bool, status: str | None, process: str | None) -> None
 
 
 def _repair(action: str, instance_id: str, reason: str, **kwargs: object) -> None:
+    from engine import EngineError
+
     app = create_app()
     with app.app_context():
         try:
             result = getattr(app.extensions["operations"], action)(
-                instance_id, CLI_OPERATOR, reason, **kwargs
+                instance_id, cli_operator(), reason, **kwargs
             )
         except EngineError as exc:
             raise click.ClickException(exc.message) from exc
@@ -304,11 +341,13 @@ for _action in ("suspend", "resume", "terminate"):
 @click.option("--dry-run", is_flag=True, help="Only report whether it would move.")
 def instances_migrate(instance_id: str, target: int, reason: str, dry_run: bool) -> None:
     """Move one instance to another version of its process."""
+    from engine import EngineError
+
     app = create_app()
     with app.app_context():
         try:
             report = app.extensions["operations"].migrate(
-                instance_id, CLI_OPERATOR, reason, target, dry_run=dry_run
+                instance_id, cli_operator(), reason, target, dry_run=dry_run
             )
         except EngineError as exc:
             raise click.ClickException(exc.message) from exc

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine import CalendarAdmin, EngineError, UnknownYearError, parse_date
 from web import create_app
 from web.cli import upgrade_db
+
+if TYPE_CHECKING:
+    from engine import CalendarAdmin, EngineError
 
 ACTOR = "cli"
 
 
 def _date(_ctx: Any, _param: Any, value: Any) -> Any:
+    from engine import parse_date
+
     try:
         if isinstance(value, tuple):
             return tuple(parse_date(v) for v in value)
@@ -53,6 +57,8 @@ def calendar_group() -> None:
 @click.argument("year", type=int)
 def calendar_show(year: int) -> None:
     """List YEAR's days off on weekdays, weekend working days and overrides."""
+    from engine import EngineError
+
     with _calendar() as calendar:
         try:
             view = calendar.calendar_year(year)
@@ -86,6 +92,8 @@ def calendar_add_year(
     year: int, holidays: tuple[date, ...], workdays: tuple[date, ...], note: str | None
 ) -> None:
     """Enter YEAR's days off and make-up working days and mark YEAR known (idempotent)."""
+    from engine import EngineError
+
     with _calendar() as calendar:
         try:
             counts = calendar.add_calendar_year(
@@ -105,6 +113,8 @@ def calendar_add_year(
 @click.option("--note", default=None, help="Why (e.g. a local adjustment).")
 def calendar_set(day: date, kind: str, note: str | None) -> None:
     """Make DAY a working day or a day off (its year must be known)."""
+    from engine import EngineError, UnknownYearError
+
     with _calendar() as calendar:
         try:
             outcome = calendar.set_calendar_day(

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import ConflictError, FileRejectedError, policy
-from engine.documents import safe_filename
+from engine.file_names import safe_filename
 from web.blueprints._page_common import allowed_by, me, profiles, units
 from web.downloads import pdf_download
 from web.errors import http_status
