@@ -1,0 +1,625 @@
+"""Benchmark: worklists and application filing against the number of open instances.
+
+Fills two databases fast with bulk inserts shaped like real rows (an org tree of 10 cities,
+5 districts each, 500 units; one applicant, application, instance and task-index row per
+instance, spread over the stages of title_application and dossier_review), one to the
+smaller count of open instances, the other to the larger, and times through the JSON API
+(Flask test client), the two in turn. The measured orgs get 120-180 tasks among the first
+instances, so that their pages are full (50 rows) at both counts and a page costs the same
+to render: what grows is their queues, everyone else's and the tables.
+
+- ``GET /api/v1/tasks`` for a unit, a department (yz-water), a district hrss (yz-hrss), the
+  city's office (nb-office) and an applicant: the whole list, a name filter (the tabs'
+  counts: level_review, recommend), a process filter and a later page (offset);
+- ``POST /api/v1/applications`` (a fresh applicant each time).
+
+p50 / p95 per request, and the ratio large / small. With ``--explain`` the SQL of each
+worklist request is captured and its plan printed (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS)).
+
+    .venv/bin/python bench/worklist_scale.py [--small 1000] [--large 100000] [--explain]
+
+Two apps in one process, one per count (SQLite in temporary folders; for PostgreSQL set ZHIPING_BENCH_DATABASE_URL and ZHIPING_BENCH_DATABASE_URL_LARGE
+to two empty databases), timed in turn so that the machine's load falls on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CITIES, DISTRICTS, UNITS_PER_DISTRICT = 10, 5, 10
+CHAIN = ["yz-water", "yz-hrss", "nb-water", "nb-office", "nb-hrss"]  # the bench unit's
+# Stage of a synthetic instance -> (weight, task name or None, lane, application status).
+STAGES = {
+    "review_dossier": (10, "review_dossier", "unit", None),
+    "submit_application": (15, "submit_application", "applicant", "draft"),
+    "unit_review": (15, "unit_review", "unit", "unit_review"),
+    "publicity": (5, None, None, "publicity"),
+    "level_review": (35, "level_review", "reviewer", "in_review"),
+    "recommend": (10, "recommend", "reviewer", "in_review"),
+    "confirm_payment": (5, "confirm_payment", "applicant", "awaiting_payment"),
+    "receive_paper": (5, "receive_paper", "reviewer", "awaiting_paper"),
+}
+TITLES = {
+    "review_dossier": "审核业绩档案",
+    "submit_application": "填写并提交申报表",
+    "unit_review": "单位资格审查与公示",
+    "level_review": "本级审查",
+    "recommend": "审核推荐",
+    "confirm_payment": "缴费确认",
+    "receive_paper": "登记纸质材料",
+}
+
+
+# The review page whose tabs (待审查 / 审查通过 / 退回 / 评审不通过) carry counts, signed in.
+PAGE = "/review/qualification?tab=pending"
+PAGES = [("yz_water_1", "dept yz-water"), ("nb_office_1", "office nb-office")]
+QUEUE = re.compile(r'id="tab-pending"[^>]*>[^<]*<span class="count">（(\d+)）')
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+class Filler:
+    """Bulk inserts with SQLAlchemy Core, copying the shape of one real application."""
+
+    def __init__(self, app: Any, template: dict[str, Any]) -> None:
+        from sqlalchemy import MetaData
+
+        self.app = app
+        with app.extensions["unit_of_work"]() as uow:
+            self.engine = uow.session.get_bind()
+        self.meta = MetaData()
+        self.meta.reflect(
+            self.engine,
+            only=[
+                "org",
+                "app_user",
+                "application",
+                "process_instance",
+                "human_task",
+                "dossier",
+                "timer",
+                "audit_event",
+                "audit_chain_head",
+            ],
+        )
+        with self.engine.connect() as conn:  # audit rows continue the chain's numbering
+            self.seq = conn.execute(self.meta.tables["audit_chain_head"].select()).one().seq
+        self.t = template
+        self.rng = random.Random(15)
+        self.count = 0
+        self.units: list[tuple[str, list[str]]] = []  # (unit id, chain)
+        # The measured orgs' first tasks (stage, org), so that each of their pages is full at
+        # both counts: what differs between the counts is the size of the queues and tables.
+        self.seed = [
+            (s, template["unit_id"]) for s in ("review_dossier", "unit_review") for _ in range(60)
+        ]
+        for org in (CHAIN[0], CHAIN[1], CHAIN[3]):
+            self.seed += [("level_review", org)] * 120 + [("recommend", org)] * 60
+        self.rng.shuffle(self.seed)
+
+    def orgs(self) -> None:
+        """10 cities (the first is the fixtures' nb-*), 5 districts each, 10 units each."""
+        now = datetime.now(UTC)
+        rows: list[dict[str, Any]] = []
+
+        def org(oid: str, kind: str, parent: str | None) -> None:
+            rows.append(
+                {
+                    "id": oid,
+                    "name": f"测试{oid}",
+                    "kind": kind,
+                    "parent_id": parent,
+                    "status": "active",
+                    "charge": True,
+                    "created_at": now,
+                }
+            )
+
+        for c in range(CITIES):
+            city = {"hrss": f"c{c}-hrss", "office": f"c{c}-office", "water": f"c{c}-water"}
+            if c == 0:
+                city = {"hrss": "nb-hrss", "office": "nb-office", "water": "nb-water"}
+            else:
+                org(city["hrss"], "hrss", None)
+                org(city["office"], "office", city["hrss"])
+                org(city["water"], "dept", city["office"])
+            districts = [(f"c{c}d{d}-water", f"c{c}d{d}-hrss") for d in range(DISTRICTS)]
+            if c == 0:
+                districts[:2] = [("yz-water", "yz-hrss"), ("bl-water", "bl-hrss")]
+            for d, (dept, hrss) in enumerate(districts):
+                if not (c == 0 and d < 2):
+                    org(hrss, "hrss", city["water"])
+                    org(dept, "dept", hrss)
+                chain = [dept, hrss, city["water"], city["office"], city["hrss"]]
+                for u in range(UNITS_PER_DISTRICT):
+                    unit = f"c{c}d{d}u{u}"
+                    org(unit, "unit", dept)
+                    self.units.append((unit, chain))
+                if c == 0 and d == 0:
+                    self.units.append((self.t["unit_id"], chain))  # the bench's real unit
+        with self.engine.begin() as conn:
+            conn.execute(self.meta.tables["org"].insert(), rows)
+
+    def fill_to(self, total: int, chunk: int = 5000) -> float:
+        """Insert synthetic open instances until there are ``total``; seconds taken."""
+        start = time.perf_counter()
+        names = list(STAGES)
+        weights = [STAGES[s][0] for s in names]
+        tb = self.meta.tables
+        while self.count < total:
+            n = min(chunk, total - self.count)
+            users, apps, insts, tasks = [], [], [], []
+            timers: list[dict[str, Any]] = []
+            audit: list[dict[str, Any]] = []
+            base = self.t["next_id"]
+            now = datetime.now(UTC)
+            for i in range(n):
+                k = base + i
+                forced = None
+                if self.seed:
+                    stage, forced = self.seed.pop()
+                    unit, chain = self.t["unit_id"], CHAIN  # the bench's own unit
+                else:
+                    stage = self.rng.choices(names, weights)[0]
+                    unit, chain = self.rng.choice(self.units)
+                _w, task, lane, status = STAGES[stage]
+                at = now - timedelta(seconds=self.rng.randrange(0, 3 * 365 * 86400))
+                users.append(
+                    {
+                        "id": k,
+                        "username": f"bench{k}",
+                        "password_hash": self.t["password_hash"],
+                        "role": "applicant",
+                        "org_id": unit,
+                        "name": f"申报人{k}",
+                        "id_number": None,
+                        "active": True,
+                        "created_at": at,
+                        "failed_logins": 0,
+                    }
+                )
+                process = "dossier_review" if stage == "review_dossier" else "title_application"
+                app_id = None if stage == "review_dossier" else k
+                if app_id is not None:
+                    apps.append(
+                        {
+                            "id": k,
+                            "applicant_id": k,
+                            "unit_org_id": unit,
+                            "series": "工程",
+                            "level": "中级",
+                            "specialty": "水利工程",
+                            "status": status,
+                            "stage": task,
+                            "chain": chain,
+                            "instance_id": k,
+                            "exceptional": False,
+                            "created_at": at,
+                            "updated_at": at,
+                            "cycle_id": self.t["cycle_id"],
+                        }
+                    )
+                insts.append(
+                    {
+                        "id": k,
+                        "process_version_id": self.t["version"][process],
+                        "process_id": process,
+                        "status": "waiting",
+                        "state": self.t["state"][process],
+                        "revision": 3,
+                        "business_key": f"dossier-{k}" if app_id is None else f"application-{k}",
+                        "application_id": app_id,
+                        "started_by": k,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
+                if task is None:  # waiting for the publicity window to end
+                    timers.append(
+                        {
+                            "instance_id": k,
+                            "task_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+                            "name": "publicity_wait",
+                            "due_at": now + timedelta(hours=self.rng.randrange(1, 240)),
+                            "status": "pending",
+                            "created_at": at,
+                        }
+                    )
+                    continue
+                org = None
+                if lane == "unit":
+                    org = unit
+                elif lane == "reviewer":
+                    org = chain[3] if stage == "receive_paper" else self.rng.choice(chain)
+                    org = forced or org
+                tasks.append(
+                    {
+                        "id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+                        "instance_id": k,
+                        "process_id": process,
+                        "name": task,
+                        "title": TITLES[task],
+                        "lane": lane,
+                        "org_id": org,
+                        "user_id": k if lane == "applicant" else None,
+                        "application_id": app_id,
+                        "form": f"{task}.schema.json",
+                        "ui_form": f"{task}.ui.json",
+                        "created_at": at,
+                    }
+                )
+                audit += self._decisions(k, stage, org, chain, at)
+            head = tb["audit_chain_head"]
+            with self.engine.begin() as conn:
+                conn.execute(tb["app_user"].insert(), users)
+                conn.execute(tb["process_instance"].insert(), insts)
+                if apps:
+                    conn.execute(tb["application"].insert(), apps)
+                conn.execute(tb["human_task"].insert(), tasks)
+                if timers:
+                    conn.execute(tb["timer"].insert(), timers)
+                if audit:
+                    conn.execute(tb["audit_event"].insert(), audit)
+                    conn.execute(head.update().values(seq=self.seq, last_hash="f" * 64))
+            self.t["next_id"] += n
+            self.count += n
+        self.settle()
+        return time.perf_counter() - start
+
+    def _decisions(
+        self, k: int, stage: str, org: str | None, chain: list[str], at: datetime
+    ) -> list[dict[str, Any]]:
+        """The audit rows of the levels an application has passed (本级审查 approvals)."""
+        if stage in ("level_review", "recommend"):
+            passed = chain[: chain.index(org or "") + (stage == "recommend")]
+        else:
+            passed = chain if stage in ("confirm_payment", "receive_paper") else []
+        rows = []
+        for n, level in enumerate(passed):
+            self.seq += 1
+            rows.append(
+                {
+                    "at": at + timedelta(days=n + 1),
+                    "actor_id": None,
+                    "actor_name": f"审查人{level}",
+                    "org_id": level,
+                    "instance_id": k,
+                    "application_id": k,
+                    "task_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+                    "task_name": "level_review",
+                    "action": "approve",
+                    "opinion": "同意",
+                    "before_status": "in_review",
+                    "after_status": "in_review",
+                    "detail": {"decision": "approve"},
+                    "seq": self.seq,
+                    "prev_hash": "f" * 64,
+                    "hash": "f" * 64,
+                }
+            )
+        return rows
+
+    def settle(self) -> None:
+        """Statistics (and PostgreSQL's visibility map), as autovacuum/ANALYZE would have."""
+        from sqlalchemy import text
+
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM ANALYZE"))
+                # Keep the ids the app's own inserts draw clear of the synthetic ones.
+                for table in ("app_user", "application", "process_instance", "dossier"):
+                    c.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                            f" (SELECT max(id) FROM {table}))"
+                        )
+                    )
+        else:
+            with self.engine.begin() as c:
+                c.execute(text("ANALYZE"))
+
+    def applicants(self, count: int) -> list[str]:
+        """Fresh applicants of the real unit with approved dossiers (for filing)."""
+        tb = self.meta.tables
+        now = datetime.now(UTC)
+        names = []
+        users, dossiers = [], []
+        for _ in range(count):
+            k = self.t["next_id"]
+            self.t["next_id"] += 1
+            names.append(f"bench{k}")
+            users.append(
+                {
+                    "id": k,
+                    "username": f"bench{k}",
+                    "password_hash": self.t["password_hash"],
+                    "role": "applicant",
+                    "org_id": self.t["unit_id"],
+                    "name": f"申报人{k}",
+                    "active": True,
+                    "created_at": now,
+                    "failed_logins": 0,
+                }
+            )
+            dossiers.append(
+                {
+                    "id": k,
+                    "user_id": k,
+                    "status": "approved",
+                    "data": self.t["dossier"],
+                    "updated_at": now,
+                }
+            )
+        with self.engine.begin() as conn:
+            conn.execute(tb["app_user"].insert(), users)
+            conn.execute(tb["dossier"].insert(), dossiers)
+        self.settle()
+        return names
+
+
+def template(api: Any) -> dict[str, Any]:
+    """One real unit, applicant and application: the rows the synthetic ones copy."""
+    from sqlalchemy import func, select
+
+    from storage import Application, Dossier, ProcessInstance, User
+    from tests import flows
+
+    unit = flows.register_unit(api)
+    person = flows.register_applicant(api, unit)
+    app_id = flows.file_application(api, person)
+    with api.app.extensions["unit_of_work"]() as uow:
+        s = uow.session
+        user = s.scalars(select(User).where(User.username == person["username"])).one()
+        app = s.get(Application, int(app_id))
+        states, versions = {}, {}
+        for process in ("title_application", "dossier_review"):
+            inst = s.scalars(
+                select(ProcessInstance)
+                .where(ProcessInstance.process_id == process)
+                .order_by(ProcessInstance.id.desc())
+            ).first()
+            states[process], versions[process] = inst.state, inst.process_version_id
+        top = max(
+            s.scalar(select(func.max(t.id))) or 0 for t in (User, Application, ProcessInstance)
+        )
+        dossier = s.scalars(select(Dossier.data).where(Dossier.user_id == user.id)).one()
+        return {
+            "unit": unit,
+            "person": person,
+            "unit_id": unit["unit_id"],
+            "password_hash": user.password_hash,
+            "password": flows.PASSWORDS[person["username"]],
+            "cycle_id": app.cycle_id,
+            "state": states,
+            "version": versions,
+            "dossier": dossier,
+            "next_id": top + 1000,
+        }
+
+
+def requests_for(t: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, user, query) of the worklist requests timed."""
+    unit, person = t["unit"]["username"], t["person"]["username"]
+    out = [("unit: all", unit, ""), ("unit: review_dossier", unit, "name=review_dossier")]
+    for who, user in (
+        ("dept yz-water", "yz_water_1"),
+        ("hrss yz-hrss", "yz_hrss_1"),
+        ("office nb-office", "nb_office_1"),
+    ):
+        out += [
+            (f"{who}: all", user, ""),
+            (f"{who}: level_review", user, "name=level_review"),
+            (f"{who}: recommend", user, "name=recommend"),
+            (f"{who}: process", user, "process=title_application"),
+            (f"{who}: page 3", user, "offset=100"),
+        ]
+    out.append(("applicant: all", person, ""))
+    out += [(f"page {who}: 资格审查 tabs", user, PAGE) for user, who in PAGES]
+    return out
+
+
+class Side:
+    """One app on its own database, filled to one count of open instances."""
+
+    def __init__(self, url: str | None, total: int) -> None:
+        from _setup import bench_api
+
+        self.api = bench_api(url)
+        self.folder = Path(os.environ["ZHIPING_INSTANCE_DIR"]).parent
+        self.t = template(self.api)
+        self.filler = Filler(self.api.app, self.t)
+        self.filler.orgs()
+        self.total = total
+        took = self.filler.fill_to(total)
+        print(f"filled to {total} open instances in {took:.1f} s", flush=True)
+        self.reqs = requests_for(self.t)
+        for _label, user, _query in self.reqs:
+            self.api.login(user)
+        from tests.page_helpers import signed_in
+
+        self.api.app.config["WTF_CSRF_ENABLED"] = False  # signing in as the tests do
+        self.pages = {user: signed_in(self.api.app, user) for user, _ in PAGES}
+
+    def get(self, i: int) -> tuple[float, int]:
+        label, user, query = self.reqs[i]
+        if label.startswith("page"):
+            start = time.perf_counter()
+            r = self.pages[user].get(query)
+            elapsed = time.perf_counter() - start
+            assert r.status_code == 200, r
+            return elapsed, int(QUEUE.search(r.get_data(as_text=True)).group(1))  # type: ignore[union-attr]
+        start = time.perf_counter()
+        got = self.api.get(f"/tasks?{query}", user)
+        elapsed = time.perf_counter() - start
+        assert got.status == 200, got
+        return elapsed, got.json["total"]
+
+    def people(self, count: int) -> list[str]:
+        from tests import flows
+
+        people = self.filler.applicants(count)
+        for who in people:
+            flows.PASSWORDS[who] = self.t["password"]
+            self.api.login(who)
+        return people
+
+    def file(self, who: str) -> float:
+        body = {"series": "工程", "level": "中级", "specialty": "水利工程"}
+        start = time.perf_counter()
+        r = self.api.post("/applications", who, json=body)
+        elapsed = time.perf_counter() - start
+        assert r.status == 201, r
+        return elapsed
+
+
+def measure(sides: list[Side], samples: int, filings: int) -> list[dict[str, Any]]:
+    """Each request on each side in turn (the order alternating), so that a burst of load
+    from the machine's other users falls on both counts alike."""
+    out: list[dict[str, Any]] = [{"lists": {}, "filing": []} for _ in sides]
+    labels = [label for label, _user, _query in sides[0].reqs]
+    people = [side.people(filings + 2) for side in sides]
+    gc.collect()  # the fill's garbage, not the requests'
+    for n in range(samples + 1):
+        for i, label in enumerate(labels):
+            for s in sides if n % 2 else reversed(sides):
+                took, total = s.get(i)
+                row = out[sides.index(s)]["lists"].setdefault(label, {"times": []})
+                row["total"] = total
+                if n:  # the first round warms the caches
+                    row["times"].append(took)
+    for n in range(filings + 2):
+        for s in sides if n % 2 else reversed(sides):
+            took = s.file(people[sides.index(s)][n])
+            if n >= 2:
+                out[sides.index(s)]["filing"].append(took)
+    return out
+
+
+def _captured(engine: Any, act: Any, keep: Any) -> list[tuple[str, Any]]:
+    """The statements ``act()`` sends that ``keep(statement)`` accepts, with parameters."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: bool) -> None:
+        if keep(stmt):
+            seen.append((stmt, params))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        act()
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    return seen
+
+
+def _plan(engine: Any, stmt: str, params: Any) -> list[str]:
+    pg = engine.dialect.name == "postgresql"
+    raw = engine.raw_connection()
+    try:  # closed without a commit: a plan of a locking SELECT takes its locks for no longer
+        cur = raw.cursor()
+        cur.execute(("EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN ") + stmt, params)
+        return [row[0] if pg else row[-1] for row in cur.fetchall()]
+    finally:
+        raw.close()
+
+
+def explain(side: Side) -> None:
+    """The plan of each SQL statement a worklist request sends about tasks; then the scans
+    of every SELECT of an application's filing."""
+    engine = side.filler.engine
+
+    def selects(stmt: str) -> bool:
+        return stmt.lstrip().upper().startswith("SELECT")
+
+    for label, user, query in side.reqs:
+        if not label.endswith(("all", "level_review")) or label.startswith("hrss"):
+            continue
+        got = _captured(
+            engine,
+            lambda: side.api.get(f"/tasks?{query}", user),  # noqa: B023
+            lambda stmt: selects(stmt) and "FROM human_task" in stmt,
+        )
+        for stmt, params in got:
+            print(f"\n--- {label}: {' '.join(stmt.split())[:300]}")
+            for line in _plan(engine, stmt, params):
+                print("   ", line)
+    (who,) = side.people(1)
+    got = _captured(engine, lambda: side.file(who), selects)
+    print(f"\n--- POST /applications: {len(got)} SELECTs, their scans")
+    for stmt, params in got:
+        scans = [
+            ln.strip()
+            for ln in _plan(engine, stmt, params)
+            if "Scan" in ln or "SCAN" in ln or "SEARCH" in ln
+        ]
+        print(f"    {' '.join(stmt.split())[:90]}\n        {' | '.join(scans)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", type=int, default=1000, help="open instances, first count")
+    parser.add_argument("--large", type=int, default=100000, help="open instances, second count")
+    parser.add_argument("--samples", type=int, default=40, help="timings per worklist request")
+    parser.add_argument("--filings", type=int, default=30, help="applications filed per count")
+    parser.add_argument("--explain", action="store_true", help="print the worklist query plans")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    url = os.environ.get("ZHIPING_BENCH_DATABASE_URL")
+    large_url = os.environ.get("ZHIPING_BENCH_DATABASE_URL_LARGE")
+    if bool(url) != bool(large_url):
+        parser.error("set both ZHIPING_BENCH_DATABASE_URL and ..._LARGE (two empty databases)")
+    sides = [Side(url, args.small), Side(large_url, args.large)]
+    small, large = measure(sides, args.samples, args.filings)
+    if args.explain:
+        explain(sides[1])
+    db = sides[0].filler.engine.dialect.name
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{db}; load average at the end {load}")
+    print(f"| request | total at {args.small} → {args.large} | p50 ms | p95 ms | p95 ratio |")
+    print("|---|---|---|---|---|")
+    ratios = []
+    for label in small["lists"]:
+        a, b = small["lists"][label], large["lists"][label]
+        ratio = pct(b["times"], 0.95) / pct(a["times"], 0.95)
+        ratios.append(ratio)
+        print(
+            f"| {'GET' if label.startswith('page') else 'GET /tasks'} {label} | {a['total']} → {b['total']} | "
+            f"{pct(a['times'], 0.5):.1f} → {pct(b['times'], 0.5):.1f} | "
+            f"{pct(a['times'], 0.95):.1f} → {pct(b['times'], 0.95):.1f} | {ratio:.2f}x |"
+        )
+    fa, fb = small["filing"], large["filing"]
+    print(
+        f"| POST /applications | — | {pct(fa, 0.5):.1f} → {pct(fb, 0.5):.1f} | "
+        f"{pct(fa, 0.95):.1f} → {pct(fb, 0.95):.1f} | {pct(fb, 0.95) / pct(fa, 0.95):.2f}x |"
+    )
+    print(f"worst worklist p95 ratio {max(ratios):.2f}x, median {statistics.median(ratios):.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps([small, large], default=str))
+    for side in sides:
+        shutil.rmtree(side.folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
