@@ -325,6 +325,7 @@ class Filler:
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("VACUUM ANALYZE"))
+                c.execute(text("CHECKPOINT"))  # the fill's writes flushed now, not mid-timing
                 # Keep the ids the app's own inserts draw clear of the synthetic ones.
                 for table in ("app_user", "application", "process_instance", "dossier"):
                     c.execute(
