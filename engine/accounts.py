@@ -256,7 +256,14 @@ class Accounts:
             return bool(done)
 
     def actor_for_token(self, token: str) -> Actor | None:
-        """The actor a bearer token belongs to, if it is valid (one query: every API call)."""
+        """The actor a bearer token belongs to, if it is valid (one query: every API call).
+
+        The account is looked up by its key from the token's row (``id = (SELECT …)``):
+        joined on the token alone, PostgreSQL's planner may walk every account in key order
+        to meet a token newer than its statistics (a merge join, 40 ms at 100,000 accounts).
+        """
+        digest = token_digest(token)
+        holder = select(ApiToken.user_id).where(ApiToken.token_hash == digest).scalar_subquery()
         query = (
             select(
                 User.id,
@@ -270,7 +277,8 @@ class Accounts:
             .join(ApiToken, ApiToken.user_id == User.id)
             .outerjoin(Org, Org.id == User.org_id)
             .where(
-                ApiToken.token_hash == token_digest(token),
+                User.id == holder,
+                ApiToken.token_hash == digest,
                 ApiToken.revoked_at.is_(None),
                 User.active.is_(True),
             )
