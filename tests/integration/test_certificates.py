@@ -75,11 +75,15 @@ def test_number_is_prefix_year_and_sequence_and_a_second_issue_returns_the_same(
         assert cert.issuer_org_id == "nb-hrss" and cert.issued_on.isoformat() == "2026-11-26"
         assert len(cert.verification_code) == 12
         issued = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "issue_certificate")
+            select(AuditEvent)
+            .where(AuditEvent.action == "issue_certificate")
+            .order_by(AuditEvent.seq)
         ).all()
         assert [e.detail["number"] for e in issued] == ["NBSLZJ202600001", "NBSLZJ202600002"]
         notices = uow.session.scalars(
-            select(Notification).where(Notification.kind == "certificate_issued")
+            select(Notification)
+            .where(Notification.kind == "certificate_issued")
+            .order_by(Notification.id)
         ).all()
         assert {n.channel for n in notices} == {"inapp", "sms"}
         assert "NBSLZJ202600001" in notices[0].text
