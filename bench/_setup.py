@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def bench_api() -> Any:
-    """An Api client on a fresh app: SQLite in a temporary folder, or
-    ZHIPING_BENCH_DATABASE_URL (an empty database) when set."""
+def bench_api(url: str | None = None) -> Any:
+    """An Api client on a fresh app: on ``url`` (an empty database), else
+    ZHIPING_BENCH_DATABASE_URL when set, else SQLite in a temporary folder."""
     tmp = Path(tempfile.mkdtemp(prefix="zp-bench-"))
     os.environ["ZHIPING_INSTANCE_DIR"] = str(tmp / "instance")
-    url = os.environ.get("ZHIPING_BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}")
+    url = url or os.environ.get("ZHIPING_BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}")
 
     from tests.helpers import Api
     from web import create_app

@@ -255,46 +255,19 @@ class Worklists(_Reader):
         {"approve": [...], "return": [...], "reject": [...]}, newest first (the guide's tabs
         审查通过 / 退回 / 评审不通过)."""
         with self._uow() as uow:
-            events = uow.session.execute(
-                select(
-                    AuditEvent.application_id,
-                    AuditEvent.action,
-                    AuditEvent.at,
-                    AuditEvent.actor_name,
-                    AuditEvent.opinion,
-                )
-                .where(
-                    AuditEvent.org_id == org_id,
-                    AuditEvent.task_name == "level_review",
-                    AuditEvent.action.in_(LEVEL_DECISIONS),
-                    AuditEvent.application_id.is_not(None),
-                )
-                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-            ).all()
-            latest: dict[int, Any] = {}
-            for event in events:
-                latest.setdefault(event.application_id, event)
-            apps = _application_subjects(uow.session, set(latest))
-            status = dict(
-                uow.session.execute(
-                    select(Application.id, Application.status).where(
-                        Application.id.in_(set(latest))
-                    )
-                ).all()
-            )
-        out: dict[str, list[dict[str, Any]]] = {d: [] for d in LEVEL_DECISIONS}
-        for app_id, event in latest.items():
-            out[event.action].append(
-                {
-                    **apps.get(app_id, {}),
-                    "application_id": str(app_id),
-                    "status": status.get(app_id),
-                    "at": iso(event.at),
-                    "actor": event.actor_name,
-                    "opinion": event.opinion,
-                }
-            )
-        return out
+            latest = _latest_level_decisions(uow.session, org_id)
+            return {d: _decision_rows(uow.session, latest, d) for d in LEVEL_DECISIONS}
+
+    def level_decision_tab(self, org_id: str, tab: str) -> tuple[dict[str, int], list[Any]]:
+        """How many applications each of those tabs holds, and the rows of ``tab`` alone
+        (none for a tab that is not a decision): the other tabs' rows are not read."""
+        with self._uow() as uow:
+            latest = _latest_level_decisions(uow.session, org_id)
+            counts = {d: 0 for d in LEVEL_DECISIONS}
+            for event in latest.values():
+                counts[event.action] += 1
+            rows = _decision_rows(uow.session, latest, tab) if tab in counts else []
+            return counts, rows
 
     def task_subjects(self, tasks: Iterable[TaskSummary]) -> dict[str, dict[str, Any]]:
         """Task id -> who or what the task is about (applicant, unit, application)."""
@@ -319,3 +292,49 @@ class Worklists(_Reader):
                 key = keys.get(int(t.instance_id))
                 out[t.id] = {"applicant": None, "subject": names.get(key) if key else None}
         return out
+
+
+def _latest_level_decisions(session: Any, org_id: str) -> dict[int, Any]:
+    """Application id -> this org's latest 本级审查 decision on it, newest first."""
+    events = session.execute(
+        select(
+            AuditEvent.application_id,
+            AuditEvent.action,
+            AuditEvent.at,
+            AuditEvent.actor_name,
+            AuditEvent.opinion,
+        )
+        .where(
+            AuditEvent.org_id == org_id,
+            AuditEvent.task_name == "level_review",
+            AuditEvent.action.in_(LEVEL_DECISIONS),
+            AuditEvent.application_id.is_not(None),
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    latest: dict[int, Any] = {}
+    for event in events:
+        latest.setdefault(event.application_id, event)
+    return latest
+
+
+def _decision_rows(session: Any, latest: dict[int, Any], decision: str) -> list[dict[str, Any]]:
+    """The rows of one decision's tab, with each application's subject and status."""
+    mine = {app_id: e for app_id, e in latest.items() if e.action == decision}
+    apps = _application_subjects(session, set(mine))
+    status = dict(
+        session.execute(
+            select(Application.id, Application.status).where(Application.id.in_(set(mine)))
+        ).all()
+    )
+    return [
+        {
+            **apps.get(app_id, {}),
+            "application_id": str(app_id),
+            "status": status.get(app_id),
+            "at": iso(event.at),
+            "actor": event.actor_name,
+            "opinion": event.opinion,
+        }
+        for app_id, event in mine.items()
+    ]

@@ -64,11 +64,17 @@ class Tasks:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[TaskSummary], int]:
-        """Ready tasks the actor may complete, newest last; served from the index only."""
+        """Ready tasks the actor may complete, newest last; served from the index only.
+
+        The page is read in (created_at, id) order off the worklist indexes; the total is
+        counted only when the page does not tell it (a full page, or an empty later one)."""
         flt = task_filter_for(actor)
         if not flt["lanes"]:
             return [], 0
-        conds: list[ColumnElement[bool]] = [HumanTask.lane.in_(flt["lanes"])]
+        lanes = flt["lanes"]
+        # One lane (every role but a few) as an equality: the index then yields the order.
+        lane = HumanTask.lane == lanes[0] if len(lanes) == 1 else HumanTask.lane.in_(lanes)
+        conds: list[ColumnElement[bool]] = [lane]
         today = self.clock().astimezone(CHINA_TZ).date()
         if "user_id" in flt:
             conds.append(HumanTask.user_id == flt["user_id"])
@@ -91,7 +97,6 @@ class Tasks:
                 mine = [actor.id, *stands_in_for(uow.session, actor.id, today)]
                 others = select(TaskTransfer.task_id).where(TaskTransfer.holder_id.not_in(mine))
                 conds.append(HumanTask.id.not_in(others))
-            total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conds))
             rows = uow.session.scalars(
                 select(HumanTask)
                 .where(*conds)
@@ -99,8 +104,15 @@ class Tasks:
                 .limit(limit)
                 .offset(offset)
             ).all()
+            if rows and len(rows) < limit:
+                total = offset + len(rows)  # the last page: nothing after it
+            elif not rows and not offset:
+                total = 0
+            else:
+                count = select(func.count()).select_from(HumanTask).where(*conds)
+                total = int(uow.session.scalar(count) or 0)
             items = with_handoffs(uow.session, [summary_of(r) for r in rows], actor)
-            return items, int(total or 0)
+            return items, total
 
     def get_task(self, task_id: str, actor: Actor) -> TaskDetail:
         """One ready task with its form, UI schema and current values."""

@@ -125,7 +125,13 @@ class HumanTask(Base):
     """The task index: one row per READY user task, the only source of worklists."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_org_name", "org_id", "name"),)
+    # Worklists (an org's, by task name, an account's) read a page in order off these and
+    # count from them alone; trailing columns serve the filters and the transfers' NOT IN.
+    __table_args__ = (
+        Index("ix_human_task_org_queue", "org_id", "lane", "created_at", "id", "process_id"),
+        Index("ix_human_task_org_name_queue", "org_id", "name", "lane", "created_at", "id"),
+        Index("ix_human_task_user_queue", "user_id", "lane", "created_at", "id"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
@@ -135,7 +141,7 @@ class HumanTask(Base):
     title: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str | None] = mapped_column(String(32))
     org_id: Mapped[str | None] = mapped_column(String(64))
-    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
     application_id: Mapped[int | None] = mapped_column(Integer, index=True)
     form: Mapped[str | None] = mapped_column(String(200))
     ui_form: Mapped[str | None] = mapped_column(String(200))
@@ -144,7 +150,11 @@ class HumanTask(Base):
 
 class Timer(Base):
     __tablename__ = "timer"
-    __table_args__ = (Index("ix_timer_status_due", "status", "due_at"),)
+    # instance_status: an instance's pending timers, read on every save of the instance.
+    __table_args__ = (
+        Index("ix_timer_status_due", "status", "due_at"),
+        Index("ix_timer_instance_status", "instance_id", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -173,6 +183,7 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_org_task", "org_id", "task_name", "at"),)  # tabs
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[int | None] = mapped_column(Integer)

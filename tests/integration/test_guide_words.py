@@ -58,7 +58,10 @@ def test_reviewer_finds_the_guides_menu_and_tabs_with_counts(app, api):
     _decide(api, app_ids[2], "return", return_reason="继续教育证明不全")
     _decide(api, app_ids[3], "reject", reject_reason="资历不符合申报条件")
     html = text(client.get("/review/qualification"))
-    assert _tab_counts(html) == {"待审查": 0, "审查通过": 2, "退回": 1, "评审不通过": 1}
+    counts = {"待审查": 0, "审查通过": 2, "退回": 1, "评审不通过": 1}
+    assert _tab_counts(html) == counts
+    for tab in ("approve", "return", "reject"):  # the same counts on every tab
+        assert _tab_counts(text(client.get(f"/review/qualification?tab={tab}"))) == counts
 
     approved = text(client.get("/review/qualification?tab=approve"))
     assert 'class="select-all"' in approved and ">审核推荐</button>" in approved
@@ -84,6 +87,20 @@ def test_decision_tabs_show_only_this_departments_decisions(app, api):
     _decide(api, app_ids[0], "reject", reject_reason="资历不符合申报条件")
     other = text(signed_in(app, "bl_water_1").get("/review/qualification?tab=reject"))
     assert _tab_counts(other)["评审不通过"] == 0 and _link(app_ids[0]) not in other
+
+
+def test_a_decision_tab_has_every_tabs_count_and_its_own_rows(app, api):
+    _unit, app_ids = _at_first_level(api, 3)
+    _decide(api, app_ids[0], "approve")
+    _decide(api, app_ids[1], "return", return_reason="继续教育证明不全")
+    _decide(api, app_ids[2], "approve")
+    worklists = app.extensions["worklists"]
+    everything = worklists.level_decisions("yz-water")
+    for tab in ("approve", "return", "reject", "pending"):
+        counts, rows = worklists.level_decision_tab("yz-water", tab)
+        assert counts == {"approve": 2, "return": 1, "reject": 0}
+        assert rows == everything.get(tab, [])
+    assert [r["application_id"] for r in everything["approve"]] == [app_ids[2], app_ids[0]]
 
 
 def test_qualification_page_is_for_reviewers_and_refuses_unknown_tabs(app, api):

@@ -34,9 +34,9 @@ def qualification() -> Any:
             "没有这个标签页", fields={"tab": "应为 待审查、审查通过、退回 或 评审不通过"}
         )
     pending, pending_total = task_service().list_tasks(me(), name="level_review", limit=500)
-    decided = worklists().level_decisions(me().org_id or "")
+    decided_counts, decided = worklists().level_decision_tab(me().org_id or "", tab)
     ready, subjects = _ready() if tab == "approve" else ([], {})
-    counts = {"pending": pending_total, **{k: len(v) for k, v in decided.items()}}
+    counts = {"pending": pending_total, **decided_counts}
     return render_template(
         "review/qualification.html",
         tabs=TABS,
@@ -44,7 +44,7 @@ def qualification() -> Any:
         counts=counts,
         pending=pending,
         pending_subjects=worklists().task_subjects(pending) if tab == "pending" else {},
-        decided=decided.get(tab, []),
+        decided=decided,
         tasks=ready,
         subjects=subjects,
     )
