@@ -238,3 +238,23 @@ def api(app: Flask):
     from tests.helpers import Api
 
     return Api(app)
+
+
+# Files whose tests are long (fuzzing, subprocesses, real scheduler waits, long flows): run
+# first, so the two xdist workers end on short tests instead of one waiting for the other's
+# last long one. Only the order changes; every test still starts from the seed.
+LONG_FIRST = (
+    "test_api_fuzz.py",
+    "test_cli.py",
+    "test_scheduler.py",
+    "test_startup.py",
+    "test_script_limits.py",
+    "test_committee_review.py",
+    "test_processes.py",
+    "test_dashboard.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))
