@@ -250,17 +250,11 @@ class Worklists(_Reader):
         top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
         return top, subjects
 
-    def level_decisions(self, org_id: str) -> dict[str, list[dict[str, Any]]]:
-        """The applications this org decided at 本级审查, by its latest decision on each:
-        {"approve": [...], "return": [...], "reject": [...]}, newest first (the guide's tabs
-        审查通过 / 退回 / 评审不通过)."""
-        with self._uow() as uow:
-            latest = _latest_level_decisions(uow.session, org_id)
-            return {d: _decision_rows(uow.session, latest, d) for d in LEVEL_DECISIONS}
-
     def level_decision_tab(self, org_id: str, tab: str) -> tuple[dict[str, int], list[Any]]:
-        """How many applications each of those tabs holds, and the rows of ``tab`` alone
-        (none for a tab that is not a decision): the other tabs' rows are not read."""
+        """The applications this org decided at 本级审查, by its latest decision on each (the
+        guide's tabs 审查通过 / 退回 / 评审不通过: "approve", "return", "reject"): how many each
+        tab holds, and the rows of ``tab`` alone, newest first (none for a tab that is not a
+        decision); the other tabs' rows are not read."""
         with self._uow() as uow:
             latest = _latest_level_decisions(uow.session, org_id)
             counts = {d: 0 for d in LEVEL_DECISIONS}

@@ -266,7 +266,8 @@ def open_qualification(page: Any) -> None:
 def _approved_by(live: Live, org_id: str) -> int:
     """How many applications this department has approved so far (other journeys share it)."""
     with live.app.app_context():
-        return len(live.app.extensions["worklists"].level_decisions(org_id)["approve"])
+        counts, _rows = live.app.extensions["worklists"].level_decision_tab(org_id, "approve")
+        return counts["approve"]
 
 
 def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) -> None:
