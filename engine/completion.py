@@ -63,8 +63,9 @@ def complete_task(
     # this submission, never from an earlier step's values of the same names.
     own = schema.get("properties") or {}
     context = {**{k: v for k, v in task.data.items() if k not in own}, **data}
-    for name in runtime.validator_names(meta.validator):
-        files = process.files.files_of(deployed)
+    validators = runtime.validator_names(meta.validator)
+    files = process.files.files_of(deployed) if validators else {}
+    for name in validators:
         process.validators[name](session, context, schema, meta.properties, files)
     if "marks" in own:
         _take_marks(process, deployed, task.data, data)
