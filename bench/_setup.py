@@ -7,6 +7,8 @@ import datetime
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -56,3 +58,13 @@ def open_cycles_now(app: Any) -> None:
     admin = app.extensions["accounts"].login("admin", "Adm-Pass-1")
     for committee in app.extensions["designer_forms"].current_committees().committees:
         app.extensions["cycles"].open_cycle(committee.id, window, admin)
+
+
+def stop_group(proc: Any, timeout: float = 30) -> None:
+    """Stop a process started in its own group (SIGTERM, then SIGKILL after ``timeout``)."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -34,7 +34,6 @@ import http.client
 import json
 import os
 import queue
-import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from _setup import stop_group  # noqa: E402
 
 RETURN = {"decision": "return", "opinion": "补充材料", "return_reason": "补充"}
 
@@ -238,15 +239,6 @@ def start_gunicorn(args: argparse.Namespace, workers: int, env: dict[str, str]) 
     return proc
 
 
-def stop(proc: Any) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def _gunicorn_env(args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIPING_")}
     if args.gunicorn_path:
@@ -331,7 +323,7 @@ def main() -> None:
                     for error in sample.errors[:3]:
                         print(f"    {error[:200]}")
             finally:
-                stop(proc)
+                stop_group(proc)
             loads.append(os.getloadavg())
 
     print(f"\nload average (1 min) along the run: {', '.join(f'{x[0]:.1f}' for x in loads)}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -25,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _setup import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,12 +112,7 @@ def time_to_first_answer(tree: Path, env: dict[str, str], port: int, *extra: str
             time.sleep(0.005)
         return time.perf_counter() - start
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=10)
 
 
 def _ms(samples: list[float]) -> str:

@@ -57,6 +57,26 @@ def sweep(app: Flask) -> int:
         return app.extensions["timers"].fire_due_timers()
 
 
+def sweep_twice_at_once(app: Flask, **options: int) -> tuple[list[int], int]:
+    """Two sweeps started together in threads (``options`` for ``fire_due_timers``), then a
+    third alone: what each of the two fired, and what was left for the third (SQLite may
+    have answered "busy" to a claim: retried, never doubled)."""
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            counts.append(app.extensions["timers"].fire_due_timers(**options))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return counts, sweep(app)
+
+
 def _fired_per_instance(app: Flask) -> dict[int, int]:
     with app.app_context():
         rows = db.session.execute(
@@ -71,20 +91,7 @@ def test_two_sweeps_in_threads_fire_each_of_50_timers_exactly_once(app, clock):
     deploy_probe(app)
     ids = start_probes(app, 50, clock.now + timedelta(minutes=1))
     clock.advance(minutes=2)
-    barrier = threading.Barrier(2)
-    counts: list[int] = []
-
-    def run() -> None:
-        with app.app_context():
-            barrier.wait()
-            counts.append(app.extensions["timers"].fire_due_timers())
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    leftover = sweep(app)  # SQLite may have answered "busy" to a claim: retried, never doubled
+    counts, leftover = sweep_twice_at_once(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         assert leftover == 0  # row locks serialise the claims: nothing is left over
     assert len(counts) == 2 and sum(counts) + leftover == 50

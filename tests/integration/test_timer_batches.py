@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from tests.integration.test_scheduler_sweep import (
     deploy_probe,
     start_probes,
     sweep,
+    sweep_twice_at_once,
 )
 
 
@@ -46,19 +46,7 @@ def test_two_sweeps_with_two_workers_each_claim_disjoint_batches(app, clock, mon
     ids = start_probes(app, 40, clock.now + timedelta(minutes=1))
     clock.advance(minutes=2)
     claims = _record_claims(monkeypatch)
-    barrier = threading.Barrier(2)
-    counts: list[int] = []
-
-    def run() -> None:
-        barrier.wait()
-        counts.append(app.extensions["timers"].fire_due_timers(batch=5, workers=2))
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    leftover = sweep(app)  # SQLite may have answered "busy" to a claim: retried, never doubled
+    counts, leftover = sweep_twice_at_once(app, batch=5, workers=2)
     claimed = [i for batch in claims for i in batch]
     assert len(claimed) == len(set(claimed)) == 40  # no timer in two claims
     assert max(len(batch) for batch in claims) <= 5
