@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import flows
 from tests.browser.conftest import Live, assert_chinese
@@ -29,7 +30,7 @@ def test_certificate_is_shown_revoked_and_checked_by_name(live: Live, new_page: 
     sign_in(holder, person["username"])
     holder.goto(f"/applications/{app_id}")
     assert holder.locator("#certificate-number").inner_text() == number
-    assert holder.locator("#revoke-certificate").count() == 0
+    expect(holder.locator("#revoke-certificate")).to_have_count(0)
     assert_chinese(holder)
     shot(holder, "01-holder")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import flows
 from tests.browser.conftest import Live, shot
@@ -45,8 +46,8 @@ def test_admin_and_office_read_the_dashboard_and_download_its_csv(
     assert "逐级审查中：3 件" in stage.locator("desc").text_content()
     assert page.locator('#by-level tr[data-level="yz-water"] td').nth(1).inner_text() == "1"
     assert page.locator('#by-level tr[data-level="bl-water"] td').nth(1).inner_text() == "1"
-    assert page.locator('#chart-weekly g.week[data-value="1"]').count() == 1
-    assert page.locator("#overdue-tasks tbody tr").count() == 3
+    expect(page.locator('#chart-weekly g.week[data-value="1"]')).to_have_count(1)
+    expect(page.locator("#overdue-tasks tbody tr")).to_have_count(3)
     assert "等待超过 5 个工作日（到达当天不计）：3 件" in page.inner_text("#overdue h2")
     shot(page, "dashboard-01-admin")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import flows
 from tests.browser.conftest import Live, shot
@@ -60,7 +61,7 @@ def test_applicant_registers_keeps_dossier_files_and_submits(live: Live, new_pag
     shot(page, "04-dossier-empty")
     _fill_dossier(page)
     page.click("button[value=save]")
-    assert "业绩档案已保存" in page.content()
+    expect(page.locator("body")).to_contain_text("业绩档案已保存")
     shot(page, "05-dossier-saved")
     page.click("button[value=submit]")
     assert page.inner_text("#dossier-status") == "单位审核中"
@@ -75,7 +76,7 @@ def test_applicant_registers_keeps_dossier_files_and_submits(live: Live, new_pag
     reviewer.check("[name=decision][value=approve]")
     reviewer.fill("[name=opinion]", "档案属实，同意")
     reviewer.click("form.task-form button[type=submit]")
-    assert "已提交" in reviewer.content()
+    expect(reviewer.locator("body")).to_contain_text("已提交")
 
     page.click("#nav >> text=我的申报")
     page.select_option("#series", "工程")
@@ -107,7 +108,7 @@ def _register_applicant(page: Any, username: str, unit: dict[str, Any]) -> None:
     page.fill("#id_number", flows.id_number(901))
     page.fill("#password", PASSWORDS[username])
     page.click("form.register button[type=submit]")
-    assert "注册成功" in page.content()
+    expect(page.locator("body")).to_contain_text("注册成功")
 
 
 def _fill_dossier(page: Any) -> None:
@@ -200,7 +201,7 @@ def test_unit_onboards_then_reviews_with_publicity_window(live: Live, new_page: 
     field(page, "publicity_start").fill(flows.PAST_WINDOW["publicity_start"])
     field(page, "publicity_end").fill(flows.PAST_WINDOW["publicity_end"])
     page.click("form.task-form button[type=submit]")
-    assert "已提交" in page.content()
+    expect(page.locator("body")).to_contain_text("已提交")
     page.goto(f"/applications/{app_id}")
     assert page.inner_text("#app-status") == "逐级审查中"
     assert "鄞州区农业农村局(水利)" in page.inner_text("#chain")
@@ -222,7 +223,7 @@ def _register_unit(page: Any, username: str) -> None:
     page.fill("#credit_code", flows.credit_code(902))
     page.fill("#password", PASSWORDS[username])
     page.click("form.register button[type=submit]")
-    assert "注册成功" in page.content()
+    expect(page.locator("body")).to_contain_text("注册成功")
 
 
 def _upload_entrustment(page: Any) -> None:
@@ -237,6 +238,7 @@ APPROVAL_CHECKS = ("seniority_ok", "appraisal_ok", "continuing_education_ok", "p
 
 def _decide(page: Any, decision: str, opinion: str, **extra: str) -> None:
     page.check(f"[name=decision][value={decision}]")
+    page.wait_for_load_state()  # the whole form is parsed before its optional boxes are counted
     if decision == "approve":
         # A reviewer's approval confirms the four eligibility checks, where the form has them.
         for name in APPROVAL_CHECKS:
@@ -260,7 +262,7 @@ def open_qualification(page: Any) -> None:
     page.click("#nav >> text=职称评审资格审查")
     assert page.inner_text("h1") == "职称评审资格审查"
     for tab in ("待审查", "审查通过", "退回", "评审不通过"):
-        assert page.locator("#review-tabs a", has_text=tab).count() >= 1
+        expect(page.locator("#review-tabs a", has_text=tab)).not_to_have_count(0)
 
 
 def _approved_by(live: Live, org_id: str) -> int:
@@ -295,9 +297,10 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
     page.click("#tab-pending")
     row = page.locator("#pending-list tr", has=page.get_by_role("link", name=app_ids[0]))
     row.get_by_role("link", name="审查").click()
-    assert "历次审查意见" in page.content() and "孙一" in page.inner_text("#application-summary")
+    expect(page.locator("body")).to_contain_text("历次审查意见")
+    assert "孙一" in page.inner_text("#application-summary")
     for label in ("审查通过", "退回", "评审不通过"):
-        assert page.locator("label.inline", has_text=label).count() == 1
+        expect(page.locator("label.inline", has_text=label)).to_have_count(1)
     shot(page, "23-level-review")
     _decide(page, "approve", "资历、考核、继续教育均符合条件")
     for app_id in app_ids[1:]:
@@ -309,13 +312,13 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
     page.goto("/review/qualification")
     assert page.inner_text("#tab-approve") == f"审查通过（{approved + 3}）"
     page.click("#tab-approve")
-    assert page.locator("input[name=task_ids]").count() == 3
+    expect(page.locator("input[name=task_ids]")).to_have_count(3)
     shot(page, "24-recommend-list")
     page.check("#select-all")
-    assert page.locator("input[name=task_ids]:checked").count() == 3
+    expect(page.locator("input[name=task_ids]:checked")).to_have_count(3)
     page.fill("#note", "同意推荐")
     page.get_by_role("button", name="审核推荐", exact=True).click()
-    assert page.locator("#results tr.ok").count() == 3
+    expect(page.locator("#results tr.ok")).to_have_count(3)
     shot(page, "25-recommend-results")
     waiting = len(live.api.tasks("yz_hrss_1", name="level_review"))
     assert waiting >= 3
@@ -324,7 +327,7 @@ def test_reviewer_recommends_a_batch_with_select_all(live: Live, new_page: Any) 
     sign_in(hrss, "yz_hrss_1")
     open_qualification(hrss)
     assert hrss.inner_text("#tab-pending") == f"待审查（{waiting}）"
-    assert hrss.locator("#pending-list tr", has_text="孙一").count() == 1
+    expect(hrss.locator("#pending-list tr", has_text="孙一")).to_have_count(1)
     shot(hrss, "25b-hrss-qualification")
 
     page.click("#nav >> text=申报业务管理")
@@ -374,7 +377,7 @@ def test_applicant_pays_exports_and_office_receives_paper(live: Live, new_page: 
     sign_in(office, "nb_office_1")
     open_qualification(office)
     office.click("#tab-approve")
-    assert office.locator("#decided-list", has_text="钱八").count() == 1
+    expect(office.locator("#decided-list", has_text="钱八")).to_have_count(1)
     shot(office, "31b-office-approved-tab")
     open_task(office, "登记纸质材料", app_id)
     shot(office, "32-receive-paper")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESIGNER_TERMS, Live, shot
 from tests.browser.test_journeys import sign_in
@@ -95,7 +96,7 @@ def test_a_problem_is_marked_on_its_element_and_nothing_is_deployed(
     page.click("#modeler-validate")
     page.wait_for_selector("#modeler-status.error")
     marked = page.locator('.djs-element.has-problem[data-element-id="unit_review"]')
-    assert marked.count() == 1
+    expect(marked).to_have_count(1)
     badge = page.locator('.problem-badge[data-element="unit_review"]')
     assert "orgVariable" in (badge.get_attribute("title") or "")
     row = page.locator('#modeler-problem-rows tr[data-element="unit_review"]')

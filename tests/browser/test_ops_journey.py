@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import flows
 from tests.browser.conftest import Live
@@ -72,7 +73,7 @@ def test_operator_repairs_a_stuck_instance_and_designer_validates(
 
     row.get_by_role("link", name=f"#{broken}").click()
     assert "ZeroDivisionError" in page.inner_text("#problems")
-    assert page.locator('#diagram g[data-id="compute"][data-state="error"]').count() == 1
+    expect(page.locator('#diagram g[data-id="compute"][data-state="error"]')).to_have_count(1)
     shot(page, "02-stuck-instance")
     page.fill("#retry-reason", "除数配置错误")
     page.fill("#retry-data", '{"divisor": 2')
@@ -87,7 +88,7 @@ def test_operator_repairs_a_stuck_instance_and_designer_validates(
     shot(page, "04-retried")
 
     page.goto(f"/admin/instances/{title_inst}")
-    assert page.locator('#diagram g[data-id="unit_review"][data-state="ready"]').count() == 1
+    expect(page.locator('#diagram g[data-id="unit_review"][data-state="ready"]')).to_have_count(1)
     shot(page, "05-instance-diagram")
     page.check("#fit-diagram")
     shot(page, "06-instance-diagram-fitted")
@@ -102,13 +103,13 @@ def test_operator_repairs_a_stuck_instance_and_designer_validates(
     assert "这是试运行" in page.inner_text("#dry-run-note")
     shot(page, "07-migrate-dry-run")
     page.click("#confirm-migrate button[type=submit]")
-    assert page.locator("#bulk-results tr.ok").count() == 2
+    expect(page.locator("#bulk-results tr.ok")).to_have_count(2)
     shot(page, "08-migrated")
 
     page.click("#nav >> text=流程定义")
     shot(page, "09-versions")
     page.locator("#process-title_application").get_by_role("link", name="流程图").first.click()
-    assert page.locator("#diagram svg").count() == 1
+    expect(page.locator("#diagram svg")).to_have_count(1)
     shot(page, "10-version-diagram")
 
     page.goto("/admin/processes/upload")
