@@ -303,14 +303,18 @@ class ProcessRuntime:
         reason: str | None,
         *,
         forced: bool,
+        application_status: str | None = None,
     ) -> str:
         """Fire a claimed timer's task and save: "fired", or "cancelled" when nothing waits.
 
-        ``timer`` is the claimed row's (id, instance_id, task_id, name, due_at).
+        ``timer`` is the claimed row's (id, instance_id, task_id, name, due_at);
+        ``application_status``, when the caller read it, spares the save reading the
+        application (None: read it there).
         """
         read_revision = inst.revision
         deployed = self.deployed_spec(session, inst.process_version_id)
         wf = self.load(session, inst)
+        waits = runtime.waits_of(wf)
         try:
             fired = runtime.fire_timer(wf, timer.task_id)
         except TaskNotFoundException:
@@ -329,7 +333,14 @@ class ProcessRuntime:
         event.detail = {"timer_id": str(timer.id), "due_at": iso(_utc(timer.due_at))}
         if forced:
             event.detail["forced"] = True
-        self.save(session, inst, wf, deployed, read_revision=read_revision, audit=[event])
+        # The index and the pending timers mirror the instance as loaded, except the claimed
+        # timer's own row, which is no longer pending: a cycle timer that waits again gets a
+        # new row, as from a read of the pending rows.
+        pending = runtime.Waits(waits.ready, waits.timers - {timer.task_id})
+        loaded = Loaded(pending, application_status, transferred=True)
+        self.save(
+            session, inst, wf, deployed, read_revision=read_revision, audit=[event], loaded=loaded
+        )
         return "fired"
 
 

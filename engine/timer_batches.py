@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import Clock
 from engine.errors import ConflictError
 from engine.process_runtime import ProcessRuntime
-from storage import AuditEvent, ProcessInstance, Timer, UnitOfWorkFactory
+from storage import Application, AuditEvent, ProcessInstance, Timer, UnitOfWorkFactory
 
 log = logging.getLogger("engine.timers")
 
@@ -113,15 +113,22 @@ class TimerBatches:
             timers = session.execute(
                 select(*columns).where(Timer.id.in_(ids)).order_by(Timer.instance_id, Timer.id)
             ).all()
-            # The batch's instances in one statement; each _fire_one finds its own loaded.
-            session.scalars(
-                select(ProcessInstance).where(
-                    ProcessInstance.id.in_({t.instance_id for t in timers})
-                )
+            # The batch's instances and their applications' statuses in one statement; each
+            # _fire_one finds its instance in the session (kept referenced here: the session's
+            # identity map holds rows weakly) and the save need not read the application.
+            loaded = session.execute(
+                select(ProcessInstance, Application.status)
+                .outerjoin(Application, Application.id == ProcessInstance.application_id)
+                .where(ProcessInstance.id.in_({t.instance_id for t in timers}))
             ).all()
+            statuses = {inst.id: status for inst, status in loaded}
             events: list[AuditEvent] = []
             seen: set[int] = set()
-            fired = [t.id for t in timers if self._fire_one(session, t, events, seen) == "fired"]
+            fired = [
+                t.id
+                for t in timers
+                if self._fire_one(session, t, events, seen, statuses.get(t.instance_id)) == "fired"
+            ]
             if fired:
                 session.execute(
                     update(Timer)
@@ -158,18 +165,32 @@ class TimerBatches:
         return list(session.scalars(claim).all())
 
     def _fire_one(
-        self, session: Session, timer: Any, events: list[AuditEvent], fired_instances: set[int]
+        self,
+        session: Session,
+        timer: Any,
+        events: list[AuditEvent],
+        fired_instances: set[int],
+        application_status: str | None,
     ) -> str:
         """Fire one claimed timer in a savepoint: "fired", "cancelled" or "skipped"."""
         try:
             with session.begin_nested():
-                # Reload only an instance this batch already saved (its row moved on since).
+                # Reload only an instance this batch already saved (its row and its
+                # application moved on since).
                 again = timer.instance_id in fired_instances
                 inst = session.get_one(ProcessInstance, timer.instance_id, populate_existing=again)
                 fired_instances.add(timer.instance_id)
                 if inst.status in HELD:
                     raise _Held(inst.status)
-                outcome = self.runtime.fire(session, inst, timer, None, None, forced=False)
+                outcome = self.runtime.fire(
+                    session,
+                    inst,
+                    timer,
+                    None,
+                    None,
+                    forced=False,
+                    application_status=None if again else application_status,
+                )
                 events.extend(_take_audit_events(session))
         except _Held:
             outcome = "skipped"
