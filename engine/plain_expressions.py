@@ -8,6 +8,10 @@ subscripts, comparisons, ``and``/``or``/``not`` and ``x if c else y`` calls no f
 builds nothing and runs no loop, so it cannot outlast the sandbox's budget; it is evaluated
 here, on the task data, with Python's own operators.
 
+A script made only of such expressions assigned to names (``return_count = 0``,
+``level_org = review_chain[level_index]`` then ``decision = None``), one after another, is run
+here the same way: each value over the data as the assignments before it left it.
+
 Anything else, and any name the data does not hold (a builtin such as ``len``, or a name
 that is missing and must fail as it would in the sandbox), goes to the sandbox as before.
 The allow-list check (engine.script_policy) runs first either way.
@@ -104,6 +108,43 @@ def _value(node: ast.expr, data: Mapping[str, Any]) -> Any:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _assignments(source: str) -> tuple[tuple[str, ast.expr], ...] | None:
+    """The script's (name, value) pairs when it only assigns plain expressions to names, one
+    name a statement (None: the sandbox runs it)."""
+    pairs = []
+    for statement in ast.parse(source, mode="exec").body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and _plain(statement.value)
+        ):
+            return None
+        pairs.append((statement.targets[0].id, statement.value))
+    return tuple(pairs) or None
+
+
+def _copied(value: Any) -> Any:
+    # A copy, as the sandbox's answer is: the caller may change it without changing the data.
+    return deepcopy(value) if isinstance(value, (dict, list)) else value
+
+
+def execute_plain(source: str, data: Mapping[str, Any]) -> Any:
+    """The names a script of plain assignments sets, with their values (a dict), or
+    ``NOT_PLAIN``: then nothing was set, and the sandbox runs the whole script."""
+    try:
+        pairs = _assignments(source)
+        if pairs is None:
+            return NOT_PLAIN
+        scope, changed = dict(data), {}
+        for name, node in pairs:
+            scope[name] = changed[name] = _copied(_value(node, scope))
+    except (_Missing, LookupError, TypeError, ValueError, RecursionError, SyntaxError):
+        return NOT_PLAIN
+    return changed
+
+
 def evaluate_plain(source: str, data: Mapping[str, Any]) -> Any:
     """The value of a plain expression over ``data``, or ``NOT_PLAIN``. An expression that
     fails here (a missing key, comparing a number with text) is also ``NOT_PLAIN``: the
@@ -115,5 +156,4 @@ def evaluate_plain(source: str, data: Mapping[str, Any]) -> Any:
         value = _value(tree, data)
     except (_Missing, LookupError, TypeError, ValueError, RecursionError, SyntaxError):
         return NOT_PLAIN
-    # A copy, as the sandbox's answer is: the caller may change it without changing the data.
-    return deepcopy(value) if isinstance(value, (dict, list)) else value
+    return _copied(value)

@@ -16,7 +16,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.plain_expressions import NOT_PLAIN, evaluate_plain
+from engine.plain_expressions import NOT_PLAIN, evaluate_plain, execute_plain
 from engine.sandbox import SandboxLimits, ScriptLimitExceeded, pool_for
 from engine.script_policy import SAFE_BUILTIN_NAMES, ScriptPolicyError, check
 
@@ -84,6 +84,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 + ", ".join(sorted(clash))
             )
         data = {**(external_context or {}), **context}
+        assigned = execute_plain(source, data)
+        if assigned is not NOT_PLAIN:
+            context.update(assigned)  # plain assignments only: no worker needed
+            return True
         answer = pool_for(self.limits).run("exec", source, data, self.functions)
         changed, removed = answer.get("changed"), answer.get("removed")
         if not isinstance(changed, dict) or not isinstance(removed, list):

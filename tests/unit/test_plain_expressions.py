@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import scripts
-from engine.plain_expressions import NOT_PLAIN, evaluate_plain
+from engine.plain_expressions import NOT_PLAIN, evaluate_plain, execute_plain
 
 DATA = {
     "decision": "approve",
@@ -94,3 +94,60 @@ def test_the_allow_list_still_runs_first():
     env = scripts.RestrictedEnvironment({})
     with pytest.raises(scripts.ScriptPolicyError):
         env.evaluate("__import__", {"__import__": 1})
+
+
+PLAIN_SCRIPTS = [
+    "return_count = 0",
+    'outcome = "withdrawn"\ndecision = None',
+    "level_org = chain[ballot_index]\ndecision = None",
+    'late = dossier["years"] > 5\nlabel = "late" if late else "on time"',  # reads the one before
+    "copy = dossier",
+]
+
+
+@pytest.mark.parametrize("source", PLAIN_SCRIPTS)
+def test_a_script_of_plain_assignments_means_what_python_means(source):
+    expected = dict(DATA)
+    exec(source, {}, expected)
+    assert {**DATA, **execute_plain(source, DATA)} == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'notify(chain, "x")',  # a call
+        "return_count += 1",  # arithmetic
+        "a, b = chain",  # unpacking
+        'dossier["years"] = 1',  # changes a value in place
+        "a = b = 1",  # two targets
+        "decision",  # a bare expression
+        "a = 1\nb = missing_name",  # the sandbox says NameError, and sets no a either
+        "",  # nothing to run
+    ],
+)
+def test_any_other_script_goes_to_the_sandbox_whole(source):
+    assert execute_plain(source, DATA) is NOT_PLAIN
+
+
+def test_a_plain_script_sets_copies_and_leaves_the_data_alone():
+    data = dict(DATA)
+    assigned = execute_plain("copy = dossier", data)
+    assigned["copy"]["tags"].append("b")
+    assert data == DATA and DATA["dossier"]["tags"] == ["a"]
+
+
+def test_plain_scripts_never_reach_the_worker_and_others_do(monkeypatch):
+    calls = []
+
+    class Pool:
+        def run(self, mode, source, data, functions):
+            calls.append(source)
+            return {"changed": {"sent": True}, "removed": []}
+
+    monkeypatch.setattr(scripts, "pool_for", lambda limits: Pool())
+    env = scripts.RestrictedEnvironment({})
+    context = dict(DATA)
+    env.execute("level_org = chain[0]\ndecision = None", context)
+    assert calls == [] and context == {**DATA, "level_org": "yz-water", "decision": None}
+    env.execute("sent = len(chain) > 1", context)
+    assert calls == ["sent = len(chain) > 1"] and context["sent"] is True
