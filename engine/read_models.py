@@ -250,18 +250,23 @@ class Worklists(_Reader):
         top = [t for t in tasks if subjects.get(t.id, {}).get("last_level") == t.org_id]
         return top, subjects
 
-    def level_decision_tab(self, org_id: str, tab: str) -> tuple[dict[str, int], list[Any]]:
+    def level_decision_tab(
+        self, org_id: str, tab: str, *, offset: int = 0, limit: int | None = None
+    ) -> tuple[dict[str, int], list[Any]]:
         """The applications this org decided at 本级审查, by its latest decision on each (the
         guide's tabs 审查通过 / 退回 / 评审不通过: "approve", "return", "reject"): how many each
-        tab holds, and the rows of ``tab`` alone, newest first (none for a tab that is not a
-        decision); the other tabs' rows are not read."""
+        tab holds, and the rows of ``tab`` alone, newest first, ``limit`` of them from
+        ``offset`` (none for a tab that is not a decision); the other rows are not read."""
         with self._uow() as uow:
             latest = _latest_level_decisions(uow.session, org_id)
             counts = {d: 0 for d in LEVEL_DECISIONS}
             for event in latest.values():
                 counts[event.action] += 1
-            rows = _decision_rows(uow.session, latest, tab) if tab in counts else []
-            return counts, rows
+            if tab not in counts:
+                return counts, []
+            mine = [(app_id, e) for app_id, e in latest.items() if e.action == tab]
+            end = None if limit is None else offset + limit
+            return counts, _decision_rows(uow.session, dict(mine[offset:end]))
 
     def task_subjects(self, tasks: Iterable[TaskSummary]) -> dict[str, dict[str, Any]]:
         """Task id -> who or what the task is about (applicant, unit, application)."""
@@ -312,9 +317,9 @@ def _latest_level_decisions(session: Any, org_id: str) -> dict[int, Any]:
     return latest
 
 
-def _decision_rows(session: Any, latest: dict[int, Any], decision: str) -> list[dict[str, Any]]:
-    """The rows of one decision's tab, with each application's subject and status."""
-    mine = {app_id: e for app_id, e in latest.items() if e.action == decision}
+def _decision_rows(session: Any, mine: dict[int, Any]) -> list[dict[str, Any]]:
+    """Rows of a decision's tab (application id -> its decision event, in order), with each
+    application's subject and status."""
     apps = _application_subjects(session, set(mine))
     status = dict(
         session.execute(

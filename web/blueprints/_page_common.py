@@ -22,8 +22,15 @@ from engine import (
 )
 from engine.read_models import DesignerForms, Directory, Inbox, Profiles, Worklists
 from web.auth import page_actor
+from web.input_guard import MAX_OFFSET, query_int
 
 UPLOAD_SUFFIX = "__upload"
+PAGE = 50  # the rows a list page shows at a time (上一页 / 下一页: macros/pager.html)
+
+
+def page_offset() -> int:
+    """A list page's ``?offset=`` (0 .. MAX_OFFSET; 400 otherwise)."""
+    return query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def units() -> Units:

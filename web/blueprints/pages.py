@@ -12,7 +12,7 @@ from engine import AccountLockedError, ConflictError, InvalidDataError, TaskDeta
 from web import labels
 from web.auth import page_actor, sign_in, sign_out
 from web.blueprints._common import tasks
-from web.blueprints._page_common import merge_uploads, profiles, worklists
+from web.blueprints._page_common import PAGE, merge_uploads, page_offset, profiles, worklists
 from web.errors import http_status
 from web.formrender import build_fields, mark_notes, parse_form, unplaced_errors
 from web.security import login_limit, note_failed_sign_in
@@ -77,9 +77,10 @@ WORKLIST_TITLES = {"dossier_review": "业绩档案审核", "title_application": 
 @bp.get("/tasks")
 @login_required
 def worklist() -> Any:
-    process = request.args.get("process") or None
+    process, name = request.args.get("process") or None, request.args.get("name") or None
+    offset = page_offset()
     items, total = tasks().list_tasks(
-        page_actor(), name=request.args.get("name") or None, process=process, limit=500
+        page_actor(), name=name, process=process, limit=PAGE, offset=offset
     )
     subjects = worklists().task_subjects(items)
     title = WORKLIST_TITLES.get(process or "", "待办事项")
@@ -91,6 +92,9 @@ def worklist() -> Any:
         "pages/worklist.html",
         tasks=items,
         total=total,
+        offset=offset,
+        page=PAGE,
+        query={"process": process, "name": name},
         subjects=subjects,
         title=title,
         next_step=next_step,

@@ -20,15 +20,16 @@ from web.answers import application_detail_json, application_json
 from web.auth import page_actor
 from web.blueprints._common import notices, tasks
 from web.blueprints._page_common import (
+    PAGE,
     allowed_by,
     applications,
     designer_forms,
     me,
     org_names_of,
+    page_offset,
 )
 from web.downloads import pdf_download
 from web.errors import http_status
-from web.input_guard import MAX_OFFSET, query_int
 
 bp = Blueprint("application_pages", __name__, url_prefix="/applications")
 
@@ -46,16 +47,8 @@ def _public_version() -> dict[str, Any]:
     return {"offers_public_version": offers_public_version}
 
 
-PAGE = 50
-# Exports answers 409 before these; the flag only decides whether the page offers the link.
-
-
-def _offset() -> int:
-    return query_int("offset", 0, 0, MAX_OFFSET)
-
-
 def _index(form: dict[str, str] | None = None, error: Any = None, status: int = 200) -> Any:
-    offset = _offset()
+    offset = page_offset()
     wanted = request.args.get("status") or None
     items, total = applications().list(me(), status=wanted, org=None, limit=PAGE, offset=offset)
     return render_template(

@@ -13,14 +13,13 @@ from werkzeug.datastructures import MultiDict
 from engine import ConflictError, EngineError, InvalidDataError, NotFoundError, parse_id, policy
 from web.answers import bulk_results_json, instance_detail_json, instance_json
 from web.blueprints._common import deployments, operations, timers
-from web.blueprints._page_common import allowed_by, me
+from web.blueprints._page_common import PAGE, allowed_by, me, page_offset
 from web.blueprints.pages_designer import inline_svg
 from web.errors import http_status
-from web.input_guard import MAX_OFFSET, InputRefused, query_flag, query_int, strict_loads
+from web.input_guard import InputRefused, query_flag, strict_loads
 from web.labels import ACTIONS
 
 bp = Blueprint("ops_pages", __name__, url_prefix="/admin/instances")
-PAGE = 50
 BULK_ACTIONS = ("suspend", "resume", "terminate", "retry", "migrate")
 REFUSALS = (InvalidDataError, ConflictError)
 
@@ -31,10 +30,6 @@ def _filters() -> dict[str, Any]:
         "process": request.args.get("process") or None,
         "stuck": query_flag("stuck"),  # 1 / true / yes, as the API takes it
     }
-
-
-def _offset() -> int:
-    return query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def _version(raw: str | None) -> int:
@@ -57,7 +52,7 @@ def _json_data(raw: str | None) -> Any:
 def _index(
     error: EngineError | None = None, values: MultiDict | None = None, status: int = 200
 ) -> Any:
-    filters, offset = _filters(), _offset()
+    filters, offset = _filters(), page_offset()
     found, total = operations().list_instances(me(), limit=PAGE, offset=offset, **filters)
     items = [instance_json(i) for i in found]
     processes = sorted({v["process_id"] for v in deployments().list_versions()})

@@ -12,7 +12,15 @@ from engine.dtos import Failure, ItemOutcome
 from web import labels
 from web.answers import task_results_json
 from web.blueprints._common import tasks as task_service
-from web.blueprints._page_common import allowed_by, directory, fee_settings, me, worklists
+from web.blueprints._page_common import (
+    PAGE,
+    allowed_by,
+    directory,
+    fee_settings,
+    me,
+    page_offset,
+    worklists,
+)
 
 bp = Blueprint("review_pages", __name__, url_prefix="/review")
 # The four checks an approval confirms, as the batch page asks for them (资历 … 评聘结合).
@@ -33,8 +41,16 @@ def qualification() -> Any:
         raise InvalidDataError(
             "没有这个标签页", fields={"tab": "应为 待审查、审查通过、退回 或 评审不通过"}
         )
-    pending, pending_total = task_service().list_tasks(me(), name="level_review", limit=500)
-    decided_counts, decided = worklists().level_decision_tab(me().org_id or "", tab)
+    offset = page_offset()  # of the tab's list, 待审查's tasks or a decision's applications
+    pending, pending_total = task_service().list_tasks(
+        me(),
+        name="level_review",
+        limit=PAGE if tab == "pending" else 1,  # else only its count, for the tab
+        offset=offset if tab == "pending" else 0,
+    )
+    decided_counts, decided = worklists().level_decision_tab(
+        me().org_id or "", tab, offset=offset, limit=PAGE
+    )
     ready, subjects = _ready() if tab == "approve" else ([], {})
     counts = {"pending": pending_total, **decided_counts}
     return render_template(
@@ -42,6 +58,8 @@ def qualification() -> Any:
         tabs=TABS,
         tab=tab,
         counts=counts,
+        offset=offset,
+        page=PAGE,
         pending=pending,
         pending_subjects=worklists().task_subjects(pending) if tab == "pending" else {},
         decided=decided,
