@@ -19,7 +19,9 @@ again (an instance is compacted when it loops back, so its cost stays flat). Eve
 completes a distinct task. Reported per worker and client count: completions/s, p50 and p99
 latency, errors (any answer but 200, or a failed connection: there must be none), and the
 ratio of each worker count's completions/s to the first's at the same client count.
---rounds repeats the whole sweep, alternating the worker counts, so that a change in the
+Also reported: how many of the machine's CPUs were busy while each was measured (/proc/stat:
+workers, database and load generator together), and the ceiling that sets for the ratio, the
+CPUs over the CPUs busy with the first worker count. --rounds repeats the whole sweep, alternating the worker counts, so that a change in the
 machine's load (it is shared) shows as a difference between rounds.
 
 gunicorn must be importable by this Python (`pip install gunicorn`, as in the README), or give
@@ -49,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _setup import stop_group  # noqa: E402
+from _setup import cpu_busy_seconds, stop_group  # noqa: E402
 
 RETURN = {"decision": "return", "opinion": "补充材料", "return_reason": "补充"}
 
@@ -303,6 +305,7 @@ def main() -> None:
         env[f"ZHIPING_{name}"] = value
 
     results: dict[tuple[int, int], list[tuple[float, Sample]]] = {}
+    busy_cpus: dict[tuple[int, int], list[float]] = {}  # the whole machine's, while measured
     loads = [os.getloadavg()]
     for _round in range(args.rounds):
         for workers in args.workers:
@@ -310,14 +313,18 @@ def main() -> None:
             try:
                 for clients in args.clients:
                     drive(args.port, cases, clients, args.warmup)
+                    busy = cpu_busy_seconds()
                     sample, elapsed = drive(args.port, cases, clients, args.seconds)
+                    cpus = (cpu_busy_seconds() - busy) / elapsed
                     rate = len(sample.latencies) / elapsed
                     results.setdefault((workers, clients), []).append((rate, sample))
+                    busy_cpus.setdefault((workers, clients), []).append(cpus)
                     print(
                         f"round {_round + 1} -w {workers} {clients:>3} clients: {rate:6.1f}/s "
                         f"p50 {_pct(sample.latencies, 0.5):5.0f} ms "
                         f"p99 {_pct(sample.latencies, 0.99):5.0f} ms "
-                        f"errors {len(sample.errors)} load {os.getloadavg()[0]:.1f}",
+                        f"errors {len(sample.errors)} load {os.getloadavg()[0]:.1f} "
+                        f"CPUs busy {cpus:.2f} of {os.cpu_count()}",
                         flush=True,
                     )
                     for error in sample.errors[:3]:
@@ -328,8 +335,11 @@ def main() -> None:
 
     print(f"\nload average (1 min) along the run: {', '.join(f'{x[0]:.1f}' for x in loads)}")
     print(f"worker class {args.worker_class}, threads {args.threads}, settings {args.set or '-'}")
-    print("| workers | clients | completions/s (median of rounds) | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| workers | clients | completions/s (median of rounds) | p50 ms | p99 ms | errors "
+        "| CPUs busy |"
+    )
+    print("|---|---|---|---|---|---|---|")
     medians: dict[tuple[int, int], float] = {}
     for (workers, clients), runs in sorted(results.items()):
         medians[workers, clients] = statistics.median(rate for rate, _s in runs)
@@ -337,7 +347,8 @@ def main() -> None:
         errors = sum(len(s.errors) for _rate, s in runs)
         print(
             f"| {workers} | {clients} | {medians[workers, clients]:.1f} | "
-            f"{_pct(lat, 0.5):.0f} | {_pct(lat, 0.99):.0f} | {errors} |"
+            f"{_pct(lat, 0.5):.0f} | {_pct(lat, 0.99):.0f} | {errors} | "
+            f"{statistics.median(busy_cpus[workers, clients]):.2f} |"
         )
     base = args.workers[0]
     for workers in args.workers[1:]:
@@ -345,6 +356,13 @@ def main() -> None:
             f"{c} clients {medians[workers, c] / medians[base, c]:.2f}x" for c in args.clients
         )
         print(f"-w {workers} / -w {base}: {ratios}")
+    # With the load generator, the workers and the database on the same CPUs, more workers
+    # can at most fill the CPUs that one worker's run left idle.
+    ceilings = ", ".join(
+        f"{c} clients {(os.cpu_count() or 1) / statistics.median(busy_cpus[base, c]):.2f}x"
+        for c in args.clients
+    )
+    print(f"ceiling on this machine (CPUs / CPUs busy at -w {base}): {ceilings}")
 
 
 if __name__ == "__main__":

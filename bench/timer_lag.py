@@ -8,7 +8,9 @@ the app of this checkout, default settings), then `timer_probe` instances (start
 script -> end) all due at the same instant, a few seconds after the last is created, and
 measures, per timer, the lag of fired_at - due_at and the lag until the firing was visible to a reader
 polling every 20 ms. Checks that every timer fired exactly once (one `timer_fired` audit
-event per instance, none twice, every instance completed): the bench fails otherwise. Then,
+event per instance, none twice, every instance completed): the bench fails otherwise. It also
+reports the machine's busy CPU time during the burst (/proc/stat) per timer, and that work
+spread over every CPU: the shortest the burst could take on this machine. Then,
 with the schedulers running, starts --near timers due 3 s after they are created (less than
 the planning interval) and measures their lag the same way. --write appends the results to
 bench/RESULTS.md. Uses a throw-away SQLite database unless --database-url (an empty or
@@ -32,7 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _setup import cpu_busy_seconds, process_cpu_seconds  # noqa: E402
 from flask import Flask  # noqa: E402
 from sqlalchemy import func, inspect, select, text  # noqa: E402
 
@@ -95,6 +99,10 @@ class Schedulers:
                 self.stop()
                 raise SystemExit("the scheduler processes did not start within 120 s")
             time.sleep(0.1)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the scheduler processes have used so far (not their script workers)."""
+        return sum(process_cpu_seconds(proc.pid) for proc in self.procs)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -212,8 +220,17 @@ def run(url: str, args: argparse.Namespace, tmp: Path) -> tuple[dict, dict]:
         ids = start_probes(app, [due] * n)
         if datetime.now(UTC) > due - timedelta(seconds=1):
             raise SystemExit("creating the timers took too long: raise --setup-ms-per-timer")
-        wait_all_fired(app, ids, (due - datetime.now(UTC)).total_seconds() + 120)
+        time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        busy, own = cpu_busy_seconds(), procs.cpu_seconds()
+        wait_all_fired(app, ids, 120)
+        busy, own = cpu_busy_seconds() - busy, procs.cpu_seconds() - own
         burst = summary(fired_lags(app, ids), visible_lags(poller, [due] * n))
+        # The machine's busy CPU time from the due instant until every timer was seen fired
+        # (schedulers, database, this poller): spread over every CPU, the shortest the burst
+        # could take with this much work per timer.
+        burst["cpu per timer"] = busy / n
+        burst["scheduler cpu per timer"] = own / n
+        burst["cpu floor"] = busy / (os.cpu_count() or 1)
         check_exactly_once(app, ids)
         base = len(ids)
         near_dues, near_ids = [], []
@@ -249,8 +266,14 @@ def report(url: str, args: argparse.Namespace, burst: dict, close: dict) -> str:
             "",
             "| run | fired p50 | fired p99 | fired max | visible p50 | visible p99 | visible max |",
             "|---|---|---|---|---|---|---|",
-            row.format(f"{args.timers} timers due at the same instant", *burst.values()),
+            row.format(f"{args.timers} timers due at the same instant", *list(burst.values())[:6]),
             row.format(f"{args.near} timers created 3 s before they fall due", *close.values()),
+            "",
+            f"The machine's busy CPU time during the burst: {burst['cpu per timer'] * 1000:.2f} ms "
+            f"per timer (schedulers, database, script workers and the poller together; "
+            f"the scheduler processes alone {burst['scheduler cpu per timer'] * 1000:.2f} ms); "
+            f"spread over "
+            f"{os.cpu_count()} CPUs, the burst's work takes at least {burst['cpu floor']:.2f} s.",
             "",
         ]
     )
