@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ
@@ -92,6 +92,7 @@ def cycle_for_filing(session: Session, committee: Committee, today: date) -> Rev
     cycle = open_cycle_for(session, committee.id, today, lock=True)
     if cycle is None:
         raise ConflictError(no_cycle_message(session, committee, today), code="no_open_cycle")
+    lock_cycle(session, cycle.id)  # two filings at once count the places one after the other
     if cycle.quota is not None and filed_count(session, cycle.id) >= cycle.quota:
         raise ConflictError(
             f"{committee.name}{cycle.year} 年度申报名额（{cycle.quota} 名）已满，不能再申报",
@@ -166,4 +167,15 @@ def cycle_view(
         closed_at=iso(cycle.closed_at),
         closed_by=cycle.closed_by,
         close_reason=cycle.close_reason,
+    )
+
+
+def lock_cycle(session: Session, cycle_id: int) -> None:
+    """Hold the cycle's row until the transaction ends: a row lock on PostgreSQL, the
+    database's write lock on SQLite (a write first, so what is read after it is the latest)."""
+    session.execute(
+        update(ReviewCycle)
+        .where(ReviewCycle.id == cycle_id)
+        .values(id=ReviewCycle.id)
+        .execution_options(synchronize_session=False)
     )
