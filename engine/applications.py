@@ -35,6 +35,7 @@ from storage import (
     Timer,
     UnitOfWorkFactory,
     User,
+    lock_row,
 )
 
 
@@ -143,6 +144,9 @@ class Applications:
                     "业绩档案未审核通过，不能申报",
                     code="dossier_not_approved",
                 )
+            # Two filings of one applicant at once (a double click): the second waits here
+            # for the first to commit, then finds its application open.
+            lock_row(session, User, actor.id)
             open_app = session.scalars(
                 select(Application.id).where(
                     Application.applicant_id == actor.id, statuses.open_applications()

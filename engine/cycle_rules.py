@@ -8,14 +8,14 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import CHINA_TZ
 from engine.committees import Committee
 from engine.errors import ConflictError
 from engine.views import iso
-from storage import Application, ProcessVersion, ReviewCycle
+from storage import Application, ProcessVersion, ReviewCycle, lock_row
 
 OPEN, CLOSED = "open", "closed"
 # Applications that no longer hold a place of a cycle's quota.
@@ -171,11 +171,5 @@ def cycle_view(
 
 
 def lock_cycle(session: Session, cycle_id: int) -> None:
-    """Hold the cycle's row until the transaction ends: a row lock on PostgreSQL, the
-    database's write lock on SQLite (a write first, so what is read after it is the latest)."""
-    session.execute(
-        update(ReviewCycle)
-        .where(ReviewCycle.id == cycle_id)
-        .values(id=ReviewCycle.id)
-        .execution_options(synchronize_session=False)
-    )
+    """Hold the cycle's row until the transaction ends (``storage.lock_row``)."""
+    lock_row(session, ReviewCycle, cycle_id)

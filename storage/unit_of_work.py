@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, Row, create_engine, event
+from sqlalchemy import CursorResult, Executable, Row, create_engine, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +64,19 @@ def rows_changed(
     """Run an UPDATE or DELETE in ``session`` (with ``params`` for its bind parameters);
     how many rows it changed."""
     return cast(CursorResult[Any], session.execute(statement, params)).rowcount
+
+
+def lock_row(session: Session, model: Any, key: Any) -> None:
+    """Hold a row of ``model`` (by primary key ``id``) until the transaction ends: a row lock on
+    PostgreSQL, the database's write lock on SQLite. It is a write that changes nothing, so on
+    SQLite too what the transaction reads after it is the latest, and a second transaction
+    doing the same waits here for the first to end."""
+    session.execute(
+        update(model)
+        .where(model.id == key)
+        .values(id=model.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def read_first(
