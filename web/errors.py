@@ -7,7 +7,7 @@ import re
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from engine import (
@@ -49,6 +49,7 @@ HTTP_MESSAGES = {
     405: "不支持该请求方法",
     413: "请求内容过大",
     415: "不支持的内容类型",
+    409: "该内容已存在，或刚被他人同时提交，本次操作未保存，请刷新后查看",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请稍后再试",
     503: "数据库连接中断，本次操作未保存，请重试",
@@ -146,6 +147,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database(exc: DBAPIError) -> tuple[Response | str, int] | Response:
+        if isinstance(exc, IntegrityError):
+            # The same thing submitted twice at once (a double click on 注册): a unique
+            # constraint kept the second out, and its transaction rolled back whole.
+            log.warning("integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
+            if _wants_json():
+                return error_body(409, "conflict", HTTP_MESSAGES[409])
+            return render_template("error.html", status=409, message=HTTP_MESSAGES[409]), 409
         if not exc.connection_invalidated:
             return _unexpected(exc)
         # The server dropped the connection (a restart): this transaction rolled back whole.

@@ -130,7 +130,7 @@ STATUS_TEXT = {
     "401": "No or bad token",
     "403": "Not yours",
     "404": "Unknown id",
-    "409": "State conflict",
+    "409": "State conflict; code conflict when the same thing was submitted twice at once",
     "413": "Too large",
     "415": "Wrong file type",
     "422": "Fails the form schema or a business rule",
