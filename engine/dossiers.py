@@ -14,7 +14,7 @@ from engine.errors import ConflictError, ForbiddenError
 from engine.files import check_file_refs
 from engine.process_runtime import ProcessRuntime
 from engine.views import Actor
-from storage import Dossier, Org, UnitOfWorkFactory, User
+from storage import Dossier, Org, UnitOfWorkFactory, User, lock_row
 
 
 class Dossiers:
@@ -83,6 +83,10 @@ class Dossiers:
         with self._uow() as uow:
             session = uow.session
             schema = self.dossier_schema(session)
+            if policy.may_file(actor):
+                # Submitted twice at once (a double click): the second waits here for the
+                # first to commit, then finds the dossier under review.
+                lock_row(session, User, actor.id)
             row = self._dossier(session, actor)
             if row.status == "submitted":
                 raise ConflictError("业绩档案已在审核中", code="dossier_under_review")

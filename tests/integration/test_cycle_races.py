@@ -1,6 +1,7 @@
 """Two people acting on one annual cycle at once: two office clerks forming sessions never
 put an application before two sessions, two applicants filing never take more places than
-the quota has, and one applicant filing twice at once gets one application."""
+the quota has, and one applicant filing twice at once gets one application (or submitting
+the dossier twice, one review)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,17 @@ def test_one_applicant_filing_twice_at_once_gets_one_application(app, api, monke
     outcomes = _twice_at_once(lambda _n: service.create(dict(FILING), actor) and "filed")
     assert sorted(outcomes) == ["application_open", "filed"], outcomes
     assert len(api.get("/applications", person["username"]).json["items"]) == 1
+
+
+def test_a_dossier_submitted_twice_at_once_goes_to_one_review(app, api, monkeypatch):
+    from engine.dossiers import Dossiers
+    from tests.flows import DOSSIER, register_applicant, register_unit
+
+    unit = register_unit(api)
+    person = register_applicant(api, unit, approve_dossier=False)
+    assert api.put("/me/dossier", person["username"], json=DOSSIER).status == 200
+    actor, service = _actor(app, person["username"]), app.extensions["dossiers"]
+    _meet_after(monkeypatch, Dossiers, "_dossier")
+    outcomes = _twice_at_once(lambda _n: service.submit_dossier(actor)["status"])
+    assert sorted(outcomes) == ["dossier_under_review", "submitted"], outcomes
+    assert len(api.tasks(unit["username"], name="review_dossier")) == 1
