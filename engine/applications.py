@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import eligibility, forms, policy, statuses
 from engine.application_views import committee_summary, paper_state, payment_state
+from engine.ballots import holds_seat
 from engine.certificate_issue import certificate_of
 from engine.clock import Clock
 from engine.committees import Committee
@@ -26,7 +27,6 @@ from engine.views import Actor, iso
 from storage import (
     Application,
     AuditEvent,
-    BallotSeat,
     Dossier,
     HumanTask,
     Org,
@@ -37,16 +37,6 @@ from storage import (
     User,
     lock_row,
 )
-
-
-def holds_seat(session: Session, application_id: int, user_id: int) -> bool:
-    """Whether a review session seated this account to vote on this application."""
-    found = session.scalar(
-        select(BallotSeat.id)
-        .where(BallotSeat.application_id == application_id, BallotSeat.user_id == user_id)
-        .limit(1)
-    )
-    return found is not None
 
 
 def visible_application(

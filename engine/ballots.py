@@ -152,3 +152,13 @@ def tally(session: Session, review_session_id: int, rules: ReviewRules) -> list[
         row.present, row.passed = result.present, result.passed
         out.append(result)
     return out
+
+
+def holds_seat(session: Session, application_id: int, user_id: int) -> bool:
+    """Whether a review session seated this account to vote on this application."""
+    found = session.scalar(
+        select(BallotSeat.id)
+        .where(BallotSeat.application_id == application_id, BallotSeat.user_id == user_id)
+        .limit(1)
+    )
+    return found is not None

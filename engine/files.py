@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import policy
+from engine.ballots import holds_seat
 from engine.errors import ForbiddenError, InvalidDataError, NotFoundError
 from engine.file_names import safe_filename
 from engine.forms import file_fields
+from engine.handoff_state import is_copied
 from engine.pdf_limits import PdfLimits
 from engine.views import Actor
 from storage import Application, StoredFile
@@ -152,4 +154,11 @@ class Documents:
             if row.owner_id is not None and row.owner_id != actor.id
             else ()
         )
-        return policy.may_see_file(actor, row.owner_id, row.owner_org_id, owner_apps)
+        return policy.may_see_file(
+            actor,
+            row.owner_id,
+            row.owner_org_id,
+            owner_apps,
+            copied=lambda app: is_copied(session, app.id, actor.id),
+            seated=lambda app: holds_seat(session, app.id, actor.id),
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import String, cast, false, or_, true
@@ -20,6 +21,7 @@ from storage import Application
 
 
 class ApplicationRow(Protocol):
+    id: int
     applicant_id: int
     unit_org_id: str
     chain: list[str] | None
@@ -111,19 +113,30 @@ def may_see_file(
     owner_id: int | None,
     owner_org_id: str | None,
     owner_applications: Iterable[ApplicationRow] = (),
+    *,
+    copied: Callable[[ApplicationRow], bool] | None = None,
+    seated: Callable[[ApplicationRow], bool] | None = None,
 ) -> bool:
     """Whether the actor may download a stored file: its own, its org's (for roles that see
-    their org's applications), or of someone whose application the actor sees."""
+    their org's applications), or of someone whose application the actor sees, by its role,
+    a copy (抄送: ``copied``) or a seat on the panel voting on it (``seated``)."""
     if owner_id is not None and owner_id == actor.id:
         return True
     scope = _scope(actor)
-    if scope is None:
-        return False
-    if scope.column is None:
+    if scope is not None and scope.column is None:
         return True
-    if scope.column == "unit_org_id":
+    if scope is not None and scope.column == "unit_org_id":
         return owner_org_id is not None and owner_org_id == actor.org_id
-    return owner_id is not None and any(may_see_application(actor, a) for a in owner_applications)
+
+    def sees(app: ApplicationRow) -> bool:
+        return may_see_application(
+            actor,
+            app,
+            copied=None if copied is None else partial(copied, app),
+            seated=None if seated is None else partial(seated, app),
+        )
+
+    return owner_id is not None and any(sees(app) for app in owner_applications)
 
 
 def may_use_file(actor: Actor, owner_id: int | None, owner_org_id: str | None) -> bool:

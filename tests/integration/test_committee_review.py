@@ -3,8 +3,10 @@ results publicity with objections, certificate (issue 13, DOMAIN.md §8)."""
 
 from __future__ import annotations
 
+import io
+
 from tests.committee_flows import attend, form_session, load_experts, to_expert_review, vote
-from tests.flows import OFFICE, credit_code, status_of
+from tests.flows import OFFICE, credit_code, pdf_bytes, status_of
 from tests.helpers import Api
 
 PANEL = [f"exp_{n}" for n in range(1, 8)]
@@ -289,3 +291,24 @@ def test_concurrent_last_votes_tally_exactly_once(app, api):
             )
     assert tallied == 1
     assert status_of(api, person, app_id) == "result_publicity"
+
+
+def test_a_seated_expert_downloads_the_applicants_files_and_no_other_expert_does(app, api):
+    _unit, person, _app_id = to_expert_review(api)
+    r = api.post(
+        "/files",
+        person["username"],
+        data={"file": (io.BytesIO(pdf_bytes()), "业绩证明.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status == 201, r
+    file_id = r.json["file_id"]
+    load_experts(app, 8)
+    assert api.get(f"/files/{file_id}", "exp_1").status == 403  # not seated yet
+    r = form_session(api, PANEL)  # exp_1..exp_7; exp_8 sits on no panel
+    assert r.status == 201, r
+    assert attend(api, r.json["session_id"], PANEL[:5]).status == 200
+    got = api.get(f"/files/{file_id}", "exp_1")
+    assert got.status == 200 and got.json == pdf_bytes()
+    assert api.get(f"/files/{file_id}", "exp_8").status == 403
+    assert api.get(f"/files/{file_id}", "exp_6").status == 403  # chosen, absent: no ballot
