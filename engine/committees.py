@@ -133,21 +133,19 @@ def _prefix(value: Any, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or not PREFIX_PATTERN.fullmatch(value):
-        raise ValueError(
-            f"{where}.certificate_prefix must be 1-{PREFIX_MAX} capital letters or digits"
-        )
+        raise ValueError(f"{where}.certificate_prefix 须为 1 至 {PREFIX_MAX} 位大写字母或数字")
     return value
 
 
 def _text_or_none(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise ValueError(f"{where} must be a string or null")
+    raise ValueError(f"{where} 须为文字或 null")
 
 
 def _names(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{where} must be a non-empty list of names")
+        raise ValueError(f"{where} 须为非空的名称列表")
     return list(value)
 
 
@@ -155,29 +153,29 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
     """Check and read a catalogue document; ValueError names the first problem."""
     rows = raw.get("committees")
     if not isinstance(rows, list):
-        raise ValueError("committees must be a list")
+        raise ValueError("committees 须为列表")
     out: list[Committee] = []
     for i, row in enumerate(rows):
         where = f"committees[{i}]"
         if not isinstance(row, Mapping):
-            raise ValueError(f"{where} must be an object")
+            raise ValueError(f"{where} 须为对象")
         for key in ("id", "name", "office_org_id", "address"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise ValueError(f"{where}.{key} is required")
+                raise ValueError(f"{where}.{key} 必填")
         contacts = row.get("contacts") or []
         for j, c in enumerate(contacts):
             if not isinstance(c, Mapping) or not isinstance(c.get("role"), str):
-                raise ValueError(f"{where}.contacts[{j}] needs a role")
+                raise ValueError(f"{where}.contacts[{j}] 须有 role（联系人角色）")
             _text_or_none(c.get("name"), f"{where}.contacts[{j}].name")
             _text_or_none(c.get("phone"), f"{where}.contacts[{j}].phone")
         fees = row.get("fees") or {}
         for level, fee in fees.items():
             amount = fee.get("amount") if isinstance(fee, Mapping) else None
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-                raise ValueError(f"{where}.fees.{level}.amount must be a whole number of yuan")
+                raise ValueError(f"{where}.fees.{level}.amount 须为整数元")
         payee = row.get("payee") or {}
         if not isinstance(payee, Mapping) or not isinstance(payee.get("name"), str):
-            raise ValueError(f"{where}.payee.name is required")
+            raise ValueError(f"{where}.payee.name 必填")
         committee = Committee(
             id=row["id"],
             name=row["name"],
@@ -195,14 +193,16 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
         )
         for other in out:
             if other.id == committee.id:
-                raise ValueError(f"{where}.id {committee.id!r} is used twice")
+                raise ValueError(f"{where}.id {committee.id!r} 重复")
             if any(
                 other.reviews(s, lv, sp)
                 for s in committee.series
                 for lv in committee.levels
                 for sp in committee.specialties
             ):
-                raise ValueError(f"{where} overlaps {other.id!r}: one combination, one committee")
+                raise ValueError(
+                    f"{where} 与 {other.id!r} 的受理范围重叠：同一系列、级别和专业只能由一个评委会评审"
+                )
         out.append(committee)
     return Catalogue(out)
 

@@ -74,12 +74,12 @@ def shared_file_problem(name: str, text: str) -> str | None:
         try:
             committees.parse_catalogue(doc)
         except ValueError as exc:
-            return f"not a committee catalogue: {exc}"
+            return f"不是有效的评委会目录：{exc}"
     if name == EXPERT_REVIEW_RULES:
         try:
             parse_rules(doc)
         except ValueError as exc:
-            return f"not valid review rules: {exc}"
+            return f"评审规则无效：{exc}"
     return None
 
 

@@ -31,9 +31,9 @@ def json_object(text: str, what: str) -> tuple[dict[str, Any], str | None]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        return {}, f"not valid JSON: {exc}"
+        return {}, f"不是有效的 JSON：{exc}"
     if not isinstance(doc, dict):
-        return {}, f"{what} must be a JSON object"
+        return {}, f"{what} 须为 JSON 对象"
     return doc, None
 
 
@@ -47,7 +47,7 @@ def schema_problem(text: str) -> str | None:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        return f"not a valid JSON Schema: {exc.message}"
+        return f"不是有效的 JSON Schema：{exc.message}"
     return None
 
 

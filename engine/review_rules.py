@@ -44,17 +44,17 @@ def _fraction(value: Any, name: str) -> Fraction:
         or len(value) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
-        raise ValueError(f"{name} must be [numerator, denominator]")
+        raise ValueError(f"{name} 须为 [分子, 分母]")
     num, den = value
     if den <= 0 or not 0 < num <= den:
-        raise ValueError(f"{name} must be a fraction in (0, 1]")
+        raise ValueError(f"{name} 须为大于 0、不大于 1 的分数")
     return Fraction(num, den)
 
 
 def _positive(doc: Mapping[str, Any], name: str, default: int) -> int:
     value = doc.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-        raise ValueError(f"{name} must be a whole number from 1 to 1000")
+        raise ValueError(f"{name} 须为 1 至 1000 的整数")
     return value
 
 
@@ -63,7 +63,7 @@ def parse_rules(doc: Mapping[str, Any] | None) -> ReviewRules:
     if not doc:
         return ReviewRules()
     if not isinstance(doc, Mapping):
-        raise ValueError("the review rules must be a JSON object")
+        raise ValueError("评审规则须为 JSON 对象")
     defaults = ReviewRules()
     return ReviewRules(
         min_panel_size=_positive(doc, "min_panel_size", defaults.min_panel_size),

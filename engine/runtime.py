@@ -137,7 +137,7 @@ def parse_xml(data: bytes) -> etree._Element:
     """Parse XML without DTDs, entities or network; refuse DOCTYPE declarations."""
     root = etree.fromstring(data, HARDENED_XML)
     if root.getroottree().docinfo.internalDTD is not None:
-        raise ValueError("DOCTYPE/ENTITY declarations are not allowed")
+        raise ValueError("不允许 DOCTYPE/ENTITY 声明")
     return root
 
 

@@ -136,45 +136,45 @@ class ScriptPolicyError(PermissionError):
 
 
 _PHRASES: dict[type[ast.AST], str] = {
-    ast.Import: "import is not allowed",
-    ast.ImportFrom: "import is not allowed",
-    ast.FunctionDef: "defining functions or classes is not allowed",
-    ast.AsyncFunctionDef: "defining functions or classes is not allowed",
-    ast.ClassDef: "defining functions or classes is not allowed",
-    ast.Lambda: "defining functions or classes is not allowed",
-    ast.Global: "global/nonlocal is not allowed",
-    ast.Nonlocal: "global/nonlocal is not allowed",
-    ast.GeneratorExp: "generator expressions are not allowed",
-    ast.Try: "try/raise is not allowed",
-    ast.Raise: "try/raise is not allowed",
-    ast.While: "while loops are not allowed",
+    ast.Import: "不允许 import",
+    ast.ImportFrom: "不允许 import",
+    ast.FunctionDef: "不允许定义函数或类",
+    ast.AsyncFunctionDef: "不允许定义函数或类",
+    ast.ClassDef: "不允许定义函数或类",
+    ast.Lambda: "不允许定义函数或类",
+    ast.Global: "不允许 global/nonlocal",
+    ast.Nonlocal: "不允许 global/nonlocal",
+    ast.GeneratorExp: "不允许生成器表达式",
+    ast.Try: "不允许 try/raise",
+    ast.Raise: "不允许 try/raise",
+    ast.While: "不允许 while 循环",
 }
 
 
 def _node_problem(node: ast.AST) -> str | None:
     if not isinstance(node, _ALLOWED_NODES):
-        return _PHRASES.get(type(node), f"{type(node).__name__} is not allowed")
+        return _PHRASES.get(type(node), f"不允许 {type(node).__name__}")
     if isinstance(node, ast.Attribute):
         if node.attr not in SAFE_ATTRIBUTES:
-            return f"attribute {node.attr!r} is not allowed"
+            return f"不允许属性 {node.attr!r}"
         if not isinstance(node.ctx, ast.Load):
-            return f"assigning attribute {node.attr!r} is not allowed"
+            return f"不允许给属性 {node.attr!r} 赋值"
     elif isinstance(node, ast.Name):
         if node.id.startswith("_") or node.id in _FORBIDDEN_BUILTINS:
-            return f"name {node.id!r} is not allowed"
+            return f"不允许名称 {node.id!r}"
     elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
         # A nested format spec is itself an f-string; only literal specs are needed.
         if not all(isinstance(v, ast.Constant) for v in node.format_spec.values):  # type: ignore[attr-defined]
-            return "computed format spec is not allowed"
+            return "不允许计算得到的格式说明"
     elif isinstance(node, ast.Call) and not isinstance(node.func, ast.Name | ast.Attribute):
-        return "calling a computed value is not allowed"
+        return "不允许调用计算得到的值"
     elif isinstance(node, ast.Constant) and isinstance(node.value, bytes):
-        return "bytes literals are not allowed"
+        return "不允许 bytes 字面量"
     return None
 
 
 def violations(tree: ast.AST) -> list[str]:
-    """Every construct in ``tree`` the allow-list refuses, as short English phrases.
+    """Every construct in ``tree`` the allow-list refuses, as short phrases a designer reads.
 
     A refused construct's insides are not reported again (``import os`` is one problem).
     """
@@ -196,7 +196,7 @@ def check(source: str, mode: str) -> ast.AST:
     tree = ast.parse(source, filename="<bpmn>", mode=mode)
     problems = violations(tree)
     if problems:
-        raise ScriptPolicyError("; ".join(dict.fromkeys(problems)))
+        raise ScriptPolicyError("；".join(dict.fromkeys(problems)))
     return tree
 
 

@@ -100,7 +100,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 def _text(source: Any) -> str:
     if not isinstance(source, str):
-        raise ScriptPolicyError("only script text can run in the sandbox")
+        raise ScriptPolicyError("只有脚本文本可以在沙箱中运行")
     return source
 
 

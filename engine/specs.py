@@ -82,9 +82,7 @@ def _dangling_flows(root: etree._Element) -> list[tuple[etree._Element, str]]:
         for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
             for attr in ("sourceRef", "targetRef"):
                 if flow.get(attr) not in ids:
-                    out.append(
-                        (flow, f"{attr} {flow.get(attr)!r} is not an element of the process")
-                    )
+                    out.append((flow, f"{attr} {flow.get(attr)!r} 不是本流程中的元素"))
     return out
 
 
@@ -92,17 +90,17 @@ def _expressions(ts: Any) -> Iterable[tuple[str, str, str]]:
     """(what, source, mode) for every script or expression a task spec carries."""
     for cond, target in getattr(ts, "cond_task_specs", []) or []:
         if cond is not None:
-            yield f"condition to {target}", cond.args[0], "eval"
+            yield f"流向 {target} 的条件", cond.args[0], "eval"
     if isinstance(getattr(ts, "script", None), str):
-        yield "script", ts.script, "exec"
-    for attr, what in (("prescript", "preScript"), ("postscript", "postScript")):
+        yield "脚本", ts.script, "exec"
+    for attr, what in (("prescript", "前置脚本 preScript"), ("postscript", "后置脚本 postScript")):
         if isinstance(getattr(ts, attr, None), str) and getattr(ts, attr):
             yield what, getattr(ts, attr), "exec"
     if isinstance(ts, MultiInstanceTask | StandardLoopTask) and isinstance(ts.condition, str):
-        yield "loop condition", ts.condition, "eval"
+        yield "循环条件", ts.condition, "eval"
     event_def = getattr(ts, "event_definition", None)
     if isinstance(event_def, TimerEventDefinition) and isinstance(event_def.expression, str):
-        yield "timer expression", event_def.expression, "eval"
+        yield "定时器表达式", event_def.expression, "eval"
     props = (getattr(ts, "extensions", None) or {}).get("properties") or {}
     if isinstance(props.get("withdrawWhen"), str):
         yield "withdrawWhen", props["withdrawWhen"], "eval"
@@ -124,10 +122,10 @@ class SpecValidator:
                 form_texts[PurePosixPath(name).name] = data.decode("utf-8", "replace")
         bpmn_files = [n for n in files if n.endswith(".bpmn")]
         if not bpmn_files:
-            report.problems.append(Problem("-", None, "-", "no .bpmn file in the upload"))
+            report.problems.append(Problem("-", None, "-", "上传内容中没有 .bpmn 文件"))
         for name in files:
             if not name.endswith((".bpmn", ".json", ".dmn")):
-                report.problems.append(Problem(name, None, "-", "only .bpmn, .dmn and .json"))
+                report.problems.append(Problem(name, None, "-", "只接受 .bpmn、.dmn 和 .json 文件"))
         for name in bpmn_files:
             self._validate_file(name, files[name], form_texts, report)
         return report
@@ -139,10 +137,10 @@ class SpecValidator:
         try:
             root = runtime.parse_xml(data)
         except etree.XMLSyntaxError as exc:
-            problems.append(Problem(name, exc.lineno, "xml", str(exc.msg)))
+            problems.append(Problem(name, exc.lineno, "xml", f"XML 格式错误：{exc.msg}"))
             return
         except ValueError as exc:
-            problems.append(Problem(name, 1, "xml", str(exc)))
+            problems.append(Problem(name, 1, "xml", f"XML 不能接受：{exc}"))
             return
         ids = [
             p.get("id")
@@ -151,12 +149,12 @@ class SpecValidator:
         ]
         stem = PurePosixPath(name).stem
         if len(ids) != 1:
-            problems.append(Problem(name, 1, "process", "need exactly one executable process"))
+            problems.append(Problem(name, 1, "process", "须有且只有一个标记为可执行的流程"))
             return
         if ids[0] != stem:
             line = _line_of(root, ids[0] or "")
             problems.append(
-                Problem(name, line, ids[0] or "process", f"process id must be {stem!r}")
+                Problem(name, line, ids[0] or "process", f"流程编号须为 {stem!r}（与文件名一致）")
             )
             return
         dangling = _dangling_flows(root)
@@ -171,10 +169,11 @@ class SpecValidator:
         except ValidationException as exc:
             line = exc.line_number or _line_of(root, getattr(exc, "id", "") or "")
             element = getattr(exc, "id", None) or getattr(exc, "tag", None) or _element_in(str(exc))
-            problems.append(Problem(name, line, str(element), str(exc).strip().rstrip(".")))
+            message = str(exc).strip().rstrip(".")
+            problems.append(Problem(name, line, str(element), f"BPMN 校验未通过：{message}"))
             return
         except (SpiffWorkflowException, KeyError, ValueError) as exc:
-            problems.append(Problem(name, None, "-", f"cannot build the process: {exc}"))
+            problems.append(Problem(name, None, "-", f"无法构建流程：{exc}"))
             return
         before = len(problems)
         used_forms = self._check_tasks(name, root, loaded, form_texts, problems)
@@ -202,10 +201,10 @@ class SpecValidator:
             for what, source, mode in _expressions(ts):
                 msg = self._expression_problem(source, mode)
                 if msg:
-                    problems.append(Problem(name, line, bpmn_id, f"{what}: {msg}"))
+                    problems.append(Problem(name, line, bpmn_id, f"{what}：{msg}"))
             wait_status = loaded.wait_status.get(bpmn_id)
             if wait_status and (msg := self._expression_problem(wait_status, "eval")):
-                problems.append(Problem(name, line, bpmn_id, f"status: {msg}"))
+                problems.append(Problem(name, line, bpmn_id, f"status：{msg}"))
             if isinstance(ts, UserTaskMixin):
                 meta = loaded.user_tasks[bpmn_id]
                 for msg in self._user_task_problems(meta, form_texts, used):
@@ -216,12 +215,12 @@ class SpecValidator:
         try:
             compile_checked(source, mode)
         except SyntaxError as exc:
-            return f"does not compile: {exc.msg} in {source!r}"
+            return f"无法编译（{exc.msg}）：{source!r}"
         except ScriptPolicyError as exc:
-            return f"not allowed: {exc} in {source!r}"
+            return f"含不允许的写法（{exc}）：{source!r}"
         unknown = called_names(source, mode) - self.allowed_calls
         if unknown:
-            return f"calls unregistered function(s) {', '.join(sorted(unknown))}"
+            return f"调用了未注册的函数：{'、'.join(sorted(unknown))}"
         return None
 
     def _user_task_problems(
@@ -239,7 +238,7 @@ class SpecValidator:
         for name, expr in (("status", meta.status_expr), ("userVariable", meta.user_variable)):
             msg = self._expression_problem(expr, "eval") if expr else None
             if msg:
-                out.append(f"{name}: {msg}")
+                out.append(f"{name}：{msg}")
         if not meta.form:
             out.append("用户任务缺少属性 formJsonSchemaFilename（表单文件）")
         for form_name in filter(None, (meta.form, meta.ui_form)):
@@ -249,7 +248,7 @@ class SpecValidator:
                 continue
             problem = forms.schema_problem(text)
             if problem and form_name == meta.form:
-                out.append(f"form {form_name}: {problem}")
+                out.append(f"表单 {form_name}：{problem}")
             used[form_name] = text
         return out
 

@@ -118,5 +118,5 @@ def test_operator_repairs_a_stuck_instance_and_designer_validates(
         "#files", [{"name": "sample.bpmn", "mimeType": "application/xml", "buffer": bad}]
     )
     page.click("#validate")
-    assert "import is not allowed" in page.inner_text("#problems")
+    assert "不允许 import" in page.inner_text("#problems")
     shot(page, "11-upload-problems")

@@ -64,7 +64,7 @@ def test_bpmn_validate_lists_problems_with_lines_and_exits_1(runner, tmp_path):
     bad.write_bytes(process(script="import os"))
     result = runner.invoke(cli, ["bpmn", "validate", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:" in result.output and ": compute: script: not allowed" in result.output
+    assert f"{bad}:" in result.output and ": compute: 脚本：含不允许的写法" in result.output
 
 
 def test_bpmn_deploy_then_noop(runner):

@@ -245,7 +245,7 @@ def test_upload_page_validates_and_deploys(admin):
     line = next(n for n, t in enumerate(bad.decode().splitlines(), 1) if 'id="compute"' in t)
     row = (
         f'<tr><td>sample.bpmn</td><td class="nowrap">{line}</td><td><code>compute</code></td>'
-        '<td class="prewrap">script: not allowed: import is not allowed'
+        '<td class="prewrap">脚本：含不允许的写法（不允许 import）'
     )
     assert row in html
     status, html = _upload(admin, "deploy", (bad, "sample.bpmn"))

@@ -29,7 +29,7 @@ COND = DOSSIER_BPMN.replace(b'decision == "approve"', b'decision === "approve"')
 CASES = [
     ("xml", b"<bpmn:definitions", {}, "xml", "line 1"),
     ("xsd", XSD, {}, "endEvent", "bogus"),
-    ("dangling_flow", DANGLING, {}, "f2", "'nowhere' is not an element"),
+    ("dangling_flow", DANGLING, {}, "f2", "'nowhere' 不是本流程中的元素"),
     ("lane", NO_LANE, {}, "approve", "泳道"),
     ("form_property", NO_FORM, {}, "approve", "formJsonSchemaFilename"),
     ("form_missing", MISSING_FORM, {}, "approve", "找不到表单文件"),
@@ -38,17 +38,17 @@ CASES = [
         BAD_FORM_REF,
         {"broken.schema.json": b"{not json"},
         "approve",
-        "not valid JSON",
+        "不是有效的 JSON",
     ),
     (
         "form_invalid_schema",
         BAD_FORM_REF,
         {"broken.schema.json": b'{"type": "nonsense"}'},
         "approve",
-        "not a valid JSON Schema",
+        "不是有效的 JSON Schema",
     ),
-    ("unregistered", process(script="y = send_email(1)"), {}, "compute", "unregistered"),
-    ("condition", COND, {}, "gw_dossier_decision", "does not compile"),
+    ("unregistered", process(script="y = send_email(1)"), {}, "compute", "调用了未注册的函数"),
+    ("condition", COND, {}, "gw_dossier_decision", "无法编译"),
 ]
 
 
