@@ -52,14 +52,6 @@ def holder_terms(
     return {"holder_id": holder, "stands_in_for": stands_in_for(session, actor.id, today)}
 
 
-def on_behalf_of(session: Session, task_id: str, actor: Actor) -> User | None:
-    """The holder of a transferred task when someone else (its stand-in) acts on it."""
-    holder = holder_of(session, task_id)
-    if holder is None or holder == actor.id:
-        return None
-    return session.get(User, holder)
-
-
 def is_copied(session: Session, application_id: int, user_id: int) -> bool:
     """Whether the application was copied to the account."""
     return (

@@ -173,9 +173,13 @@ class Operations:
                 audit=[event],
                 base_status=new_status,
             )
-            status, problem = saved.status, saved.problem
             uow.commit()
-        return {"id": str(inst.id), "status": status, "action": action, "problem": problem}
+        return {
+            "id": str(inst.id),
+            "status": saved.status,
+            "action": action,
+            "problem": saved.problem,
+        }
 
     def retry(
         self,

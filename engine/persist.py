@@ -184,9 +184,7 @@ class Saver:
         for task_id in wanted.keys() - existing:
             self.session.add(HumanTask(created_at=self.now, **wanted[task_id]))
 
-    def move_tasks(
-        self, inst_id: int, before: frozenset[str], ready: list[dict], transferred: bool
-    ) -> None:
+    def move_tasks(self, before: frozenset[str], ready: list[dict], transferred: bool) -> None:
         """``sync_tasks`` when the index rows are known to be ``before`` (the ready tasks as
         the instance was loaded): delete the gone, insert the new, read nothing."""
         wanted = {row["id"]: row for row in ready}

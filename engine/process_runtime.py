@@ -193,7 +193,7 @@ class ProcessRuntime:
         waiting = now.timers if live else []
         same_version = inst.process_version_id == deployed.id
         if loaded is not None and same_version:
-            saver.move_tasks(inst.id, loaded.waits.ready, ready, loaded.transferred)
+            saver.move_tasks(loaded.waits.ready, ready, loaded.transferred)
             if deployed.loaded.has_timers:
                 saver.move_timers(inst.id, loaded.waits.timers, waiting)
         else:

@@ -75,7 +75,6 @@ _LAST = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=bindparam("n
 
 def _reserve(conn: Connection, count: int) -> tuple[int, str]:
     """Lock the chain head, move it on by ``count``; (last seq before, its hash)."""
-    head = _HEAD
     row = conn.execute(_BUMP, {"count": count}).first()
     if row is None:  # a fresh database: create the head once, whoever comes first
         # Imported here: sqlalchemy.dialects.postgresql loads every PostgreSQL driver module.
@@ -84,9 +83,9 @@ def _reserve(conn: Connection, count: int) -> tuple[int, str]:
         dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
         values = {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS}
         if dialect is None:
-            conn.execute(insert(head).values(**values))
+            conn.execute(insert(_HEAD).values(**values))
         else:
-            conn.execute(dialect.insert(head).values(**values).on_conflict_do_nothing())
+            conn.execute(dialect.insert(_HEAD).values(**values).on_conflict_do_nothing())
         row = conn.execute(_BUMP, {"count": count}).one()
     return row.seq - count, row.last_hash
 

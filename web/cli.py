@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -240,13 +240,6 @@ def cli_operator() -> Actor:
     from engine import Actor, roles
 
     return Actor(0, "cli", "运维（命令行）", roles.ADMIN, "platform")
-
-
-def __getattr__(name: str) -> Any:
-    # CLI_OPERATOR stays importable; made on first use, since it needs the engine.
-    if name == "CLI_OPERATOR":
-        return cli_operator()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @click.group("instances")

@@ -102,7 +102,7 @@ def test_bpmn_promote_rolls_back_and_audit_verify_reports_the_chain(runner, tmp_
 
 def test_instances_retry_takes_corrected_data_and_fails_while_still_in_error(runner, tmp_path):
     from web import create_app
-    from web.cli import CLI_OPERATOR
+    from web.cli import cli_operator
 
     sample = tmp_path / "sample.bpmn"
     sample.write_bytes(process(script="ratio = 10 / divisor"))
@@ -110,7 +110,7 @@ def test_instances_retry_takes_corrected_data_and_fails_while_still_in_error(run
     app = create_app()
     with app.app_context():
         inst = app.extensions["operations"].start_bare(
-            "sample", {"divisor": 0, "unit_org_id": "x"}, actor=CLI_OPERATOR
+            "sample", {"divisor": 0, "unit_org_id": "x"}, actor=cli_operator()
         )
     still = runner.invoke(cli, ["instances", "retry", str(inst), "--reason", "重试"])
     assert still.exit_code == 1
