@@ -10,6 +10,12 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 Clock = Callable[[], datetime]
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive value is UTC already (SQLite hands timestamps back naive,
+    and everything stored is UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def system_clock() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)

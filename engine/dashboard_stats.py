@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from engine.clock import CHINA_TZ
+from engine.clock import CHINA_TZ, as_utc
 from engine.errors import UnknownYearError
 from engine.reminders import waited_workdays
 from engine.views import iso
@@ -141,7 +141,7 @@ def throughput_and_medians(
         if i == 0:
             continue  # no earlier step recorded: the arrival is unknown
         arrived = moments[i - 1]
-        hours[level.key].append((_utc(d.at) - _utc(arrived)).total_seconds() / 3600)
+        hours[level.key].append((as_utc(d.at) - as_utc(arrived)).total_seconds() / 3600)
         try:
             days[level.key].append(waited_workdays(calendar, arrived, decided))
         except UnknownYearError as exc:
@@ -173,10 +173,6 @@ def throughput_and_medians(
             for lv in rows
         ],
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def unknown_year_note(exc: UnknownYearError) -> str:

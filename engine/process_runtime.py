@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine import eligibility, runtime
 from engine.audit import audit_event
-from engine.clock import Clock, system_clock
+from engine.clock import Clock, as_utc, system_clock
 from engine.completion import complete_task
 from engine.designer_files import DesignerFiles
 from engine.errors import NotFoundError
@@ -330,7 +329,7 @@ class ProcessRuntime:
             return "cancelled"
         event = self.event(actor, inst, "timer_fired", reason=reason)
         event.task_id, event.task_name = timer.task_id, timer.name
-        event.detail = {"timer_id": str(timer.id), "due_at": iso(_utc(timer.due_at))}
+        event.detail = {"timer_id": str(timer.id), "due_at": iso(as_utc(timer.due_at))}
         if forced:
             event.detail["forced"] = True
         # The index and the pending timers mirror the instance as loaded, except the claimed
@@ -342,7 +341,3 @@ class ProcessRuntime:
             session, inst, wf, deployed, read_revision=read_revision, audit=[event], loaded=loaded
         )
         return "fired"
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

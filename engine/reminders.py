@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from engine import roles
 from engine.applications import visible_application
 from engine.audit import audit_event
-from engine.clock import CHINA_TZ, Clock
+from engine.clock import CHINA_TZ, Clock, as_utc
 from engine.errors import ConflictError, EngineError
 from engine.handoff_state import holder_of
 from engine.notices import phone_of, queue_notice
@@ -53,13 +53,9 @@ class SmsMessage:
     text: str
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def waited_workdays(calendar: WorkCalendar, created: datetime, today: date) -> int:
     """Working days that have passed since the day a task arrived (that day not counted)."""
-    arrived = _utc(created).astimezone(CHINA_TZ).date()
+    arrived = as_utc(created).astimezone(CHINA_TZ).date()
     return calendar.count_workdays(arrived + timedelta(days=1), today) if today > arrived else 0
 
 
@@ -79,7 +75,7 @@ class Notices:
 
     def send_reminders(self, *, after_workdays: int, policy: CalendarPolicy) -> int:
         """Remind whoever holds a task waiting over N working days; return reminders written."""
-        now = _utc(self.clock())
+        now = as_utc(self.clock())
         today = now.astimezone(CHINA_TZ).date()
         # Working days never outnumber calendar days: older than N days is a safe pre-filter.
         cutoff = now - timedelta(days=after_workdays)
@@ -150,7 +146,7 @@ class Notices:
         self, send: Callable[[SmsMessage], None], *, limit: int = 100, max_attempts: int = 5
     ) -> int:
         """Send pending SMS rows through ``send``; mark each sent, retried or failed."""
-        now = _utc(self.clock())
+        now = as_utc(self.clock())
         with self._uow() as uow:
             session = uow.session
             session.execute(
@@ -173,7 +169,7 @@ class Notices:
         ready = [
             c.id
             for c in candidates
-            if c.sent_at is None or _utc(c.sent_at) + RETRY_BASE * 2 ** (c.attempts - 1) <= now
+            if c.sent_at is None or as_utc(c.sent_at) + RETRY_BASE * 2 ** (c.attempts - 1) <= now
         ]
         return sum(self._deliver_one(nid, send, now, max_attempts) for nid in ready)
 
@@ -207,7 +203,7 @@ class Notices:
             log.warning("sms %s attempt %s failed (%s): %s", nid, attempts, status, exc.message)
             self._set_sms_status(nid, status, None)
             return 0
-        self._set_sms_status(nid, "sent", _utc(self.clock()))
+        self._set_sms_status(nid, "sent", as_utc(self.clock()))
         return 1
 
     def _set_sms_status(self, nid: int, status: str, sent_at: datetime | None) -> None:

@@ -20,14 +20,14 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.clock import Clock
+from engine.clock import Clock, as_utc
 from engine.errors import ConflictError
 from engine.process_runtime import ProcessRuntime
 from storage import Application, AuditEvent, ProcessInstance, Timer, UnitOfWorkFactory
@@ -36,11 +36,6 @@ log = logging.getLogger("engine.timers")
 
 HELD = ("suspended", "terminated", "error")  # instances whose timers wait, unfired
 _NEW_DUES = "zhiping.new_timer_dues"  # Session.info key: due times of timers flushed
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` in UTC (SQLite hands timestamps back naive; everything stored is UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def pending(column: Any, *conds: Any) -> Any:
@@ -104,7 +99,7 @@ class TimerBatches:
         """Claim up to ``count`` due timers and fire them in one transaction: (fired, claimed)."""
         with self._uow() as uow:
             session = uow.session
-            ids = self._claim(session, utc(self.clock()), count)
+            ids = self._claim(session, as_utc(self.clock()), count)
             if not ids:
                 return 0, 0
             columns = (Timer.id, Timer.instance_id, Timer.task_id, Timer.name, Timer.due_at)
@@ -133,7 +128,7 @@ class TimerBatches:
                 session.execute(
                     update(Timer)
                     .where(Timer.id.in_(fired))
-                    .values(fired_at=utc(self.clock()))  # when the batch commits
+                    .values(fired_at=as_utc(self.clock()))  # when the batch commits
                     .execution_options(synchronize_session=False)
                 )
             # The audit chain's head is locked from the flush that appends to it until the
@@ -225,7 +220,7 @@ class TimerBatches:
                 problem=problem[:2000],
                 error_task=timer.name,
                 revision=ProcessInstance.revision + 1,
-                updated_at=utc(self.clock()),
+                updated_at=as_utc(self.clock()),
             )
             .execution_options(synchronize_session=False)
         )
@@ -268,14 +263,14 @@ def watch_new_timers(
     def _collect(session: Session, _context: Any) -> None:
         dues = [o.due_at for o in session.new if isinstance(o, Timer) and o.status == "pending"]
         if dues:
-            session.info.setdefault(_NEW_DUES, set()).update(utc(d) for d in dues)
+            session.info.setdefault(_NEW_DUES, set()).update(as_utc(d) for d in dues)
 
     @event.listens_for(sessions, "after_commit")
     def _publish(session: Session) -> None:
         dues = session.info.pop(_NEW_DUES, None)
         if not dues:
             return
-        now = utc(clock())
+        now = as_utc(clock())
         try:
             notify(sorted((due, due - now) for due in dues))
         except Exception:  # the commit happened: a missed date job only waits for the sweep

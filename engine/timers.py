@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine import policy
 from engine.audit import require_reason
-from engine.clock import Clock
+from engine.clock import Clock, as_utc
 from engine.errors import (
     ConcurrentUpdateError,
     ConflictError,
@@ -31,7 +31,7 @@ from engine.errors import (
 )
 from engine.ids import parse_id
 from engine.process_runtime import ProcessRuntime
-from engine.timer_batches import HELD, TimerBatches, pending, utc
+from engine.timer_batches import HELD, TimerBatches, pending
 from engine.views import Actor, iso
 from storage import ProcessInstance, Timer, UnitOfWorkFactory, rows_changed
 
@@ -87,7 +87,7 @@ class Timers:
         self._batches = TimerBatches(uow_factory, runtime, clock)
 
     def _now(self) -> datetime:
-        return utc(self.clock())
+        return as_utc(self.clock())
 
     def list_timers(
         self,
@@ -153,7 +153,7 @@ class Timers:
         query = pending(Timer.due_at, Timer.due_at > now, Timer.due_at <= now + within)
         with self._uow() as uow:
             dues = uow.session.scalars(query.distinct()).all()
-        return sorted({(utc(due), utc(due) - now) for due in dues})
+        return sorted({(as_utc(due), as_utc(due) - now) for due in dues})
 
     # ----- internals --------------------------------------------------------------------
     @staticmethod
@@ -215,8 +215,8 @@ class Timers:
             raise ConflictError(
                 f"定时器已{row.status} (timer {row.status})", code="timer_" + row.status
             )
-        if not force and utc(row.due_at) > now:
-            due = iso(utc(row.due_at))
+        if not force and as_utc(row.due_at) > now:
+            due = iso(as_utc(row.due_at))
             raise ConflictError(
                 f"定时器尚未到期（到期时间 {due}），不能提前触发",
                 code="timer_not_due",
