@@ -32,8 +32,9 @@ def open_cycle_for(
 ) -> ReviewCycle | None:
     """The open cycle of a committee whose filing window covers ``today`` (None: none).
 
-    ``lock`` holds the row until the caller commits, so two filings cannot both take the
-    last place of a quota (PostgreSQL; SQLite serialises writers anyway).
+    ``lock`` reads it ``FOR UPDATE`` (PostgreSQL): after waiting for a concurrent change
+    of the row, the read sees the row as that change left it (a cycle closed meanwhile is
+    not found). SQLite ignores it; ``cycle_for_filing`` locks the row on both.
     """
     query = (
         select(ReviewCycle)
@@ -92,7 +93,8 @@ def cycle_for_filing(session: Session, committee: Committee, today: date) -> Rev
     cycle = open_cycle_for(session, committee.id, today, lock=True)
     if cycle is None:
         raise ConflictError(no_cycle_message(session, committee, today), code="no_open_cycle")
-    lock_cycle(session, cycle.id)  # two filings at once count the places one after the other
+    # Two filings at once count the places one after the other (SQLite too: a write).
+    lock_row(session, ReviewCycle, cycle.id)
     if cycle.quota is not None and filed_count(session, cycle.id) >= cycle.quota:
         raise ConflictError(
             f"{committee.name}{cycle.year} 年度申报名额（{cycle.quota} 名）已满，不能再申报",
@@ -168,8 +170,3 @@ def cycle_view(
         closed_by=cycle.closed_by,
         close_reason=cycle.close_reason,
     )
-
-
-def lock_cycle(session: Session, cycle_id: int) -> None:
-    """Hold the cycle's row until the transaction ends (``storage.lock_row``)."""
-    lock_row(session, ReviewCycle, cycle_id)

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from engine import panels, policy
 from engine.audit import audit_event
 from engine.clock import Clock
-from engine.cycle_rules import lock_cycle
 from engine.designer_files import DesignerFiles
 from engine.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from engine.ids import parse_id
@@ -42,6 +41,7 @@ from storage import (
     SessionExpert,
     UnitOfWorkFactory,
     User,
+    lock_row,
 )
 
 WAITING_STATUS = "expert_review"
@@ -221,7 +221,7 @@ class ReviewSessions:
             chosen, how = self._panel(body, pool(session, office), rules)
             # Two offices' clerks forming at once: the second waits here until the first has
             # committed, then finds the applications it took (each goes before one session).
-            lock_cycle(session, cycle.id)
+            lock_row(session, ReviewCycle, cycle.id)
             app_ids = self.waiting_applications(session, cycle.id)
             if not app_ids:
                 raise ConflictError(
