@@ -53,13 +53,6 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
 
 
-def raw_steps(rounds: int) -> list[float]:
-    """The raw step, as bench/raw_spiff.py does it."""
-    from raw_spiff import raw_samples
-
-    return raw_samples(rounds)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -71,6 +64,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from _setup import bench_api
+    from raw_spiff import raw_samples
     from sqlalchemy import event
 
     from storage import db
@@ -98,14 +92,7 @@ def main() -> None:
         return elapsed
 
     def give_back() -> None:
-        task = api.only_task(unit["username"], application=app_id, name="unit_review")
-        r = api.complete(
-            task["id"],
-            unit["username"],
-            decision="return",
-            opinion="补充材料",
-            return_reason="补充",
-        )
+        r = flows.unit_returns(api, unit, app_id)
         assert r.status == 200, r
 
     for _ in range(5):
@@ -122,7 +109,7 @@ def main() -> None:
             kinds.update(statements)
         give_back()
         if i % 10 == 0:
-            raw += raw_steps(10)
+            raw += raw_samples(10)  # the raw step, as bench/raw_spiff.py does it
     api_med, api_p95 = _ms(api_samples)
     raw_med, raw_p95 = _ms(raw)
     dialect = engine.dialect.name

@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,9 @@ def complete(port: int, case: Case) -> tuple[int, Any]:
     return status, body
 
 
+@cache
 def flows_form() -> dict[str, Any]:
+    """The applicant's form the tests submit (imported once, on first use)."""
     from tests import flows
 
     return flows.APPLICATION_FORM

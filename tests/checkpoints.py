@@ -137,10 +137,6 @@ def install(checkpoints: Checkpoints | None) -> None:
     _current = checkpoints
 
 
-def current() -> Checkpoints | None:
-    return _current
-
-
 def reach(name: str, api: Any, walk: Callable[[Any], T]) -> T:
     """``walk(api)`` run, or its kept result and state put back (see the module's doc)."""
     if _current is None:

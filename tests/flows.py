@@ -202,6 +202,14 @@ def unit_approves(api: Api, unit: dict[str, Any], app_id: str, **window: Any) ->
     )
 
 
+def unit_returns(api: Api, unit: dict[str, Any], app_id: str, reason: str = "补充材料") -> Response:
+    """The unit returns the application to its applicant (退回) for ``reason``."""
+    task = api.only_task(unit["username"], application=app_id, name="unit_review")
+    return api.complete(
+        task["id"], unit["username"], decision="return", opinion=reason, return_reason=reason
+    )
+
+
 DECISION_WORDS = {"approve": "审查通过", "return": "退回", "reject": "评审不通过"}
 
 

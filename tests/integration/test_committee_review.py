@@ -3,10 +3,8 @@ results publicity with objections, certificate (issue 13, DOMAIN.md §8)."""
 
 from __future__ import annotations
 
-import io
-
 from tests.committee_flows import attend, form_session, load_experts, to_expert_review, vote
-from tests.flows import OFFICE, credit_code, pdf_bytes, status_of
+from tests.flows import OFFICE, credit_code, pdf_bytes, status_of, upload_pdf
 from tests.helpers import Api
 
 PANEL = [f"exp_{n}" for n in range(1, 8)]
@@ -295,14 +293,7 @@ def test_concurrent_last_votes_tally_exactly_once(app, api):
 
 def test_a_seated_expert_downloads_the_applicants_files_and_no_other_expert_does(app, api):
     _unit, person, _app_id = to_expert_review(api)
-    r = api.post(
-        "/files",
-        person["username"],
-        data={"file": (io.BytesIO(pdf_bytes()), "业绩证明.pdf")},
-        content_type="multipart/form-data",
-    )
-    assert r.status == 201, r
-    file_id = r.json["file_id"]
+    file_id = upload_pdf(api, person["username"])
     load_experts(app, 8)
     assert api.get(f"/files/{file_id}", "exp_1").status == 403  # not seated yet
     r = form_session(api, PANEL)  # exp_1..exp_7; exp_8 sits on no panel

@@ -3,7 +3,6 @@ what it answers and leaves behind is what a full re-read would give."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from typing import Any
@@ -11,9 +10,9 @@ from typing import Any
 from sqlalchemy import event, select
 
 from engine import runtime
-from storage import HumanTask, ProcessInstance, Timer, User, db
+from storage import HumanTask, ProcessInstance, Timer, db
 from tests.committee_flows import attend, form_session, load_experts, to_expert_review, vote
-from tests.flows import application_at_unit_review, register_unit
+from tests.flows import application_at_unit_review, deploy, register_unit, unit_returns
 from tests.helpers import start_process
 from tests.samples import HEAD, user_task
 
@@ -56,10 +55,7 @@ def test_a_completion_reads_its_rows_once_and_never_reads_back(app, api):
 
 def test_the_answer_lists_the_next_tasks_as_the_worklist_does(app, api):
     unit, person, app_id = application_at_unit_review(api)
-    task = api.only_task(unit["username"], application=app_id, name="unit_review")
-    r = api.complete(
-        task["id"], unit["username"], decision="return", opinion="补充", return_reason="补充"
-    )
+    r = unit_returns(api, unit, app_id, "补充")
     assert r.status == 200, r
     listed = api.tasks(person["username"], application=app_id)
     assert r.json["next_tasks"] == [{k: t[k] for k in r.json["next_tasks"][0]} for t in listed]
@@ -67,8 +63,8 @@ def test_the_answer_lists_the_next_tasks_as_the_worklist_does(app, api):
 
 
 def test_parallel_ballots_keep_their_rows_and_creation_times(app, api):
+    _, _, app_id = to_expert_review(api)  # from its kept starting point, then the experts
     load_experts(app, 7)
-    _, _, app_id = to_expert_review(api)
     r = form_session(api, [f"exp_{i}" for i in range(1, 8)])
     assert r.status == 201, r
     assert attend(api, r.json["session_id"], [f"exp_{i}" for i in range(1, 6)]).status == 200
@@ -88,7 +84,7 @@ def test_parallel_ballots_keep_their_rows_and_creation_times(app, api):
         assert set(rows) == set(answered)
 
 
-def _deadline_process() -> bytes:
+def _deadline_process() -> str:
     """start -> approve (lane unit; an interrupting timer on it) -> a timer wait -> end."""
     body = (
         '<bpmn:process id="deadline_probe" isExecutable="true">'
@@ -113,7 +109,7 @@ def _deadline_process() -> bytes:
         '<bpmn:sequenceFlow id="f4" sourceRef="deadline" targetRef="late"/>'
         "</bpmn:process>\n"
     )
-    return (HEAD + body + "</bpmn:definitions>\n").encode("utf-8")
+    return HEAD + body + "</bpmn:definitions>\n"
 
 
 def _timers(app: Any, inst_id: int) -> dict[str, str]:
@@ -125,11 +121,9 @@ def _timers(app: Any, inst_id: int) -> dict[str, str]:
 
 
 def test_a_completion_cancels_the_timer_it_leaves_and_records_the_one_it_reaches(app, api):
-    files = {"files": [(io.BytesIO(_deadline_process()), "deadline_probe.bpmn")]}
-    r = api.post("/specs/deploy", "admin", data=files, content_type="multipart/form-data")
-    assert r.status == 201, r
+    assert deploy(api, {"deadline_probe.bpmn": _deadline_process()}).status == 201
     unit = register_unit(api)
-    inst_id = start_process(app, "deadline_probe", {"unit_org_id": _org_of(app, unit), "far": FAR})
+    inst_id = start_process(app, "deadline_probe", {"unit_org_id": unit["unit_id"], "far": FAR})
     assert _timers(app, inst_id) == {"deadline": "pending"}
     task = api.only_task(unit["username"], name="approve")
     r = api.complete(task["id"], unit["username"], decision="approve", opinion="同意")
@@ -141,11 +135,6 @@ def test_a_completion_cancels_the_timer_it_leaves_and_records_the_one_it_reaches
         inst = db.session.get_one(ProcessInstance, inst_id)
         wf = app.extensions["runtime"].load(db.session, inst, scripts=False)
         assert {t.name for t in runtime.snapshot(wf).timers} == {"cool_down"}
-
-
-def _org_of(app: Any, unit: dict[str, Any]) -> str:
-    with app.app_context():
-        return db.session.scalar(select(User.org_id).where(User.username == unit["username"]))
 
 
 def test_the_moved_on_statement_sets_every_index_column():

@@ -62,8 +62,8 @@ def _actor(app: Any, username: str) -> Any:
 
 
 def test_two_sessions_formed_at_once_never_share_an_application(app, api, monkeypatch):
+    _unit, _person, app_id = to_expert_review(api)  # its kept starting point, then experts
     experts = load_experts(app, 7)
-    _unit, _person, app_id = to_expert_review(api)
     cycle_id = open_cycle_of(api)["cycle_id"]
     service, clerk = app.extensions["review_sessions"], _actor(app, OFFICE)
     _meet_after(monkeypatch, ReviewSessions, "waiting_applications")

@@ -31,12 +31,8 @@ ADDRESS = "宁波市江北区丽江东路366号"
 PAYEE = "宁波市水利工程技术人员中级专业技术职务任职资格评审委员会办公室"
 
 
-def at_top_level(api):
-    return application_at_last_level(api)
-
-
 def reviewed(api):
-    unit, person, app_id = at_top_level(api)
+    unit, person, app_id = application_at_last_level(api)
     level(api, CHAIN[-1], app_id)
     return unit, person, app_id
 
@@ -105,7 +101,7 @@ def test_application_names_its_committee_and_chain_ends_at_office_and_hrss(api):
 
 
 def test_switching_every_level_off_before_the_last_approval_means_no_payment(api):
-    _unit, person, app_id = at_top_level(api)
+    _unit, person, app_id = application_at_last_level(api)
     for org in CHAIN:
         assert (
             api.put(f"/orgs/{org}/fee-setting", REVIEWERS[org], json={"charge": False}).status
@@ -121,7 +117,7 @@ def test_switching_every_level_off_before_the_last_approval_means_no_payment(api
 def test_switching_on_before_the_last_approval_means_payment(api):
     for org in CHAIN:
         api.put(f"/orgs/{org}/fee-setting", REVIEWERS[org], json={"charge": False})
-    _unit, person, app_id = at_top_level(api)
+    _unit, person, app_id = application_at_last_level(api)
     api.put("/orgs/nb-hrss/fee-setting", "nb_hrss_1", json={"charge": True})
     level(api, CHAIN[-1], app_id)
     assert status_of(api, person, app_id) == "awaiting_payment"
@@ -215,7 +211,7 @@ def test_fee_setting_lists_the_applications_a_change_would_affect(api):
 
 
 def test_top_level_batch_approves_without_a_recommend_step(api):
-    apps = [at_top_level(api) for _ in range(2)]
+    apps = [application_at_last_level(api) for _ in range(2)]
     ids = [t["id"] for t in api.tasks("nb_hrss_1", name="level_review")]
     assert len(ids) == 2
     r = api.post(
@@ -230,7 +226,7 @@ def test_top_level_batch_approves_without_a_recommend_step(api):
 
 
 def test_batch_approval_page_lists_only_the_top_level(app, api):
-    _unit, person, app_id = at_top_level(api)
+    _unit, person, app_id = application_at_last_level(api)
     _u2, _p2, lower = application_at_unit_review(api)
     client = signed_in(app, "nb_hrss_1")
     html = text(client.get("/review/approve"))

@@ -4,7 +4,6 @@ full walk of the saved instance gives."""
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -14,9 +13,9 @@ from sqlalchemy import select
 
 from engine import runtime
 from storage import HumanTask, ProcessInstance, Timer, db
-from tests.flows import register_unit, status_of
+from tests.flows import deploy, register_unit, status_of
 from tests.helpers import start_process
-from tests.integration.test_completion_path import _deadline_process, _org_of, _statements
+from tests.integration.test_completion_path import _deadline_process, _statements
 from tests.integration.test_publicity_wait import RELEASE, _move, _waiting_application
 from tests.integration.test_scheduler_sweep import deploy_probe, start_probes, sweep
 
@@ -65,15 +64,11 @@ def test_a_batch_reads_its_instances_once_and_nothing_per_timer(app, clock):
 
 
 def test_a_deadline_takes_the_task_off_the_worklist_as_a_full_walk_would(app, api, clock):
-    files = {"files": [(io.BytesIO(_deadline_process()), "deadline_probe.bpmn")]}
-    r = api.post("/specs/deploy", "admin", data=files, content_type="multipart/form-data")
-    assert r.status == 201, r
+    assert deploy(api, {"deadline_probe.bpmn": _deadline_process()}).status == 201
     unit = register_unit(api)
     due = (clock.now + timedelta(minutes=1)).isoformat()
     with time_machine.travel(clock(), tick=False):  # Spiff's first look uses the wall clock
-        inst_id = start_process(
-            app, "deadline_probe", {"unit_org_id": _org_of(app, unit), "far": due}
-        )
+        inst_id = start_process(app, "deadline_probe", {"unit_org_id": unit["unit_id"], "far": due})
     assert _rows_of(app, inst_id) == ({"deadline": "pending"}, {"approve"})
     assert api.tasks(unit["username"], name="approve")
     clock.advance(minutes=2)
